@@ -1,0 +1,41 @@
+# Quick start: `make demo` and `make test`. Both create .venv and install the pinned dependencies
+# when pyproject.toml changed (torch is pinned to the CPU wheel; see pyproject.toml).
+PY ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_DATA := data/demo
+DEMO_MODEL := artifacts/demo
+
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TF_CPP_MIN_LOG_LEVEL := 2
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: setup demo test lint bench-ranker clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+setup: $(STAMP)
+
+demo: setup
+	$(BIN)/whyrec data demo --out $(DEMO_DATA)
+	$(BIN)/whyrec train --data $(DEMO_DATA) --out $(DEMO_MODEL)
+	$(BIN)/whyrec evaluate --data $(DEMO_DATA) --model $(DEMO_MODEL)
+	$(BIN)/whyrec recommend --model $(DEMO_MODEL)
+
+lint: setup
+	$(BIN)/ruff check .
+
+test: setup lint
+	$(BIN)/python -m pytest -q -ra
+
+bench-ranker: setup
+	$(BIN)/python bench/ranker.py --data ../shared/data/amazon-scientific
+
+clean:
+	rm -rf $(VENV) .cache data artifacts

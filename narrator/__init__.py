@@ -1,0 +1,5 @@
+"""Turns the ranker's attributions into language: facts, prompts, generation and verification.
+
+Never imports TensorFlow: it consumes the small typed fact records that `ranker` produces.
+(Built by the narrator and attribution issues.)
+"""

@@ -1,0 +1,1 @@
+"""Data, features, the Keras ranker and its evaluation; knows nothing about language models."""

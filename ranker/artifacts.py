@@ -1,0 +1,107 @@
+"""Versioned model artifacts: `ARTIFACTS/<version>/` plus a `LATEST` pointer.
+
+A version folder holds everything needed to score again without the training data: `model.keras`,
+the feature spec, the catalog and events it was trained on (the behaviour window for serving), the
+item embeddings, and metadata (data hash, metrics, library versions). It is written to a temporary
+folder and renamed into place, so a crash never leaves a half-written version behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import shutil
+import time
+from dataclasses import dataclass
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ranker.data import Shop
+from ranker.features import FeatureSpec
+
+LIBRARIES = ("whyrec", "tensorflow-cpu", "keras", "numpy", "pandas", "scipy", "sentence-transformers", "torch")
+
+
+def data_hash(shop: Shop) -> str:
+    h = hashlib.sha256()
+    for df in (shop.items, shop.events):
+        h.update(pd.util.hash_pandas_object(df.astype(str), index=False).to_numpy().tobytes())
+    return h.hexdigest()
+
+
+def library_versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in LIBRARIES:
+        try:
+            out[name] = importlib_metadata.version(name)
+        except importlib_metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def resolve(path: str | Path) -> Path:
+    """A version folder, or the one a root's `LATEST` names."""
+    path = Path(path)
+    if (path / "model.keras").exists():
+        return path
+    latest = path / "LATEST"
+    if latest.exists():
+        return path / latest.read_text().strip()
+    raise FileNotFoundError(f"{path} holds no model.keras and no LATEST pointer; run `whyrec train` first")
+
+
+def save(root: str | Path, model, spec: FeatureSpec, shop: Shop, emb: np.ndarray, meta: dict) -> Path:
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    version = time.strftime("v%Y%m%d-%H%M%S", time.gmtime())
+    while (root / version).exists():
+        version += "b"
+    tmp = root / f".tmp-{version}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        model.save(tmp / "model.keras")
+        (tmp / "spec.json").write_text(json.dumps(spec.to_dict(), indent=1))
+        shop.save(tmp / "shop")
+        np.save(tmp / "embeddings.npy", emb)
+        full_meta = {"version": version, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                     "data_hash": data_hash(shop), "libraries": library_versions(), **meta}
+        (tmp / "metadata.json").write_text(json.dumps(full_meta, indent=1, default=str))
+        tmp.rename(root / version)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    pointer = root / "LATEST.tmp"
+    pointer.write_text(version)
+    pointer.replace(root / "LATEST")
+    return root / version
+
+
+@dataclass
+class Artifact:
+    path: Path
+    model: object
+    spec: FeatureSpec
+    shop: Shop
+    emb: np.ndarray
+    meta: dict
+
+
+def load(path: str | Path) -> Artifact:
+    from ranker.runtime import configure
+
+    configure()
+    import keras
+
+    import ranker.model  # noqa: F401  (registers custom layers)
+    from ranker.data import load_shop
+
+    version = resolve(path)
+    model = keras.saving.load_model(version / "model.keras")
+    spec = FeatureSpec.from_dict(json.loads((version / "spec.json").read_text()))
+    meta = json.loads((version / "metadata.json").read_text())
+    return Artifact(version, model, spec, load_shop(version / "shop"), np.load(version / "embeddings.npy"), meta)

@@ -1,0 +1,185 @@
+"""Catalog index and behaviour statistics: the state that features are computed from.
+
+`CatalogIndex` turns item ids, brands and category paths into integer codes once. `BehaviourStats`
+summarises one window of events (everything before a cut-off) as sparse user×item, user×brand and
+item×item matrices, so each feature is a lookup or a sparse product instead of a loop over events.
+An extra empty user row at the end stands for shoppers the window has never seen (cold start).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from ranker.data import CATEGORY_SEP
+
+RECENT_WEIGHTS = (0.7 ** np.arange(5)).astype(np.float32)
+ENGAGEMENT_KINDS = ("view", "cart")
+
+
+def _codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes with -1 for empty strings, plus the vocabulary."""
+    codes, vocab = pd.factorize(values.where(values.astype(str).ne(""), None))
+    return codes.astype(np.int64), np.asarray(vocab, dtype=object)
+
+
+@dataclass
+class CatalogIndex:
+    item_ids: np.ndarray
+    brand: np.ndarray
+    brands: np.ndarray
+    leaf: np.ndarray
+    leaves: np.ndarray
+    parent: np.ndarray
+    parents: np.ndarray
+    log_price: np.ndarray
+    emb: np.ndarray
+
+    @classmethod
+    def build(cls, items: pd.DataFrame, emb: np.ndarray) -> CatalogIndex:
+        category = items["category"].astype(str)
+        parent_path = category.map(lambda c: f" {CATEGORY_SEP} ".join(c.split(f" {CATEGORY_SEP} ")[:-1]) or c)
+        brand, brands = _codes(items["brand"].astype(str))
+        leaf, leaves = _codes(category)
+        parent, parents = _codes(parent_path)
+        price = pd.to_numeric(items.get("price", pd.Series(np.nan, index=items.index)), errors="coerce")
+        return cls(items["item_id"].astype(str).to_numpy(), brand, brands, leaf, leaves, parent, parents,
+                   np.log1p(price.to_numpy(dtype=np.float64)).astype(np.float32), emb.astype(np.float32))
+
+    @property
+    def n(self) -> int:
+        return len(self.item_ids)
+
+    def index_of(self, item_ids) -> np.ndarray:
+        lookup = pd.Index(self.item_ids)
+        idx = lookup.get_indexer(pd.Index(np.asarray(item_ids, dtype=object)))
+        return idx.astype(np.int64)
+
+    def onehot(self, codes: np.ndarray, size: int) -> sp.csr_matrix:
+        """item × vocabulary indicator (items with code -1 get an empty row)."""
+        rows = np.flatnonzero(codes >= 0)
+        return sp.csr_matrix((np.ones(len(rows), np.float32), (rows, codes[rows])), shape=(self.n, max(size, 1)))
+
+
+def _user_item(users: np.ndarray, items: np.ndarray, n_users: int, n_items: int,
+               weights: np.ndarray | None = None) -> sp.csr_matrix:
+    w = np.ones(len(users), np.float32) if weights is None else weights.astype(np.float32)
+    m = sp.csr_matrix((w, (users, items)), shape=(n_users, n_items))
+    m.sum_duplicates()
+    return m
+
+
+def _share(counts: sp.csr_matrix) -> sp.csr_matrix:
+    totals = np.asarray(counts.sum(axis=1)).ravel()
+    inv = np.divide(1.0, totals, out=np.zeros_like(totals, dtype=np.float64), where=totals > 0)
+    return sp.csr_matrix(sp.diags(inv.astype(np.float32)) @ counts)
+
+
+class BehaviourStats:
+    """Everything the features need from a window of events, as sparse matrices."""
+
+    def __init__(self, events: pd.DataFrame, catalog: CatalogIndex, target_kind: str):
+        self.catalog, self.target_kind = catalog, target_kind
+        n = catalog.n
+        ev = events.assign(item=catalog.index_of(events["item_id"]))
+        ev = ev[ev["item"] >= 0]
+        self.user_ids = np.asarray(pd.unique(ev["user_id"]), dtype=object)
+        self.user_index = pd.Index(self.user_ids)
+        self.cold_row = len(self.user_ids)
+        n_users = self.cold_row + 1
+        ev = ev.assign(user=self.user_index.get_indexer(ev["user_id"]))
+
+        buys = ev[ev["event"] == target_kind]
+        engaged = ev[ev["event"].isin(ENGAGEMENT_KINDS)]
+        self.buy = _user_item(buys["user"].to_numpy(), buys["item"].to_numpy(), n_users, n)
+        self.view = _user_item(engaged["user"].to_numpy(), engaged["item"].to_numpy(), n_users, n)
+        carts = ev[ev["event"] == "cart"]
+        self.cart = _user_item(carts["user"].to_numpy(), carts["item"].to_numpy(), n_users, n)
+
+        order = buys.groupby("user").cumcount(ascending=False).to_numpy()
+        recent = order < len(RECENT_WEIGHTS)
+        self.recent = _user_item(buys["user"].to_numpy()[recent], buys["item"].to_numpy()[recent], n_users, n,
+                                 RECENT_WEIGHTS[order[recent]])
+        self.last_item = np.full(n_users, -1, np.int64)
+        last = buys[order == 0]
+        self.last_item[last["user"].to_numpy()] = last["item"].to_numpy()
+        self.history = buys.groupby("user")["item"].apply(np.asarray).to_dict()
+
+        self.brand_buy = _share(self.buy @ catalog.onehot(catalog.brand, len(catalog.brands)))
+        self.brand_view = _share(self.view @ catalog.onehot(catalog.brand, len(catalog.brands)))
+        self.leaf_buy = _share(self.buy @ catalog.onehot(catalog.leaf, len(catalog.leaves)))
+        self.leaf_view = _share(self.view @ catalog.onehot(catalog.leaf, len(catalog.leaves)))
+        self.parent_buy = _share(self.buy @ catalog.onehot(catalog.parent, len(catalog.parents)))
+
+        self.item_buys = np.asarray(self.buy.sum(axis=0)).ravel().astype(np.float32)
+        self.item_views = np.asarray(self.view.sum(axis=0)).ravel().astype(np.float32)
+        ratings = ev[ev["event"] == "rating"].dropna(subset=["value"])
+        r_sum = np.bincount(ratings["item"], weights=ratings["value"], minlength=n)
+        r_cnt = np.bincount(ratings["item"], minlength=n).astype(np.float64)
+        prior = float(ratings["value"].mean()) if len(ratings) else 0.0
+        self.rating_mean = ((r_sum + 5 * prior) / (r_cnt + 5)).astype(np.float32)
+        self.rating_count = r_cnt.astype(np.float32)
+
+        self.cosine = self._cosine(self.buy)
+        self.transitions = self._transitions(buys, n)
+        self.cooc_all = sp.csr_matrix((self.buy > 0).astype(np.float32) @ self.cosine)
+        self.cooc_recent = sp.csr_matrix(self.recent @ self.cosine)
+        self.trans_recent = sp.csr_matrix(self.recent @ self.transitions)
+
+        lp = catalog.log_price
+        priced = buys[np.isfinite(lp[buys["item"].to_numpy()])]
+        grouped = pd.Series(lp[priced["item"].to_numpy()], index=priced["user"].to_numpy()).groupby(level=0)
+        self.price_median = np.full(n_users, np.nan, np.float32)
+        self.price_low = np.full(n_users, np.nan, np.float32)
+        self.price_high = np.full(n_users, np.nan, np.float32)
+        if len(priced):
+            for target, agg in ((self.price_median, grouped.median()), (self.price_low, grouped.min()),
+                                (self.price_high, grouped.max())):
+                target[agg.index.to_numpy()] = agg.to_numpy()
+
+        self.text_mean = self._mean_embedding(sp.csr_matrix(self.buy + self.view), catalog.emb)
+        self.text_recent = self._mean_embedding(self.recent, catalog.emb)
+        self.cooc_recent_max = self.cooc_recent.max(axis=1).toarray().ravel().astype(np.float32)
+        self.trans_recent_max = self.trans_recent.max(axis=1).toarray().ravel().astype(np.float32)
+        self.text_recent_max = np.concatenate([
+            (self.text_recent[k:k + 2048] @ catalog.emb.T).max(axis=1) for k in range(0, n_users, 2048)
+        ]).astype(np.float32)
+        self.user_buys = np.asarray(self.buy.sum(axis=1)).ravel().astype(np.float32)
+        self.user_views = np.asarray(self.view.sum(axis=1)).ravel().astype(np.float32)
+
+    @staticmethod
+    def _cosine(buy: sp.csr_matrix) -> sp.csr_matrix:
+        binary = (buy > 0).astype(np.float32)
+        co = sp.csr_matrix(binary.T @ binary)
+        norms = np.sqrt(np.asarray(binary.sum(axis=0)).ravel())
+        inv = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0).astype(np.float32)
+        co = sp.csr_matrix(sp.diags(inv) @ co @ sp.diags(inv))
+        co.setdiag(0)
+        co.eliminate_zeros()
+        return co
+
+    @staticmethod
+    def _transitions(buys: pd.DataFrame, n: int) -> sp.csr_matrix:
+        """Directed counts of "bought j right after i" within one shopper's sequence, log-damped."""
+        users, items = buys["user"].to_numpy(), buys["item"].to_numpy()
+        same = users[1:] == users[:-1]
+        t = _user_item(items[:-1][same], items[1:][same], n, n)
+        t.data = np.log1p(t.data)
+        return t
+
+    @staticmethod
+    def _mean_embedding(weights: sp.csr_matrix, emb: np.ndarray) -> np.ndarray:
+        mean = np.asarray(weights @ emb, dtype=np.float32)
+        norms = np.linalg.norm(mean, axis=1, keepdims=True)
+        return np.divide(mean, norms, out=np.zeros_like(mean), where=norms > 0)
+
+    def rows_of(self, user_ids) -> np.ndarray:
+        """Stats rows for shopper ids; unknown shoppers map to the empty cold-start row."""
+        rows = self.user_index.get_indexer(pd.Index(np.asarray(user_ids, dtype=object)))
+        return np.where(rows < 0, self.cold_row, rows).astype(np.int64)
+
+    def history_of(self, row: int) -> np.ndarray:
+        return self.history.get(int(row), np.empty(0, np.int64))

@@ -1,0 +1,226 @@
+"""The canonical `items` and `events` tables: loading, validation and saving.
+
+Every other part of whyrec reads a shop through this module, so it is the one place that decides
+what a valid shop is. A broken file fails loudly with the file, line and field; rows that real logs
+always contain (duplicates, events for items missing from the catalog) are skipped, but counted in a
+`LoadReport`, so nothing disappears in silence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+ITEM_REQUIRED = ("item_id", "title", "brand", "category")
+ITEM_OPTIONAL = ("price", "title_zh", "title_en")
+EVENT_REQUIRED = ("user_id", "item_id", "event", "timestamp")
+EVENT_KINDS = ("view", "cart", "purchase", "rating")
+CATEGORY_SEP = ">"
+
+OnError = Literal["raise", "skip"]
+
+
+class DataError(ValueError):
+    """A file that cannot be read as a shop table; names the file, line and field."""
+
+    def __init__(self, path: str | Path, message: str, line: int | None = None, field: str | None = None):
+        self.path, self.line, self.field = str(path), line, field
+        where = self.path + (f":{line}" if line is not None else "")
+        what = f" field '{field}'" if field else ""
+        super().__init__(f"{where}:{what} {message}")
+
+
+@dataclass
+class LoadReport:
+    """What a loader read, kept and skipped (with why and a few example lines)."""
+
+    source: str
+    rows_read: int = 0
+    rows_kept: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    examples: dict[str, list[str]] = field(default_factory=dict)
+
+    def skip(self, reason: str, count: int, examples: list[str] | None = None) -> None:
+        if count <= 0:
+            return
+        self.skipped[reason] = self.skipped.get(reason, 0) + int(count)
+        self.examples.setdefault(reason, []).extend((examples or [])[: 3 - len(self.examples.get(reason, []))])
+
+    def lines(self) -> list[str]:
+        out = [f"{self.source}: read {self.rows_read:,} rows, kept {self.rows_kept:,}"]
+        for reason, n in self.skipped.items():
+            ex = "; ".join(self.examples.get(reason, []))
+            out.append(f"  skipped {n:,} ({reason})" + (f", e.g. {ex}" if ex else ""))
+        return out
+
+
+@dataclass
+class Shop:
+    """A validated catalog plus behaviour log, in canonical form."""
+
+    items: pd.DataFrame
+    events: pd.DataFrame
+    reports: list[LoadReport] = field(default_factory=list)
+
+    def save(self, out: str | Path, fmt: Literal["parquet", "csv"] = "parquet") -> Path:
+        """Write `items.<fmt>` and `events.<fmt>` atomically (temp file, then rename)."""
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        for name, df in (("items", self.items), ("events", self.events)):
+            target = out / f"{name}.{fmt}"
+            tmp = target.with_suffix(target.suffix + ".tmp")
+            if fmt == "parquet":
+                df.to_parquet(tmp, index=False)
+            else:
+                df.to_csv(tmp, index=False)
+            tmp.replace(target)
+        return out
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    """Read CSV or Parquet as strings, so validation sees exactly what the file holds."""
+    if not path.exists():
+        raise DataError(path, "file not found")
+    try:
+        if path.suffix == ".parquet":
+            df = pd.read_parquet(path)
+            return df.astype(object).where(df.notna(), "").astype(str)
+        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    except (UnicodeDecodeError, pd.errors.ParserError, OSError, ValueError) as exc:
+        raise DataError(path, f"cannot be parsed: {exc}") from exc
+
+
+def _line_of(path: Path, index: int) -> int:
+    """Human line number of a 0-based data row (CSV has a header on line 1)."""
+    return index + (1 if path.suffix == ".parquet" else 2)
+
+
+def _reject(
+    path: Path, df: pd.DataFrame, bad: pd.Series, fld: str, why: str, on_error: OnError, report: LoadReport
+) -> pd.DataFrame:
+    """Raise on the first bad row, or skip all bad rows and count them."""
+    if not bad.any():
+        return df
+    positions = np.flatnonzero(bad.to_numpy())
+    first = positions[0]
+    value = df.iloc[first][fld] if fld in df.columns else ""
+    if on_error == "raise":
+        raise DataError(path, f"{why} (value {value!r})", line=_line_of(path, int(df.index[first])), field=fld)
+    examples = [f"line {_line_of(path, int(df.index[p]))}: {df.iloc[p][fld]!r}" for p in positions[:3]]
+    report.skip(f"{fld}: {why}", len(positions), examples)
+    return df[~bad.to_numpy()]
+
+
+def _require_columns(path: Path, df: pd.DataFrame, required: tuple[str, ...]) -> None:
+    missing = [c for c in required if c not in df.columns]
+    if missing:
+        raise DataError(path, f"missing required column(s) {missing}; found {list(df.columns)}", line=1,
+                        field=missing[0])
+
+
+def parse_timestamps(values: pd.Series) -> pd.Series:
+    """Epoch seconds (float) from epoch numbers or ISO-8601 strings; NaN where unparsable."""
+    numeric = pd.to_numeric(values, errors="coerce")
+    iso_mask = numeric.isna() & values.astype(str).str.strip().ne("")
+    if iso_mask.any():
+        parsed = pd.to_datetime(values[iso_mask], errors="coerce", utc=True, format="ISO8601")
+        seconds = (parsed - pd.Timestamp(0, tz="UTC")).dt.total_seconds()
+        numeric = numeric.astype(float)
+        numeric[iso_mask] = seconds
+    return numeric.astype(float)
+
+
+def validate_items(df: pd.DataFrame, path: Path, on_error: OnError = "raise") -> tuple[pd.DataFrame, LoadReport]:
+    """Check and normalise an items table; extra columns are kept as they are."""
+    report = LoadReport(str(path), rows_read=len(df))
+    _require_columns(path, df, ITEM_REQUIRED)
+    df = df.copy()
+    for col in ITEM_REQUIRED + tuple(c for c in ITEM_OPTIONAL if c in df.columns):
+        df[col] = df[col].astype(str).str.strip()
+    df = _reject(path, df, df["item_id"].eq(""), "item_id", "empty id", on_error, report)
+    df = _reject(path, df, df["title"].eq(""), "title", "empty title", on_error, report)
+    if "price" in df.columns:
+        price = pd.to_numeric(df["price"], errors="coerce")
+        bad = (price.isna() & df["price"].ne("")) | (price < 0)
+        df = _reject(path, df, bad, "price", "not a non-negative number", on_error, report)
+        df["price"] = pd.to_numeric(df["price"], errors="coerce")
+    else:
+        df["price"] = np.nan
+    dup = df["item_id"].duplicated(keep="first")
+    report.skip("duplicate item_id, first kept", int(dup.sum()),
+                [f"line {_line_of(path, int(i))}: {v!r}" for i, v in df.loc[dup, "item_id"].head(3).items()])
+    df = df[~dup]
+    df["category"] = df["category"].map(normalise_category)
+    report.rows_kept = len(df)
+    return df.reset_index(drop=True), report
+
+
+def normalise_category(path: str) -> str:
+    """`A > B >C` → `A > B > C`, so category levels compare as strings."""
+    return f" {CATEGORY_SEP} ".join(p.strip() for p in str(path).split(CATEGORY_SEP) if p.strip())
+
+
+def validate_events(
+    df: pd.DataFrame, path: Path, item_ids: pd.Series, on_error: OnError = "raise"
+) -> tuple[pd.DataFrame, LoadReport]:
+    """Check and normalise an events table against a catalog; sorts by user, then time."""
+    report = LoadReport(str(path), rows_read=len(df))
+    _require_columns(path, df, EVENT_REQUIRED)
+    df = df.copy()
+    if "value" not in df.columns:
+        df["value"] = ""
+    for col in ("user_id", "item_id", "event", "value", "timestamp"):
+        df[col] = df[col].astype(str).str.strip()
+    df["event"] = df["event"].str.lower()
+    df = _reject(path, df, df["user_id"].eq(""), "user_id", "empty id", on_error, report)
+    df = _reject(path, df, df["item_id"].eq(""), "item_id", "empty id", on_error, report)
+    df = _reject(path, df, ~df["event"].isin(EVENT_KINDS), "event", f"not one of {list(EVENT_KINDS)}",
+                 on_error, report)
+    value = pd.to_numeric(df["value"], errors="coerce")
+    bad_value = (value.isna() & df["value"].ne("")) | (df["event"].eq("rating") & value.isna())
+    df = _reject(path, df, bad_value, "value", "not a number (ratings need one)", on_error, report)
+    ts = parse_timestamps(df["timestamp"])
+    df = _reject(path, df, ts.isna(), "timestamp", "not an epoch number or ISO-8601 time", on_error, report)
+    df["timestamp"] = parse_timestamps(df["timestamp"])
+    df["value"] = pd.to_numeric(df["value"], errors="coerce")
+    unknown = ~df["item_id"].isin(set(item_ids))
+    report.skip("item_id not in catalog", int(unknown.sum()),
+                [f"line {_line_of(path, int(i))}: {v!r}" for i, v in df.loc[unknown, "item_id"].head(3).items()])
+    df = df[~unknown]
+    dup = df.duplicated(subset=["user_id", "item_id", "event", "value", "timestamp"], keep="first")
+    report.skip("exact duplicate event", int(dup.sum()),
+                [f"line {_line_of(path, int(i))}" for i in df.index[dup][:3]])
+    df = df[~dup]
+    extra = [c for c in df.columns if c not in ("user_id", "item_id", "event", "value", "timestamp")]
+    df = df[["user_id", "item_id", "event", "value", "timestamp", *extra]]
+    df = df.sort_values(["user_id", "timestamp"], kind="stable").reset_index(drop=True)
+    report.rows_kept = len(df)
+    return df, report
+
+
+def _find(directory: Path, name: str) -> Path:
+    for suffix in (".parquet", ".csv"):
+        candidate = directory / f"{name}{suffix}"
+        if candidate.exists():
+            return candidate
+    raise DataError(directory / f"{name}.csv", f"no {name}.parquet or {name}.csv in {directory}")
+
+
+def load_items(path: str | Path, on_error: OnError = "raise") -> tuple[pd.DataFrame, LoadReport]:
+    path = Path(path)
+    return validate_items(_read_table(path), path, on_error)
+
+
+def load_shop(directory: str | Path, on_error: OnError = "raise") -> Shop:
+    """Load a canonical shop folder (`items` and `events`, CSV or Parquet)."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise DataError(directory, "not a folder with items and events tables")
+    items_path, events_path = _find(directory, "items"), _find(directory, "events")
+    items, item_report = load_items(items_path, on_error)
+    events, event_report = validate_events(_read_table(events_path), events_path, items["item_id"], on_error)
+    return Shop(items, events, [item_report, event_report])

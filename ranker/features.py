@@ -1,0 +1,208 @@
+"""The FeatureSpec: every ranker input declared once, with its group and what it means.
+
+Groups are the unit of explanation: each maps to one kind of reason a shopper understands, so a
+feature belongs to exactly one group and the group name is what attributions are summed into.
+Computation is vectorised over (shopper, item) pairs: sparse lookups and row-wise dot products.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from ranker.behaviour import BehaviourStats
+
+GROUPS = ("brand_affinity", "category_interest", "price_fit", "bought_together", "text_similarity",
+          "popularity", "rating", "shopper_activity", "item_text_embedding")
+EMBEDDING_GROUP = "item_text_embedding"
+
+
+@dataclass(frozen=True)
+class Feature:
+    name: str
+    group: str
+    description: str
+
+
+def lookup(m: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """m[rows[k], cols[k]] for every k; one dense row when all pairs share a shopper (serving)."""
+    if len(rows) == 0:
+        return np.zeros(0, np.float32)
+    if rows[0] == rows[-1] and np.all(rows == rows[0]):
+        return m.getrow(int(rows[0])).toarray().ravel()[cols].astype(np.float32)
+    return np.asarray(m[rows, cols]).ravel().astype(np.float32)
+
+
+def _coded(matrix: str, code: str):
+    """Share of the shopper's activity in the candidate's brand/category (0 where it has none)."""
+    def fn(s: BehaviourStats, u: np.ndarray, i: np.ndarray) -> np.ndarray:
+        codes = getattr(s.catalog, code)[i]
+        ok = codes >= 0
+        out = np.zeros(len(i), np.float32)
+        out[ok] = lookup(getattr(s, matrix), u[ok], codes[ok])
+        return out
+    return fn
+
+
+def _last_match(code: str):
+    def fn(s: BehaviourStats, u: np.ndarray, i: np.ndarray) -> np.ndarray:
+        last = s.last_item[u]
+        codes = getattr(s.catalog, code)
+        return ((last >= 0) & (codes[np.maximum(last, 0)] == codes[i]) & (codes[i] >= 0)).astype(np.float32)
+    return fn
+
+
+def _pair(matrix: str):
+    return lambda s, u, i: lookup(getattr(s, matrix), u, i)
+
+
+def _from_last(matrix: str):
+    def fn(s: BehaviourStats, u: np.ndarray, i: np.ndarray) -> np.ndarray:
+        last = s.last_item[u]
+        ok = last >= 0
+        out = np.zeros(len(i), np.float32)
+        out[ok] = lookup(getattr(s, matrix), last[ok], i[ok])
+        return out
+    return fn
+
+
+def _dot(user_vectors: str):
+    return lambda s, u, i: np.einsum("pd,pd->p", getattr(s, user_vectors)[u], s.catalog.emb[i])
+
+
+def _relative(fn, user_max: str):
+    """A pair value divided by the shopper's best value over the catalog: comparable across shoppers."""
+    def rel(s: BehaviourStats, u: np.ndarray, i: np.ndarray) -> np.ndarray:
+        top = getattr(s, user_max)[u]
+        return np.divide(fn(s, u, i), top, out=np.zeros(len(i), np.float32), where=top > 0)
+    return rel
+
+
+def _text_last(s: BehaviourStats, u: np.ndarray, i: np.ndarray) -> np.ndarray:
+    last = s.last_item[u]
+    sims = np.einsum("pd,pd->p", s.catalog.emb[np.maximum(last, 0)], s.catalog.emb[i])
+    return np.where(last >= 0, sims, 0.0).astype(np.float32)
+
+
+def _price_gap(s: BehaviourStats, u: np.ndarray, i: np.ndarray) -> np.ndarray:
+    """Distance from the shopper's usual (median) price in log units, scaled by their range."""
+    spread = np.nan_to_num(s.price_high[u] - s.price_low[u], nan=0.0) + 0.25
+    gap = np.abs(s.catalog.log_price[i] - s.price_median[u]) / spread
+    return np.nan_to_num(gap, nan=0.0).astype(np.float32)
+
+
+def _price_in_range(s: BehaviourStats, u: np.ndarray, i: np.ndarray) -> np.ndarray:
+    p = s.catalog.log_price[i]
+    with np.errstate(invalid="ignore"):
+        inside = (p >= s.price_low[u] - 1e-6) & (p <= s.price_high[u] + 1e-6)
+    return inside.astype(np.float32)
+
+
+def _item(values: str, log: bool = False):
+    def fn(s: BehaviourStats, u: np.ndarray, i: np.ndarray) -> np.ndarray:
+        v = getattr(s, values)[i]
+        return (np.log1p(v) if log else v).astype(np.float32)
+    return fn
+
+
+def _user(values: str):
+    return lambda s, u, i: np.log1p(getattr(s, values)[u]).astype(np.float32)
+
+
+SCALAR_FEATURES: list[tuple[Feature, Callable]] = [
+    (Feature("brand_buy_share", "brand_affinity", "share of the shopper's purchases from this brand"),
+     _coded("brand_buy", "brand")),
+    (Feature("brand_view_share", "brand_affinity", "share of the shopper's views/carts from this brand"),
+     _coded("brand_view", "brand")),
+    (Feature("brand_last_match", "brand_affinity", "the last purchase was the same brand"), _last_match("brand")),
+    (Feature("leaf_buy_share", "category_interest", "share of purchases in this exact category"),
+     _coded("leaf_buy", "leaf")),
+    (Feature("leaf_view_share", "category_interest", "share of views/carts in this exact category"),
+     _coded("leaf_view", "leaf")),
+    (Feature("parent_buy_share", "category_interest", "share of purchases in the parent category"),
+     _coded("parent_buy", "parent")),
+    (Feature("leaf_last_match", "category_interest", "the last purchase was in the same category"),
+     _last_match("leaf")),
+    (Feature("log_price", "price_fit", "log(1 + price); 0 when the catalog has no prices"),
+     lambda s, u, i: np.nan_to_num(s.catalog.log_price[i], nan=0.0)),
+    (Feature("price_gap", "price_fit", "distance from the shopper's median price, in their range"), _price_gap),
+    (Feature("price_in_range", "price_fit", "price within the shopper's min–max purchase price"), _price_in_range),
+    (Feature("cooc_sum", "bought_together", "sum of co-purchase cosine with all purchased items"),
+     _pair("cooc_all")),
+    (Feature("cooc_recent", "bought_together", "co-purchase cosine with the last 5 purchases, decayed"),
+     _pair("cooc_recent")),
+    (Feature("cooc_last", "bought_together", "co-purchase cosine with the last purchase"), _from_last("cosine")),
+    (Feature("trans_recent", "bought_together", "how often shoppers bought it right after the last 5"),
+     _pair("trans_recent")),
+    (Feature("trans_last", "bought_together", "how often shoppers bought it right after the last one"),
+     _from_last("transitions")),
+    (Feature("cooc_recent_rel", "bought_together", "cooc_recent relative to the shopper's best item"),
+     _relative(_pair("cooc_recent"), "cooc_recent_max")),
+    (Feature("trans_recent_rel", "bought_together", "trans_recent relative to the shopper's best item"),
+     _relative(_pair("trans_recent"), "trans_recent_max")),
+    (Feature("text_mean", "text_similarity", "text similarity to everything the shopper engaged with"),
+     _dot("text_mean")),
+    (Feature("text_recent", "text_similarity", "text similarity to the last 5 purchases"), _dot("text_recent")),
+    (Feature("text_recent_rel", "text_similarity", "text_recent relative to the shopper's closest item"),
+     _relative(_dot("text_recent"), "text_recent_max")),
+    (Feature("text_last", "text_similarity", "text similarity to the last purchase"), _text_last),
+    (Feature("pop_buys", "popularity", "log(1 + purchases of the item)"), _item("item_buys", log=True)),
+    (Feature("pop_views", "popularity", "log(1 + views/carts of the item)"), _item("item_views", log=True)),
+    (Feature("rating_mean", "rating", "item's mean rating, shrunk to the global mean"), _item("rating_mean")),
+    (Feature("rating_count", "rating", "log(1 + number of ratings)"), _item("rating_count", log=True)),
+    (Feature("user_buys", "shopper_activity", "log(1 + the shopper's purchases)"), _user("user_buys")),
+    (Feature("user_views", "shopper_activity", "log(1 + the shopper's views/carts)"), _user("user_views")),
+    (Feature("viewed_item", "shopper_activity", "log(1 + times the shopper viewed/carted this item)"),
+     lambda s, u, i: np.log1p(lookup(s.view, u, i))),
+    (Feature("carted_item", "shopper_activity", "times the shopper put this item in the cart"), _pair("cart")),
+]
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """Ordered feature names and groups; the ranker's input vector follows this order exactly."""
+
+    features: tuple[Feature, ...]
+    embedding_dim: int
+
+    @classmethod
+    def default(cls, embedding_dim: int) -> FeatureSpec:
+        emb = tuple(Feature(f"text_emb_{k}", EMBEDDING_GROUP, f"item text embedding dimension {k}")
+                    for k in range(embedding_dim))
+        return cls(tuple(f for f, _ in SCALAR_FEATURES) + emb, embedding_dim)
+
+    @property
+    def names(self) -> list[str]:
+        return [f.name for f in self.features]
+
+    @property
+    def groups(self) -> list[str]:
+        return [f.group for f in self.features]
+
+    @property
+    def n_scalar(self) -> int:
+        return len(self.features) - self.embedding_dim
+
+    def group_index(self) -> dict[str, np.ndarray]:
+        groups = np.array(self.groups)
+        return {g: np.flatnonzero(groups == g) for g in dict.fromkeys(self.groups)}
+
+    def to_dict(self) -> dict:
+        return {"embedding_dim": self.embedding_dim, "features": [asdict(f) for f in self.features]}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> FeatureSpec:
+        return cls(tuple(Feature(**f) for f in data["features"]), int(data["embedding_dim"]))
+
+    def compute(self, stats: BehaviourStats, user_rows: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """The full input matrix (pairs × features) for shopper rows and item indices."""
+        user_rows, items = np.asarray(user_rows, np.int64), np.asarray(items, np.int64)
+        by_name = {f.name: fn for f, fn in SCALAR_FEATURES}
+        out = np.empty((len(items), len(self.features)), np.float32)
+        for k, f in enumerate(self.features[: self.n_scalar]):
+            out[:, k] = by_name[f.name](stats, user_rows, items)
+        out[:, self.n_scalar:] = stats.catalog.emb[items]
+        return out

@@ -1,0 +1,70 @@
+"""The end-to-end jobs behind `whyrec train` and `whyrec evaluate`, shared with the benchmarks."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ranker import artifacts
+from ranker.baselines import ItemKNN, mostpop_scores
+from ranker.behaviour import BehaviourStats, CatalogIndex
+from ranker.candidates import CandidateConfig
+from ranker.data import Shop
+from ranker.features import FeatureSpec
+from ranker.metrics import evaluate_scorer
+from ranker.split import nth_last_targets, target_kind, truncate
+from ranker.text import DEFAULT_CACHE, TextEmbedder, item_texts
+from ranker.train import Progress, TrainConfig, TrainResult, _quiet, score_matrix, train
+
+
+def embed_items(shop: Shop, model_path: str | Path | None = None, cache_dir: str | Path = DEFAULT_CACHE,
+                progress: bool = False) -> tuple[np.ndarray, str]:
+    embedder = TextEmbedder(model_path, cache_dir)
+    return embedder.encode(item_texts(shop.items), progress=progress), str(embedder.model_path)
+
+
+def evaluate(shop: Shop, catalog: CatalogIndex, model, spec: FeatureSpec,
+             cand_cfg: CandidateConfig = CandidateConfig()) -> dict[str, dict[str, float]]:
+    """Test metrics (each shopper's last purchase, full ranking) for whyrec, MostPop and ItemKNN,
+    all fit on the same window: everything before the test purchase."""
+    from ranker.model import CompiledScorer
+
+    kind = target_kind(shop.events)
+    stats = BehaviourStats(truncate(shop.events, 1, kind), catalog, kind)
+    test = nth_last_targets(shop.events, 1, kind)
+    rows, targets = stats.rows_of(test["user_id"]), catalog.index_of(test["item_id"])
+    exclude = [stats.history_of(r) for r in rows]
+    scorer = CompiledScorer(model)
+    knn = ItemKNN(stats)
+    return {
+        "whyrec": evaluate_scorer(lambda r: score_matrix(scorer, spec, stats, r, cand_cfg), rows, targets, exclude),
+        "mostpop": evaluate_scorer(lambda r: mostpop_scores(stats, r), rows, targets, exclude),
+        "itemknn": evaluate_scorer(knn.scores, rows, targets, exclude),
+    }
+
+
+def fit(shop: Shop, cfg: TrainConfig = TrainConfig(), progress: Progress = _quiet,
+        embedding_model: str | Path | None = None, cache_dir: str | Path = DEFAULT_CACHE
+        ) -> tuple[TrainResult, CatalogIndex, np.ndarray, dict]:
+    """Embeddings, then training; returns what `save` needs plus step timings in seconds."""
+    timings = {}
+    t = time.perf_counter()
+    progress("embedding item text", 0, 1)
+    emb, model_path = embed_items(shop, embedding_model, cache_dir)
+    timings["embeddings_s"] = time.perf_counter() - t
+    catalog = CatalogIndex.build(shop.items, emb)
+    t = time.perf_counter()
+    result = train(shop, catalog, cfg, progress)
+    timings["train_s"] = time.perf_counter() - t
+    timings["embedding_model"] = model_path
+    return result, catalog, emb, timings
+
+
+def save_result(out: str | Path, shop: Shop, result: TrainResult, emb: np.ndarray, cfg: TrainConfig,
+                extra: dict) -> Path:
+    meta = {"target_kind": target_kind(shop.events), "train_config": cfg.to_dict(),
+            "best_epoch": result.best_epoch, "best_val_NDCG@10": result.best_val_ndcg10,
+            "history": result.history, **extra}
+    return artifacts.save(out, result.model, result.spec, shop, emb, meta)

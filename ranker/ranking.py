@@ -1,0 +1,76 @@
+"""Serving-time ranking: a trained model plus the behaviour window it scores against."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ranker.behaviour import BehaviourStats, CatalogIndex
+from ranker.candidates import CandidateConfig, candidates
+from ranker.features import FeatureSpec
+from ranker.split import target_kind
+
+
+class UnknownItemError(KeyError):
+    """An item id that is not in the model's catalog."""
+
+    def __init__(self, item_id: str):
+        super().__init__(item_id)
+        self.item_id = item_id
+
+    def __str__(self) -> str:
+        return f"unknown item id {self.item_id!r}"
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    item_id: str
+    score: float
+    rank: int
+
+
+class Ranker:
+    """Scores a shopper's candidates with the DNN; unknown shoppers get the cold-start row."""
+
+    def __init__(self, model, spec: FeatureSpec, items: pd.DataFrame, emb: np.ndarray, events: pd.DataFrame,
+                 cand_cfg: CandidateConfig = CandidateConfig()):
+        from ranker.model import CompiledScorer
+
+        self.model, self.spec, self.cand_cfg = model, spec, cand_cfg
+        self.items = items.set_index("item_id", drop=False)
+        self.catalog = CatalogIndex.build(items, emb)
+        self.stats = BehaviourStats(events, self.catalog, target_kind(events))
+        self.scorer = CompiledScorer(model)
+
+    @classmethod
+    def from_artifact(cls, artifact) -> Ranker:
+        cand = CandidateConfig(**artifact.meta.get("train_config", {}).get("candidates", {}))
+        return cls(artifact.model, artifact.spec, artifact.shop.items, artifact.emb, artifact.shop.events, cand)
+
+    def knows(self, user_id: str) -> bool:
+        return user_id in self.stats.user_index
+
+    def features(self, user_id: str, item_ids: list[str]) -> np.ndarray:
+        items = self.item_indices(item_ids)
+        return self.spec.compute(self.stats, np.full(len(items), self.stats.rows_of([user_id])[0]), items)
+
+    def item_indices(self, item_ids: list[str]) -> np.ndarray:
+        idx = self.catalog.index_of(item_ids)
+        if (idx < 0).any():
+            raise UnknownItemError(str(np.asarray(item_ids, dtype=object)[idx < 0][0]))
+        return idx
+
+    def score(self, user_id: str, item_ids: list[str]) -> np.ndarray:
+        return self.scorer(self.features(user_id, item_ids))
+
+    def recommend(self, user_id: str, k: int = 10) -> list[Recommendation]:
+        """Top k of the shopper's candidates, items they already bought excluded."""
+        row = self.stats.rows_of([user_id])[0]
+        items = candidates(self.stats, np.array([row]), self.cand_cfg)[0]
+        items = np.setdiff1d(items, self.stats.history_of(row))
+        scores = self.scorer(self.spec.compute(self.stats, np.full(len(items), row), items))
+        order = np.argsort(-scores, kind="stable")[:k]
+        return [Recommendation(str(self.catalog.item_ids[items[j]]), float(scores[j]), r + 1)
+                for r, j in enumerate(order)]

@@ -1,0 +1,214 @@
+"""The `whyrec` command line: data, training, evaluation and recommendations.
+
+Errors a user can fix (a bad file, an unknown id, a missing model) print one red line naming the
+problem and exit with code 2; only bugs produce tracebacks.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+app = typer.Typer(help="whyrec: recommendations that explain themselves, in Chinese and English.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+data_app = typer.Typer(help="Create and import shop data (items + events).", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+console = Console()
+err = Console(stderr=True)
+
+DataDir = Annotated[Path, typer.Option("--data", help="Folder with items and events (CSV or Parquet).")]
+ModelDir = Annotated[Path, typer.Option("--model", help="Artifacts root (uses LATEST) or one version folder.")]
+
+
+def fail(message: str) -> None:
+    err.print(f"[bold red]error:[/] {message}", soft_wrap=True, highlight=False)
+    raise typer.Exit(2)
+
+
+@contextmanager
+def user_errors():
+    """Turn the errors a user can fix into one clear line and exit code 2."""
+    from ranker.data import DataError
+    from ranker.ranking import UnknownItemError
+
+    try:
+        yield
+    except (DataError, FileNotFoundError, UnknownItemError, ValueError) as exc:
+        fail(str(exc))
+
+
+@contextmanager
+def progress_bar():
+    """A Rich progress bar driven by `(stage, done, total)` callbacks."""
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:.0f}/{task.total:.0f}"),
+                  TimeElapsedColumn(), console=err, transient=False) as bar:
+        tasks: dict[str, int] = {}
+
+        def update(stage: str, done: float, total: float) -> None:
+            key = stage.split(":")[0].split(" ")[0]
+            if key not in tasks:
+                tasks[key] = bar.add_task(stage, total=total)
+            bar.update(tasks[key], description=stage, completed=done, total=total)
+
+        yield update
+
+
+def print_report(reports) -> None:
+    from ranker.loaders import report_lines
+
+    for line in report_lines(reports):
+        err.print(line, soft_wrap=True, highlight=False)
+
+
+@data_app.command("demo")
+def data_demo(
+    out: Annotated[Path, typer.Option(help="Folder to write the demo shop into.")],
+    shoppers: Annotated[int, typer.Option(min=10, help="Number of simulated shoppers.")] = 1500,
+    items: Annotated[int, typer.Option(min=20, help="Approximate catalog size.")] = 600,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same shop.")] = 7,
+) -> None:
+    """Generate the bilingual demo shop with known purchase drivers (drivers.csv)."""
+    from ranker.demo import DemoConfig, write_demo
+
+    with user_errors():
+        path = write_demo(out, DemoConfig(shoppers=shoppers, items=items, seed=seed))
+    console.print(f"demo shop written to [bold]{path}[/] (items, events, drivers.csv, shoppers.csv)")
+
+
+@data_app.command("import")
+def data_import(
+    src: Annotated[Path, typer.Argument(help="Source folder or file set.")],
+    out: Annotated[Path, typer.Option(help="Folder for the canonical items/events tables.")],
+    fmt: Annotated[str, typer.Option("--format", help="unisrec | movielens | csv")] = "csv",
+    skip_bad: Annotated[bool, typer.Option(help="Skip and count bad rows instead of stopping at the first.")] = False,
+) -> None:
+    """Convert a dataset into canonical items/events Parquet tables, reporting what was skipped."""
+    from ranker.loaders import FORMATS, load_any
+
+    if fmt not in FORMATS:
+        fail(f"--format must be one of {', '.join(FORMATS)}; got {fmt!r}")
+    with user_errors():
+        shop = load_any(fmt, src, "skip" if skip_bad else "raise")
+        shop.save(out)
+    print_report(shop.reports)
+    console.print(f"{len(shop.items):,} items and {len(shop.events):,} events written to [bold]{out}[/]")
+
+
+@app.command()
+def train(
+    data: DataDir,
+    out: Annotated[Path, typer.Option(help="Artifacts root; each run adds a version folder.")] = Path("artifacts"),
+    epochs: Annotated[int, typer.Option(min=1, help="Maximum epochs (early stopping on val NDCG@10).")] = 20,
+    embedding_model: Annotated[Path | None, typer.Option(help="Any sentence-transformers folder.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed for sampling and initialisation.")] = 0,
+) -> None:
+    """Train the ranker on a shop folder and write a versioned artifact."""
+    from ranker.runtime import configure
+
+    configure()
+    from ranker.data import load_shop
+    from ranker.pipeline import fit, save_result
+    from ranker.train import TrainConfig
+
+    cfg = TrainConfig(epochs=epochs, seed=seed)
+    with user_errors():
+        shop = load_shop(data)
+        print_report(shop.reports)
+        with progress_bar() as update:
+            result, _, emb, timings = fit(shop, cfg, update, embedding_model)
+        path = save_result(out, shop, result, emb, cfg, {"timings": timings})
+    console.print(f"model saved to [bold]{path}[/] (best epoch {result.best_epoch}, "
+                  f"val NDCG@10 {result.best_val_ndcg10:.4f})")
+
+
+@app.command()
+def evaluate(
+    data: DataDir,
+    model: ModelDir = Path("artifacts"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of a table.")] = False,
+) -> None:
+    """HR/NDCG@10/50 on each shopper's last purchase, beside MostPop and ItemKNN from the same run."""
+    from ranker.runtime import configure
+
+    configure()
+    from ranker import artifacts
+    from ranker.behaviour import CatalogIndex
+    from ranker.candidates import CandidateConfig
+    from ranker.data import load_shop
+    from ranker.pipeline import embed_items
+    from ranker.pipeline import evaluate as run_evaluate
+
+    with user_errors():
+        art = artifacts.load(model)
+        shop = load_shop(data)
+        emb, _ = embed_items(shop, art.meta.get("timings", {}).get("embedding_model"))
+        catalog = CatalogIndex.build(shop.items, emb)
+        cand = CandidateConfig(**art.meta.get("train_config", {}).get("candidates", {}))
+        results = run_evaluate(shop, catalog, art.model, art.spec, cand)
+    if as_json:
+        print(json.dumps(results))
+        return
+    table = Table(title=f"test split of {data} ({results['whyrec']['users']:,} shoppers, full ranking)")
+    table.add_column("metric")
+    for name in results:
+        table.add_column(name, justify="right")
+    for metric in ("HR@10", "NDCG@10", "HR@50", "NDCG@50"):
+        table.add_row(metric, *(f"{results[n][metric]:.4f}" for n in results))
+    console.print(table)
+
+
+@app.command()
+def recommend(
+    model: ModelDir = Path("artifacts"),
+    user: Annotated[list[str] | None, typer.Option(help="Shopper id; repeat for several.")] = None,
+    k: Annotated[int, typer.Option("-k", min=1, max=1000, help="How many items per shopper.")] = 10,
+    lang: Annotated[str, typer.Option(help="Title language: zh or en.")] = "en",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+) -> None:
+    """Top-k recommendations with scores (default: the three most active shoppers)."""
+    from ranker.runtime import configure
+
+    configure()
+    from ranker import artifacts
+    from ranker.ranking import Ranker
+
+    if lang not in ("zh", "en"):
+        fail(f"--lang must be zh or en; got {lang!r}")
+    with user_errors():
+        ranker = Ranker.from_artifact(artifacts.load(model))
+    users = user or _most_active(ranker, 3)
+    items = ranker.items
+    title_col = f"title_{lang}" if f"title_{lang}" in items.columns else "title"
+    out = {}
+    for u in users:
+        recs = ranker.recommend(u, k)
+        out[u] = [{"rank": r.rank, "item_id": r.item_id, "score": round(r.score, 4),
+                   "title": items.at[r.item_id, title_col], "brand": items.at[r.item_id, "brand"]} for r in recs]
+        if as_json:
+            continue
+        note = "" if ranker.knows(u) else " (new shopper: popular items)"
+        table = Table(title=f"top {k} for shopper {u}{note}")
+        for col in ("#", "item", "title", "brand", "score"):
+            table.add_column(col, justify="right" if col in ("#", "score") else "left")
+        for row in out[u]:
+            table.add_row(str(row["rank"]), row["item_id"], row["title"], row["brand"], f"{row['score']:.3f}")
+        console.print(table)
+    if as_json:
+        print(json.dumps(out, ensure_ascii=False))
+
+
+def _most_active(ranker, n: int) -> list[str]:
+    counts = ranker.stats.user_buys[: ranker.stats.cold_row]
+    return [str(ranker.stats.user_ids[i]) for i in sorted(range(len(counts)), key=lambda i: -counts[i])[:n]]
+
+
+def main() -> None:  # pragma: no cover
+    sys.exit(app())

@@ -1,0 +1,48 @@
+"""Shared fixtures: a tiny hand-made shop whose feature values can be worked out by hand."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+TOY_ITEMS = pd.DataFrame({
+    "item_id": ["i0", "i1", "i2", "i3", "i4"],
+    "title": ["Acme Drill", "Acme Bits", "Zed Drill", "Zed Pan", "Acme Pan"],
+    "brand": ["Acme", "Acme", "Zed", "Zed", "Acme"],
+    "category": ["Tools > Drills", "Tools > Bits", "Tools > Drills", "Kitchen > Pans", "Kitchen > Pans"],
+    "price": ["10", "20", "40", "80", ""],
+})
+# u0 buys i0 then i1 and views i2 twice; u1 buys i0 then i2; u2 buys i1.
+TOY_EVENTS = pd.DataFrame({
+    "user_id": ["u0", "u0", "u0", "u0", "u1", "u1", "u2", "u2"],
+    "item_id": ["i0", "i2", "i2", "i1", "i0", "i2", "i1", "i1"],
+    "event": ["purchase", "view", "view", "purchase", "purchase", "purchase", "purchase", "rating"],
+    "value": ["", "", "", "", "", "", "", "4"],
+    "timestamp": ["1", "2", "3", "4", "1", "2", "5", "6"],
+})
+
+
+def write_shop(directory: Path, items: pd.DataFrame = TOY_ITEMS, events: pd.DataFrame = TOY_EVENTS) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    items.to_csv(directory / "items.csv", index=False)
+    events.to_csv(directory / "events.csv", index=False)
+    return directory
+
+
+@pytest.fixture
+def toy_dir(tmp_path: Path) -> Path:
+    return write_shop(tmp_path / "toy")
+
+
+@pytest.fixture
+def toy_emb() -> np.ndarray:
+    """Hand-picked unit vectors: drills alike, pans alike."""
+    emb = np.array([[1, 0, 0], [0.6, 0.8, 0], [1, 0, 0], [0, 0, 1], [0, 0.6, 0.8]], dtype=np.float32)
+    return emb / np.linalg.norm(emb, axis=1, keepdims=True)

@@ -1,0 +1,102 @@
+"""End to end through the CLI on a small demo shop: train, save/load identity, evaluate, recommend."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from service.cli import app
+
+pytestmark = pytest.mark.slow
+runner = CliRunner()
+
+
+def run(*args: str):
+    result = runner.invoke(app, list(args))
+    return result
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    root = tmp_path_factory.mktemp("e2e")
+    data, model = root / "demo", root / "artifacts"
+    r = run("data", "demo", "--out", str(data), "--shoppers", "150", "--items", "120", "--seed", "5")
+    assert r.exit_code == 0, r.output
+    r = run("train", "--data", str(data), "--out", str(model), "--epochs", "2")
+    assert r.exit_code == 0, r.output
+    return data, model
+
+
+def test_artifact_layout_and_metadata(trained):
+    _, model = trained
+    version = model / (model / "LATEST").read_text().strip()
+    for name in ("model.keras", "spec.json", "metadata.json", "embeddings.npy", "shop/items.parquet"):
+        assert (version / name).exists(), name
+    meta = json.loads((version / "metadata.json").read_text())
+    assert len(meta["data_hash"]) == 64
+    assert meta["libraries"]["keras"].startswith("3.")
+    assert meta["history"] and "val_NDCG@10" in meta["history"][0]
+    assert not list(model.glob(".tmp-*"))
+
+
+def test_reloaded_model_gives_identical_scores(trained):
+    from ranker import artifacts
+    from ranker.ranking import Ranker
+
+    _, model = trained
+    a, b = Ranker.from_artifact(artifacts.load(model)), Ranker.from_artifact(artifacts.load(model))
+    user = str(a.stats.user_ids[0])
+    items = list(a.catalog.item_ids)
+    np.testing.assert_array_equal(a.score(user, items), b.score(user, items))
+    assert a.recommend(user, 10) == b.recommend(user, 10)
+
+
+def test_evaluate_json_has_all_models_and_metrics(trained):
+    data, model = trained
+    r = run("evaluate", "--data", str(data), "--model", str(model), "--json")
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.output.strip().splitlines()[-1])
+    assert set(out) == {"whyrec", "mostpop", "itemknn"}
+    for scores in out.values():
+        assert {"HR@10", "NDCG@10", "HR@50", "NDCG@50"} <= set(scores)
+        assert 0.0 <= scores["NDCG@10"] <= scores["HR@10"] <= 1.0
+
+
+def test_recommend_excludes_history_and_handles_new_shoppers(trained):
+    from ranker import artifacts
+    from ranker.ranking import Ranker
+
+    data, model = trained
+    ranker = Ranker.from_artifact(artifacts.load(model))
+    user = str(ranker.stats.user_ids[3])
+    r = run("recommend", "--model", str(model), "--user", user, "--user", "nobody", "-k", "5", "--json",
+            "--lang", "zh")
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.output.strip().splitlines()[-1])
+    bought = set(ranker.catalog.item_ids[ranker.stats.history_of(ranker.stats.rows_of([user])[0])])
+    assert len(out[user]) == 5 and not bought & {x["item_id"] for x in out[user]}
+    assert [x["rank"] for x in out[user]] == [1, 2, 3, 4, 5]
+    assert out[user][0]["score"] >= out[user][-1]["score"]
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in out[user][0]["title"])
+    popular = set(ranker.catalog.item_ids[np.argsort(-ranker.stats.item_buys)[:50]])
+    assert {x["item_id"] for x in out["nobody"]} <= popular
+
+
+def test_missing_model_is_a_clear_error(tmp_path):
+    r = run("recommend", "--model", str(tmp_path))
+    assert r.exit_code == 2
+    assert "no model.keras" in r.output
+
+
+def test_import_reports_and_writes_canonical(tmp_path):
+    from test_loaders import write_unisrec
+
+    src = write_unisrec(tmp_path / "src", "0\t0 1 2\t3\n1\t2 0\t1\n")
+    r = run("data", "import", str(src), "--format", "unisrec", "--out", str(tmp_path / "out"))
+    assert r.exit_code == 0, r.output
+    assert "read 7 rows, kept 7" in r.output and (tmp_path / "out" / "events.parquet").exists()
+    r = run("data", "import", str(src), "--format", "nope", "--out", str(tmp_path / "x"))
+    assert r.exit_code == 2 and "--format must be one of" in r.output
