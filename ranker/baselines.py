@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from ranker.behaviour import BehaviourStats
+from ranker.behaviour import COSINE_SHRINK, BehaviourStats, cosine_similarity
 
 
 def mostpop_scores(stats: BehaviourStats, rows: np.ndarray) -> np.ndarray:
@@ -17,11 +17,12 @@ def mostpop_scores(stats: BehaviourStats, rows: np.ndarray) -> np.ndarray:
 
 
 class ItemKNN:
-    """Cosine item-item similarity on purchase histories; a shopper's score for an item is its
-    decayed similarity to their last `last_n` purchases (decay 1 means equal weights)."""
+    """Cosine item-item similarity on purchase histories (shrunk for pairs with little support);
+    a shopper's score for an item is its decayed similarity to their last `last_n` purchases."""
 
-    def __init__(self, stats: BehaviourStats, last_n: int = 5, decay: float = 0.7):
+    def __init__(self, stats: BehaviourStats, last_n: int = 5, decay: float = 0.7, shrink: float = COSINE_SHRINK):
         self.stats, self.last_n, self.decay = stats, last_n, decay
+        similarity = cosine_similarity(stats.buy, shrink)
         n_users = stats.cold_row + 1
         users, items, weights = [], [], []
         for row, hist in stats.history.items():
@@ -31,7 +32,7 @@ class ItemKNN:
             weights.extend((decay ** np.arange(len(recent))).tolist())
         recent_m = sp.csr_matrix((np.asarray(weights, np.float32), (users, items)), shape=(n_users, stats.catalog.n))
         recent_m.sum_duplicates()
-        self.user_scores = sp.csr_matrix(recent_m @ stats.cosine)
+        self.user_scores = sp.csr_matrix(recent_m @ similarity)
 
     def scores(self, rows: np.ndarray) -> np.ndarray:
         dense = self.user_scores[rows].toarray()

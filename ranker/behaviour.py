@@ -17,6 +17,10 @@ import scipy.sparse as sp
 from ranker.data import CATEGORY_SEP
 
 RECENT_WEIGHTS = (0.7 ** np.arange(5)).astype(np.float32)
+COSINE_SHRINK = 20.0
+EASE_LAMBDA = 50.0
+EASE_MAX_ITEMS = 15_000
+WINDOW = 3
 ENGAGEMENT_KINDS = ("view", "cart")
 
 
@@ -37,6 +41,8 @@ class CatalogIndex:
     parents: np.ndarray
     log_price: np.ndarray
     emb: np.ndarray
+    words: sp.csr_matrix
+
 
     @classmethod
     def build(cls, items: pd.DataFrame, emb: np.ndarray) -> CatalogIndex:
@@ -47,7 +53,8 @@ class CatalogIndex:
         parent, parents = _codes(parent_path)
         price = pd.to_numeric(items.get("price", pd.Series(np.nan, index=items.index)), errors="coerce")
         return cls(items["item_id"].astype(str).to_numpy(), brand, brands, leaf, leaves, parent, parents,
-                   np.log1p(price.to_numpy(dtype=np.float64)).astype(np.float32), emb.astype(np.float32))
+                   np.log1p(price.to_numpy(dtype=np.float64)).astype(np.float32), emb.astype(np.float32),
+                   title_tfidf(items["title"].astype(str)))
 
     @property
     def n(self) -> int:
@@ -64,12 +71,60 @@ class CatalogIndex:
         return sp.csr_matrix((np.ones(len(rows), np.float32), (rows, codes[rows])), shape=(self.n, max(size, 1)))
 
 
+def title_tfidf(titles: pd.Series) -> sp.csr_matrix:
+    """L2-normalised TF-IDF of title words: catches product lines and model numbers ("740000801",
+    "80 Grit") that a sentence embedding smooths over."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    vectorizer = TfidfVectorizer(token_pattern=r"(?u)\b\w[\w.-]*\b", min_df=1, sublinear_tf=True, dtype=np.float32)
+    try:
+        return sp.csr_matrix(vectorizer.fit_transform(titles.str.lower()))
+    except ValueError:  # every title empty
+        return sp.csr_matrix((len(titles), 1), dtype=np.float32)
+
+
 def _user_item(users: np.ndarray, items: np.ndarray, n_users: int, n_items: int,
                weights: np.ndarray | None = None) -> sp.csr_matrix:
     w = np.ones(len(users), np.float32) if weights is None else weights.astype(np.float32)
     m = sp.csr_matrix((w, (users, items)), shape=(n_users, n_items))
     m.sum_duplicates()
     return m
+
+
+def cosine_similarity(buy: sp.csr_matrix, shrink: float = COSINE_SHRINK) -> sp.csr_matrix:
+    """Item-item cosine on binary purchase histories, shrunk toward 0 for pairs with little support:
+    |i∩j| / (sqrt(|i||j|) + shrink). Diagonal removed."""
+    binary = (buy > 0).astype(np.float32)
+    co = sp.coo_matrix(binary.T @ binary)
+    counts = np.asarray(binary.sum(axis=0)).ravel()
+    keep = co.row != co.col
+    rows, cols = co.row[keep], co.col[keep]
+    values = co.data[keep] / (np.sqrt(counts[rows] * counts[cols]) + shrink)
+    return sp.csr_matrix((values.astype(np.float32), (rows, cols)), shape=co.shape)
+
+
+def ease_weights(buy: sp.csr_matrix, lam: float = EASE_LAMBDA) -> np.ndarray:
+    """EASE (Steck 2019): the closed-form linear item-item model B = I − P/diag(P), P = (XᵀX + λI)⁻¹.
+    Dense items × items, so only for catalogs up to EASE_MAX_ITEMS."""
+    binary = (buy > 0).astype(np.float64)
+    gram = (binary.T @ binary).toarray()
+    gram[np.diag_indices_from(gram)] += lam
+    p = np.linalg.inv(gram)
+    b = -p / np.diag(p)
+    np.fill_diagonal(b, 0.0)
+    return b.astype(np.float32)
+
+
+def user_knn_scores(buy: sp.csr_matrix) -> sp.csr_matrix:
+    """Shoppers with overlapping purchases (cosine on binary histories) vote for their items."""
+    binary = (buy > 0).astype(np.float32)
+    sizes = np.asarray(binary.sum(axis=1)).ravel()
+    inv = np.divide(1.0, np.sqrt(sizes), out=np.zeros_like(sizes), where=sizes > 0).astype(np.float32)
+    normed = sp.csr_matrix(sp.diags(inv) @ binary)
+    sim = sp.csr_matrix(normed @ normed.T)
+    sim.setdiag(0)
+    sim.eliminate_zeros()
+    return sp.csr_matrix(sim @ normed)
 
 
 def _share(counts: sp.csr_matrix) -> sp.csr_matrix:
@@ -123,11 +178,15 @@ class BehaviourStats:
         self.rating_mean = ((r_sum + 5 * prior) / (r_cnt + 5)).astype(np.float32)
         self.rating_count = r_cnt.astype(np.float32)
 
-        self.cosine = self._cosine(self.buy)
+        self.cosine = cosine_similarity(self.buy, COSINE_SHRINK)
         self.transitions = self._transitions(buys, n)
+        self.window = self._window(buys, n)
         self.cooc_all = sp.csr_matrix((self.buy > 0).astype(np.float32) @ self.cosine)
         self.cooc_recent = sp.csr_matrix(self.recent @ self.cosine)
         self.trans_recent = sp.csr_matrix(self.recent @ self.transitions)
+        self.window_recent = sp.csr_matrix(self.recent @ self.window)
+        self.ease = ease_weights(self.buy) if n <= EASE_MAX_ITEMS else None
+        self.user_neighbours = user_knn_scores(self.buy)
 
         lp = catalog.log_price
         priced = buys[np.isfinite(lp[buys["item"].to_numpy()])]
@@ -140,26 +199,17 @@ class BehaviourStats:
                                 (self.price_high, grouped.max())):
                 target[agg.index.to_numpy()] = agg.to_numpy()
 
+        self.words_recent = sp.csr_matrix(self.recent @ catalog.words)
         self.text_mean = self._mean_embedding(sp.csr_matrix(self.buy + self.view), catalog.emb)
         self.text_recent = self._mean_embedding(self.recent, catalog.emb)
         self.cooc_recent_max = self.cooc_recent.max(axis=1).toarray().ravel().astype(np.float32)
         self.trans_recent_max = self.trans_recent.max(axis=1).toarray().ravel().astype(np.float32)
+        self.window_recent_max = self.window_recent.max(axis=1).toarray().ravel().astype(np.float32)
         self.text_recent_max = np.concatenate([
             (self.text_recent[k:k + 2048] @ catalog.emb.T).max(axis=1) for k in range(0, n_users, 2048)
         ]).astype(np.float32)
         self.user_buys = np.asarray(self.buy.sum(axis=1)).ravel().astype(np.float32)
         self.user_views = np.asarray(self.view.sum(axis=1)).ravel().astype(np.float32)
-
-    @staticmethod
-    def _cosine(buy: sp.csr_matrix) -> sp.csr_matrix:
-        binary = (buy > 0).astype(np.float32)
-        co = sp.csr_matrix(binary.T @ binary)
-        norms = np.sqrt(np.asarray(binary.sum(axis=0)).ravel())
-        inv = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0).astype(np.float32)
-        co = sp.csr_matrix(sp.diags(inv) @ co @ sp.diags(inv))
-        co.setdiag(0)
-        co.eliminate_zeros()
-        return co
 
     @staticmethod
     def _transitions(buys: pd.DataFrame, n: int) -> sp.csr_matrix:
@@ -169,6 +219,23 @@ class BehaviourStats:
         t = _user_item(items[:-1][same], items[1:][same], n, n)
         t.data = np.log1p(t.data)
         return t
+
+    @staticmethod
+    def _window(buys: pd.DataFrame, n: int) -> sp.csr_matrix:
+        """Symmetric "bought within 3 purchases of each other" counts, weighted 1/distance, log-damped:
+        sequence locality that whole-history co-occurrence blurs."""
+        users, items = buys["user"].to_numpy(), buys["item"].to_numpy()
+        rows, cols, weights = [], [], []
+        for d in range(1, WINDOW + 1):
+            same = users[d:] == users[:-d]
+            rows += [items[:-d][same], items[d:][same]]
+            cols += [items[d:][same], items[:-d][same]]
+            weights += [np.full(same.sum(), 1.0 / d, np.float32)] * 2
+        w = _user_item(np.concatenate(rows), np.concatenate(cols), n, n, np.concatenate(weights))
+        w.setdiag(0)
+        w.eliminate_zeros()
+        w.data = np.log1p(w.data)
+        return w
 
     @staticmethod
     def _mean_embedding(weights: sp.csr_matrix, emb: np.ndarray) -> np.ndarray:

@@ -17,27 +17,39 @@ from ranker.behaviour import BehaviourStats
 @dataclass(frozen=True)
 class CandidateConfig:
     cooc: int = 150
-    text: int = 100
+    window: int = 50
     transitions: int = 50
+    text: int = 100
     popular: int = 50
 
 
-def _top(scores: np.ndarray, k: int) -> np.ndarray:
+SOURCES = ("cooc", "window", "transitions", "text")
+
+
+def source_scores(stats: BehaviourStats, rows: np.ndarray) -> dict[str, np.ndarray]:
+    """Each source's score for every item (rows × items); 0 means "no reason from this source"."""
+    rows = np.asarray(rows, np.int64)
+    text = stats.text_recent[rows] @ stats.catalog.emb.T
+    text[np.linalg.norm(stats.text_recent[rows], axis=1) == 0] = 0.0
+    return {"cooc": stats.cooc_recent[rows].toarray(), "window": stats.window_recent[rows].toarray(),
+            "transitions": stats.trans_recent[rows].toarray(), "text": text}
+
+
+def top_k(scores: np.ndarray, k: int) -> np.ndarray:
+    """Best k item indices per row, best first; -1 where the score is not positive."""
     k = min(k, scores.shape[1])
     if k <= 0:
         return np.empty((scores.shape[0], 0), np.int64)
     idx = np.argpartition(-scores, kth=k - 1, axis=1)[:, :k]
-    positive = np.take_along_axis(scores, idx, axis=1) > 0
-    return np.where(positive, idx, -1)
+    top = np.take_along_axis(scores, idx, axis=1)
+    order = np.argsort(-top, axis=1, kind="stable")
+    idx, top = np.take_along_axis(idx, order, axis=1), np.take_along_axis(top, order, axis=1)
+    return np.where(top > 0, idx, -1)
 
 
 def candidates(stats: BehaviourStats, rows: np.ndarray, cfg: CandidateConfig = CandidateConfig()) -> list[np.ndarray]:
     """Sorted unique candidate item indices for each shopper row."""
-    rows = np.asarray(rows, np.int64)
-    cooc = stats.cooc_recent[rows].toarray()
-    trans = stats.trans_recent[rows].toarray()
-    text = stats.text_recent[rows] @ stats.catalog.emb.T
-    text[np.linalg.norm(stats.text_recent[rows], axis=1) == 0] = 0.0
+    scores = source_scores(stats, rows)
     popular = np.argsort(-stats.item_buys, kind="stable")[: cfg.popular]
-    picked = np.concatenate([_top(cooc, cfg.cooc), _top(trans, cfg.transitions), _top(text, cfg.text)], axis=1)
+    picked = np.concatenate([top_k(scores[name], getattr(cfg, name)) for name in SOURCES], axis=1)
     return [np.union1d(p[p >= 0], popular) for p in picked]

@@ -87,6 +87,33 @@ def _text_last(s: BehaviourStats, u: np.ndarray, i: np.ndarray) -> np.ndarray:
     return np.where(last >= 0, sims, 0.0).astype(np.float32)
 
 
+def _row_dot(a: sp.csr_matrix, b: sp.csr_matrix) -> np.ndarray:
+    """Row-wise dot products of two sparse matrices with the same shape."""
+    return np.asarray(a.multiply(b).sum(axis=1)).ravel().astype(np.float32)
+
+
+def _words_last(s: BehaviourStats, u: np.ndarray, i: np.ndarray) -> np.ndarray:
+    last = s.last_item[u]
+    sims = _row_dot(s.catalog.words[np.maximum(last, 0)], s.catalog.words[i])
+    return np.where(last >= 0, sims, 0.0).astype(np.float32)
+
+
+def _words_recent(s: BehaviourStats, u: np.ndarray, i: np.ndarray) -> np.ndarray:
+    return _row_dot(s.words_recent[u], s.catalog.words[i])
+
+
+def _ease(s: BehaviourStats, u: np.ndarray, i: np.ndarray) -> np.ndarray:
+    if s.ease is None or len(u) == 0:
+        return np.zeros(len(i), np.float32)
+    users, inverse = np.unique(u, return_inverse=True)
+    out = np.empty(len(i), np.float32)
+    for start in range(0, len(users), 1024):
+        block = np.asarray((s.buy[users[start:start + 1024]] > 0).astype(np.float32) @ s.ease)
+        sel = (inverse >= start) & (inverse < start + 1024)
+        out[sel] = block[inverse[sel] - start, i[sel]]
+    return out
+
+
 def _price_gap(s: BehaviourStats, u: np.ndarray, i: np.ndarray) -> np.ndarray:
     """Distance from the shopper's usual (median) price in log units, scaled by their range."""
     spread = np.nan_to_num(s.price_high[u] - s.price_low[u], nan=0.0) + 0.25
@@ -130,7 +157,7 @@ SCALAR_FEATURES: list[tuple[Feature, Callable]] = [
      lambda s, u, i: np.nan_to_num(s.catalog.log_price[i], nan=0.0)),
     (Feature("price_gap", "price_fit", "distance from the shopper's median price, in their range"), _price_gap),
     (Feature("price_in_range", "price_fit", "price within the shopper's min–max purchase price"), _price_in_range),
-    (Feature("cooc_sum", "bought_together", "sum of co-purchase cosine with all purchased items"),
+    (Feature("cooc_sum", "bought_together", "sum of shrunk co-purchase cosine with all purchased items"),
      _pair("cooc_all")),
     (Feature("cooc_recent", "bought_together", "co-purchase cosine with the last 5 purchases, decayed"),
      _pair("cooc_recent")),
@@ -139,16 +166,28 @@ SCALAR_FEATURES: list[tuple[Feature, Callable]] = [
      _pair("trans_recent")),
     (Feature("trans_last", "bought_together", "how often shoppers bought it right after the last one"),
      _from_last("transitions")),
+    (Feature("ease", "bought_together", "EASE linear item-item score of the shopper's purchases"), _ease),
+    (Feature("similar_shoppers", "bought_together", "bought by shoppers whose purchases overlap"),
+     _pair("user_neighbours")),
+    (Feature("window_last", "bought_together", "bought within 3 purchases of the last one"), _from_last("window")),
     (Feature("cooc_recent_rel", "bought_together", "cooc_recent relative to the shopper's best item"),
      _relative(_pair("cooc_recent"), "cooc_recent_max")),
     (Feature("trans_recent_rel", "bought_together", "trans_recent relative to the shopper's best item"),
      _relative(_pair("trans_recent"), "trans_recent_max")),
+    (Feature("window_recent", "bought_together", "bought within 3 purchases of the last 5, decayed"),
+     _pair("window_recent")),
+    (Feature("window_recent_rel", "bought_together", "window_recent relative to the shopper's best item"),
+     _relative(_pair("window_recent"), "window_recent_max")),
     (Feature("text_mean", "text_similarity", "text similarity to everything the shopper engaged with"),
      _dot("text_mean")),
     (Feature("text_recent", "text_similarity", "text similarity to the last 5 purchases"), _dot("text_recent")),
     (Feature("text_recent_rel", "text_similarity", "text_recent relative to the shopper's closest item"),
      _relative(_dot("text_recent"), "text_recent_max")),
     (Feature("text_last", "text_similarity", "text similarity to the last purchase"), _text_last),
+    (Feature("words_last", "text_similarity", "title word overlap (TF-IDF cosine) with the last purchase"),
+     _words_last),
+    (Feature("words_recent", "text_similarity", "title word overlap with the last 5 purchases, decayed"),
+     _words_recent),
     (Feature("pop_buys", "popularity", "log(1 + purchases of the item)"), _item("item_buys", log=True)),
     (Feature("pop_views", "popularity", "log(1 + views/carts of the item)"), _item("item_views", log=True)),
     (Feature("rating_mean", "rating", "item's mean rating, shrunk to the global mean"), _item("rating_mean")),

@@ -33,22 +33,35 @@ class ColumnSlice(keras.layers.Layer):
 
 
 def build_model(spec: FeatureSpec, mean: np.ndarray, std: np.ndarray, hidden: tuple[int, ...] = (128, 64),
-                text_units: int = 16, dropout: float = 0.1, seed: int = 0) -> keras.Model:
+                text_units: int = 16, dropout: float = 0.1, seed: int = 0, text_dropout: float = 0.0,
+                text_l2: float = 0.0, name: str = "whyrec_ranker") -> keras.Model:
     keras.utils.set_random_seed(seed)
     d = len(spec.features)
     x = keras.Input((d,), name="features")
     z = keras.layers.Normalization(mean=mean.astype("float32"), variance=(std**2).astype("float32"),
                                    name="standardise")(x)
     scalars = ColumnSlice(0, spec.n_scalar, name="scalar_features")(z)
-    text = ColumnSlice(spec.n_scalar, d, name="text_embedding")(z)
-    text = keras.layers.Dense(text_units, activation="relu", name="text_dense")(text)
-    h = keras.layers.Concatenate(name="joined")([scalars, text])
+    h = scalars
+    if text_units:
+        text = ColumnSlice(spec.n_scalar, d, name="text_embedding")(z)
+        if text_dropout:
+            text = keras.layers.Dropout(text_dropout, name="text_dropout")(text)
+        text = keras.layers.Dense(text_units, activation="relu", name="text_dense",
+                                  kernel_regularizer=keras.regularizers.L2(text_l2) if text_l2 else None)(text)
+        h = keras.layers.Concatenate(name="joined")([scalars, text])
     for k, units in enumerate(hidden):
         h = keras.layers.Dense(units, activation="relu", name=f"hidden_{k}")(h)
         if dropout:
             h = keras.layers.Dropout(dropout, name=f"dropout_{k}")(h)
     logit = keras.layers.Dense(1, name="logit")(h)
-    return keras.Model(x, logit, name="whyrec_ranker")
+    return keras.Model(x, logit, name=name)
+
+
+def ensemble_model(members: list[keras.Model], d: int) -> keras.Model:
+    """One model whose score is the mean of independently trained members' logits: less variance
+    than any single network, and still a single differentiable function for attributions."""
+    x = keras.Input((d,), name="features")
+    return keras.Model(x, keras.layers.Average(name="mean_logit")([m(x) for m in members]), name="whyrec_ranker")
 
 
 def feature_moments(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

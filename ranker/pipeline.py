@@ -54,6 +54,7 @@ def fit(shop: Shop, cfg: TrainConfig = TrainConfig(), progress: Progress = _quie
     progress("embedding item text", 0, 1)
     emb, model_path = embed_items(shop, embedding_model, cache_dir)
     timings["embeddings_s"] = time.perf_counter() - t
+    progress("embedding item text", 1, 1)
     catalog = CatalogIndex.build(shop.items, emb)
     t = time.perf_counter()
     result = train(shop, catalog, cfg, progress)

@@ -30,19 +30,25 @@ def _quiet(stage: str, done: float, total: float) -> None:
 
 @dataclass(frozen=True)
 class TrainConfig:
+    """Defaults chosen on Amazon Scientific's validation fold (see the ranker issue's closing note)."""
+
     folds: tuple[int, ...] = (2, 3, 4)
     negatives: int = 24
+    loss: str = "softmax"
     epochs: int = 20
-    patience: int = 3
+    patience: int = 2
     batch_size: int = 512
-    learning_rate: float = 1e-3
+    groups_per_batch: int = 128
+    learning_rate: float = 3e-4
     hidden: tuple[int, ...] = (128, 64)
-    text_units: int = 16
+    text_units: int = 4
+    text_dropout: float = 0.5
+    text_l2: float = 1e-3
     dropout: float = 0.1
     val_users: int = 800
-    loss: str = "softmax"
-    candidates: CandidateConfig = field(default_factory=CandidateConfig)
+    ensemble: int = 3
     seed: int = 0
+    candidates: CandidateConfig = field(default_factory=CandidateConfig)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -57,16 +63,25 @@ class TrainResult:
     best_val_ndcg10: float = 0.0
 
 
-def sample_negatives(cands: list[np.ndarray], positives: np.ndarray, n_hard: int, n_uniform: int,
-                     n_items: int, rng: np.random.Generator) -> np.ndarray:
-    """Mostly candidates the target has to beat at ranking time, plus a few uniform items."""
-    hard = np.empty((len(cands), n_hard), np.int64)
-    for r, c in enumerate(cands):
-        pool = c[c != positives[r]]
-        hard[r] = rng.choice(pool, n_hard, replace=len(pool) < n_hard) if len(pool) else rng.integers(0, n_items,
-                                                                                                         n_hard)
-    uniform = rng.integers(0, n_items, (len(cands), n_uniform))
-    neg = np.concatenate([hard, uniform], axis=1)
+def sample_negatives(stats: BehaviourStats, rows: np.ndarray, positives: np.ndarray, cfg: TrainConfig,
+                     rng: np.random.Generator) -> np.ndarray:
+    """Negatives drawn like the items the ranker sees at serving time: uniformly from the shopper's
+    candidates, plus a few from anywhere in the catalog. (Drawing mostly from the top of each source
+    teaches the model that those signals mean "not bought": 0.056 NDCG@10 instead of 0.10.)"""
+    n_items = stats.catalog.n
+    n_uniform = max(1, cfg.negatives // 6)
+    n_cand = cfg.negatives - n_uniform
+    cands: list[np.ndarray] = []
+    for start in range(0, len(rows), 2048):
+        cands += candidates(stats, rows[start:start + 2048], cfg.candidates)
+    lengths = np.array([len(c) for c in cands])
+    offsets = np.r_[0, np.cumsum(lengths)[:-1]]
+    flat = np.concatenate(cands) if cands else np.zeros(0, np.int64)
+    pick = offsets[:, None] + np.floor(rng.random((len(rows), n_cand)) * np.maximum(lengths, 1)[:, None]).astype(
+        np.int64)
+    from_candidates = np.where(lengths[:, None] > 0, flat[np.minimum(pick, max(len(flat) - 1, 0))],
+                    rng.integers(0, n_items, (len(rows), n_cand)))
+    neg = np.concatenate([from_candidates, rng.integers(0, n_items, (len(rows), n_uniform))], axis=1)
     clash = neg == positives[:, None]
     neg[clash] = (neg[clash] + 1 + rng.integers(0, n_items - 1, clash.sum())) % n_items
     return neg
@@ -80,9 +95,7 @@ def fold_examples(shop: Shop, catalog: CatalogIndex, spec: FeatureSpec, n: int, 
     targets = targets[~targets["user_id"].isin(skip_users)]
     rows = stats.rows_of(targets["user_id"])
     pos = catalog.index_of(targets["item_id"])
-    n_uniform = cfg.negatives // 6
-    neg = sample_negatives(candidates(stats, rows, cfg.candidates), pos, cfg.negatives - n_uniform, n_uniform,
-                           catalog.n, rng)
+    neg = sample_negatives(stats, rows, pos, cfg, rng)
     items = np.concatenate([pos[:, None], neg], axis=1).ravel()
     users = np.repeat(rows, 1 + cfg.negatives)
     x = spec.compute(stats, users, items)
@@ -115,9 +128,7 @@ def score_matrix(scorer, spec: FeatureSpec, stats: BehaviourStats, rows: np.ndar
 
 def train(shop: Shop, catalog: CatalogIndex, cfg: TrainConfig = TrainConfig(),
           progress: Progress = _quiet) -> TrainResult:
-    import keras
-
-    from ranker.model import CompiledScorer, build_model, feature_moments
+    from ranker.model import CompiledScorer, build_model, ensemble_model, feature_moments
 
     rng = np.random.default_rng(cfg.seed)
     spec = FeatureSpec.default(catalog.emb.shape[1])
@@ -141,48 +152,65 @@ def train(shop: Shop, catalog: CatalogIndex, cfg: TrainConfig = TrainConfig(),
         raise ValueError("no training examples: every shopper needs at least 3 purchases")
 
     mean, std = feature_moments(x)
-    model = build_model(spec, mean, std, cfg.hidden, cfg.text_units, cfg.dropout, cfg.seed)
     group = 1 + cfg.negatives
     if cfg.loss == "softmax":
-        trainer = listwise_trainer(model, group)
-        x = x.reshape(-1, group, x.shape[1])
-        y = np.zeros(len(x), np.int64)
-        trainer.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate),
-                        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    elif cfg.loss == "bce":
-        trainer = model
-        trainer.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate),
-                        loss=keras.losses.BinaryCrossentropy(from_logits=True))
-    else:
+        x, y = x.reshape(-1, group, x.shape[1]), np.zeros(len(x) // group, np.int64)
+    elif cfg.loss != "bce":
         raise ValueError(f"loss must be 'softmax' or 'bce', not {cfg.loss!r}")
 
     val_stats = BehaviourStats(truncate(shop.events, cfg.folds[0], kind), catalog, kind)
     val_rows = val_stats.rows_of(val_targets["user_id"])
     val_items = catalog.index_of(val_targets["item_id"])
     val_exclude = [val_stats.history_of(r) for r in val_rows]
-    scorer = CompiledScorer(model)
 
-    result = TrainResult(model, spec)
-    best_weights, waited = model.get_weights(), 0
+    def validate(scorer) -> dict[str, float]:
+        return evaluate_scorer(lambda rows: score_matrix(scorer, spec, val_stats, rows, cfg.candidates),
+                               val_rows, val_items, val_exclude, seed=cfg.seed)
+
+    members, history = [], []
+    for m in range(cfg.ensemble):
+        model = build_model(spec, mean, std, cfg.hidden, cfg.text_units, cfg.dropout, cfg.seed + m,
+                            cfg.text_dropout, cfg.text_l2, name=f"member_{m}")
+        history += _fit_member(model, x, y, cfg, validate, rng, progress, f"member {m + 1}/{cfg.ensemble}")
+        members.append(model)
+    model = members[0] if len(members) == 1 else ensemble_model(members, len(spec.features))
+    final = validate(CompiledScorer(model))
+    progress(f"validation NDCG@10 {final['NDCG@10']:.4f}", 1, 1)
+    best = max(history, key=lambda r: r["val_NDCG@10"])
+    return TrainResult(model, spec, history, best["epoch"], final["NDCG@10"])
+
+
+def _fit_member(model, x: np.ndarray, y: np.ndarray, cfg: TrainConfig, validate, rng: np.random.Generator,
+                progress: Progress, label: str) -> list[dict]:
+    """Train one network with early stopping on validation NDCG@10; keeps its best weights."""
+    import keras
+
+    if cfg.loss == "softmax":
+        trainer = listwise_trainer(model, x.shape[1])
+        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        batch = cfg.groups_per_batch
+    else:
+        trainer, loss, batch = model, keras.losses.BinaryCrossentropy(from_logits=True), cfg.batch_size
+    trainer.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate), loss=loss)
+    from ranker.model import CompiledScorer
+
+    scorer = CompiledScorer(model)
+    history: list[dict] = []
+    best_val, best_weights, waited = -1.0, model.get_weights(), 0
     order = np.arange(len(y))
-    batch = max(1, cfg.batch_size // group) if cfg.loss == "softmax" else cfg.batch_size
     for epoch in range(1, cfg.epochs + 1):
         rng.shuffle(order)
         fit = trainer.fit(x[order], y[order], batch_size=batch, epochs=1, verbose=0, shuffle=False)
-        val = evaluate_scorer(lambda rows: score_matrix(scorer, spec, val_stats, rows, cfg.candidates),
-                              val_rows, val_items,
-                              val_exclude, seed=cfg.seed)
-        record = {"epoch": epoch, "loss": float(fit.history["loss"][-1]), "val_NDCG@10": val["NDCG@10"],
-                  "val_HR@10": val["HR@10"]}
-        result.history.append(record)
-        progress(f"epoch {epoch}: loss {record['loss']:.4f}, val NDCG@10 {val['NDCG@10']:.4f}", epoch,
-                 cfg.epochs)
-        if val["NDCG@10"] > result.best_val_ndcg10:
-            result.best_val_ndcg10, result.best_epoch = val["NDCG@10"], epoch
-            best_weights, waited = model.get_weights(), 0
+        val = validate(scorer)
+        history.append({"member": label, "epoch": epoch, "loss": float(fit.history["loss"][-1]),
+                        "val_NDCG@10": val["NDCG@10"], "val_HR@10": val["HR@10"]})
+        progress(f"{label} epoch {epoch}: loss {history[-1]['loss']:.4f}, val NDCG@10 {val['NDCG@10']:.4f}",
+                 epoch, cfg.epochs)
+        if val["NDCG@10"] > best_val:
+            best_val, best_weights, waited = val["NDCG@10"], model.get_weights(), 0
         else:
             waited += 1
             if waited >= cfg.patience:
                 break
     model.set_weights(best_weights)
-    return result
+    return history

@@ -205,6 +205,53 @@ def recommend(
         print(json.dumps(out, ensure_ascii=False))
 
 
+@app.command()
+def explain(
+    user: Annotated[str, typer.Option(help="Shopper id.")],
+    model: ModelDir = Path("artifacts"),
+    item: Annotated[str | None, typer.Option(help="Explain this item; default: the shopper's top k.")] = None,
+    k: Annotated[int, typer.Option("-k", min=1, max=100, help="How many top items to explain.")] = 10,
+    tolerance: Annotated[float, typer.Option(help="Completeness error tolerance for IG.")] = 0.01,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+) -> None:
+    """Why these items? Integrated-gradient attributions per group, and the facts they become."""
+    from ranker.runtime import configure
+
+    configure()
+    from ranker import artifacts
+    from ranker.explain import Explainer, UnknownUserError
+    from ranker.ranking import Ranker
+
+    with user_errors():
+        ranker = Ranker.from_artifact(artifacts.load(model))
+        try:
+            results = Explainer(ranker, tolerance=tolerance).explain(user, [item] if item else None, k)
+        except UnknownUserError as exc:
+            fail(str(exc))
+    if as_json:
+        print(json.dumps([{"item_id": r.item_id, "score": r.facts.score,
+                           "groups": r.attribution.group_table(r.pair),
+                           "completeness_error": r.facts.completeness_error, "steps": r.facts.steps,
+                           "facts": r.facts.to_dict()} for r in results], ensure_ascii=False))
+        return
+    for r in results:
+        groups = sorted(r.attribution.group_table(r.pair).items(), key=lambda kv: -kv[1])
+        positive = sum(v for _, v in groups if v > 0) or 1.0
+        table = Table(title=f"{r.item_id} {r.facts.item.title} — score {r.facts.score:.3f}, completeness error "
+                            f"{r.facts.completeness_error:.2%} at {r.facts.steps} steps")
+        for col in ("group", "attribution", "share", ""):
+            table.add_column(col, justify="left" if col in ("group", "") else "right")
+        for g, v in groups:
+            bar = "█" * int(round(20 * max(v, 0) / positive))
+            table.add_row(g, f"{v:+.3f}", f"{max(v, 0) / positive:.0%}" if v > 0 else "against", bar)
+        console.print(table)
+        for f in r.facts.facts:
+            evidence = json.dumps(f.evidence, ensure_ascii=False)
+            console.print(f"  {f.rank}. [bold]{f.kind}[/] ({f.share:.0%}): {evidence}", soft_wrap=True, highlight=False)
+        if r.facts.cold_start:
+            console.print("  (new shopper: only popularity can be an honest reason)")
+
+
 def _most_active(ranker, n: int) -> list[str]:
     counts = ranker.stats.user_buys[: ranker.stats.cold_row]
     return [str(ranker.stats.user_ids[i]) for i in sorted(range(len(counts)), key=lambda i: -counts[i])[:n]]

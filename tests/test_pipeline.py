@@ -100,3 +100,41 @@ def test_import_reports_and_writes_canonical(tmp_path):
     assert "read 7 rows, kept 7" in r.output and (tmp_path / "out" / "events.parquet").exists()
     r = run("data", "import", str(src), "--format", "nope", "--out", str(tmp_path / "x"))
     assert r.exit_code == 2 and "--format must be one of" in r.output
+
+
+def test_explain_json_groups_add_up_and_facts_are_backed(trained):
+    from ranker import artifacts
+    from ranker.ranking import Ranker
+
+    data, model = trained
+    ranker = Ranker.from_artifact(artifacts.load(model))
+    user = str(ranker.stats.user_ids[1])
+    r = run("explain", "--model", str(model), "--user", user, "-k", "3", "--json")
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.output.strip().splitlines()[-1])
+    assert len(out) == 3
+    history = ranker.catalog.item_ids[ranker.stats.history_of(ranker.stats.rows_of([user])[0])]
+    bought_brands = ranker.items.loc[list(history), "brand"].tolist()
+    for entry in out:
+        assert entry["completeness_error"] <= 0.01
+        facts = entry["facts"]
+        assert all(f["attribution"] > 0 and f["share"] >= 0.05 for f in facts["facts"])
+        assert all(f["attribution"] < 0 for f in facts["against"])
+        assert [f["rank"] for f in facts["facts"]] == list(range(1, len(facts["facts"]) + 1))
+        for f in facts["facts"]:
+            if f["kind"] == "brand":
+                assert f["evidence"]["bought"] == bought_brands.count(f["evidence"]["brand"])
+            if f["kind"] == "bought_together":
+                assert f["evidence"]["with_item_id"] in set(history)
+
+
+def test_explain_unknown_ids_exit_2(trained):
+    _, model = trained
+    r = run("explain", "--model", str(model), "--user", "ghost")
+    assert r.exit_code == 2 and "unknown shopper id 'ghost'" in r.output
+    from ranker import artifacts
+    from ranker.ranking import Ranker
+
+    user = str(Ranker.from_artifact(artifacts.load(model)).stats.user_ids[0])
+    r = run("explain", "--model", str(model), "--user", user, "--item", "NOPE")
+    assert r.exit_code == 2 and "unknown item id 'NOPE'" in r.output

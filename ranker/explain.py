@@ -1,0 +1,198 @@
+"""From attributions to the narrator's facts: which groups are reasons, and the evidence behind them.
+
+The dependency points one way: this module imports the narrator's fact *types* (no TensorFlow on
+that side) and fills them from an `Attribution` plus the shopper's real history in `BehaviourStats`.
+A group becomes a reason only if its attribution is positive, its share of the positive attribution
+reaches `min_share`, and there is evidence a shopper could check; otherwise it is not said. Negative
+groups are kept as `against` for analysts. Shoppers with no history get popularity facts only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from narrator.facts import GROUP_KIND, Fact, Facts, ItemRef
+from ranker.attribution import Attribution, IntegratedGradients
+from ranker.ranking import Ranker
+
+MIN_SHARE = 0.05
+
+
+class UnknownUserError(KeyError):
+    def __init__(self, user_id: str):
+        super().__init__(user_id)
+        self.user_id = user_id
+
+    def __str__(self) -> str:
+        return f"unknown shopper id {self.user_id!r}"
+
+
+def _title(items: pd.DataFrame, item_id: str, lang_col: str = "title") -> str:
+    row = items.loc[item_id]
+    return str(row.get(lang_col) or row["title"])
+
+
+def item_ref(items: pd.DataFrame, item_id: str) -> ItemRef:
+    row = items.loc[item_id]
+    price = row.get("price")
+    return ItemRef(item_id=item_id, title=str(row["title"]), brand=str(row.get("brand", "")),
+                   category=str(row.get("category", "")),
+                   price=None if price is None or pd.isna(price) else float(price),
+                   title_zh=str(row.get("title_zh", "") or ""), title_en=str(row.get("title_en", "") or ""))
+
+
+class EvidenceFinder:
+    """Looks up, for one (shopper row, item), the checkable facts behind each kind of reason."""
+
+    def __init__(self, ranker: Ranker):
+        self.r = ranker
+        s = ranker.stats
+        self.buy_csc = (s.buy > 0).astype(np.float32).tocsc()
+        self.pop_rank = pd.Series(-s.item_buys).rank(method="min").to_numpy().astype(int)
+
+    def _items_of(self, row: int, matrix) -> np.ndarray:
+        m = matrix.getrow(row)
+        return m.indices[m.data > 0]
+
+    def brand(self, row: int, i: int) -> dict:
+        c, s = self.r.catalog, self.r.stats
+        b = c.brand[i]
+        if b < 0:
+            return {}
+        bought = int(np.sum(c.brand[s.history_of(row)] == b))
+        viewed_items = self._items_of(row, s.view)
+        viewed = int(np.sum(c.brand[viewed_items] == b))
+        return {"brand": str(c.brands[b]), "bought": bought, "viewed": viewed} if bought or viewed else {}
+
+    def category(self, row: int, i: int) -> dict:
+        c, s = self.r.catalog, self.r.stats
+        history, viewed = s.history_of(row), self._items_of(row, s.view)
+        for codes, vocab, level in ((c.leaf, c.leaves, "leaf"), (c.parent, c.parents, "parent")):
+            code = codes[i]
+            if code < 0:
+                continue
+            bought_n, viewed_n = int(np.sum(codes[history] == code)), int(np.sum(codes[viewed] == code))
+            if bought_n or viewed_n:
+                total = len(history) + len(viewed)
+                path = str(vocab[code])
+                return {"category": path.split(" > ")[-1], "category_path": path, "level": level,
+                        "bought": bought_n, "viewed": viewed_n, "share": round((bought_n + viewed_n) / total, 2)}
+        return {}
+
+    def price(self, row: int, i: int) -> dict:
+        c, s = self.r.catalog, self.r.stats
+        lp = c.log_price[i]
+        if not np.isfinite(lp) or not np.isfinite(s.price_low[row]):
+            return {}
+        return {"price": round(float(np.expm1(lp)), 2), "usual_low": round(float(np.expm1(s.price_low[row])), 2),
+                "usual_high": round(float(np.expm1(s.price_high[row])), 2)}
+
+    def bought_together(self, row: int, i: int) -> dict:
+        s = self.r.stats
+        history = s.history_of(row)
+        if not len(history):
+            return {}
+        strength = (s.cosine[history, i].toarray().ravel() + s.window[history, i].toarray().ravel()
+                    + s.transitions[history, i].toarray().ravel())
+        best = int(np.argmax(strength))
+        if strength[best] <= 0:
+            return {}
+        h = int(history[best])
+        together = int(self.buy_csc[:, h].multiply(self.buy_csc[:, i]).sum())
+        h_id = str(self.r.catalog.item_ids[h])
+        return {"with_item_id": h_id, "with_title": _title(self.r.items, h_id), "shoppers_bought_both": together}
+
+    def similar_text(self, row: int, i: int) -> dict:
+        c, s = self.r.catalog, self.r.stats
+        engaged = np.union1d(s.history_of(row), self._items_of(row, s.view))
+        engaged = engaged[engaged != i]
+        if not len(engaged):
+            return {}
+        sims = c.emb[engaged] @ c.emb[i]
+        best = int(np.argmax(sims))
+        h = int(engaged[best])
+        return {"like_item_id": str(c.item_ids[h]), "like_title": _title(self.r.items, c.item_ids[h]),
+                "similarity": round(float(sims[best]), 2)}
+
+    def popular(self, row: int, i: int) -> dict:
+        s = self.r.stats
+        return {"purchases": int(s.item_buys[i]), "popularity_rank": int(self.pop_rank[i]),
+                "catalog_size": int(self.r.catalog.n)}
+
+    def rating(self, row: int, i: int) -> dict:
+        s = self.r.stats
+        if s.rating_count[i] <= 0:
+            return {}
+        return {"rating": round(float(s.rating_mean[i]), 1), "ratings": int(s.rating_count[i])}
+
+    def activity(self, row: int, i: int) -> dict:
+        s = self.r.stats
+        viewed, carted = int(s.view[row, i]), int(s.cart[row, i])
+        return {"viewed": viewed, "carted": carted} if viewed or carted else {}
+
+    def for_kind(self, kind: str, row: int, i: int) -> dict:
+        return getattr(self, kind)(row, i)
+
+
+@dataclass
+class Explained:
+    item_id: str
+    attribution: Attribution
+    pair: int
+    facts: Facts
+
+
+class Explainer:
+    """Attributions and facts for a shopper's items, from one trained `Ranker`."""
+
+    def __init__(self, ranker: Ranker, tolerance: float = 0.01, method: str = "gauss-legendre",
+                 min_share: float = MIN_SHARE):
+        self.ranker, self.tolerance, self.min_share = ranker, tolerance, min_share
+        self.ig = IntegratedGradients(ranker.model, ranker.spec, method=method)
+        self.evidence = EvidenceFinder(ranker)
+
+    def attribute(self, user_id: str, item_ids: list[str]) -> Attribution:
+        return self.ig.explain(self.ranker.features(user_id, item_ids), self.tolerance)
+
+    def explain(self, user_id: str, item_ids: list[str] | None = None, k: int = 10,
+                allow_unknown_user: bool = False) -> list[Explained]:
+        if not allow_unknown_user and not self.ranker.knows(user_id):
+            raise UnknownUserError(user_id)
+        if item_ids is None:
+            item_ids = [r.item_id for r in self.ranker.recommend(user_id, k)]
+        self.ranker.item_indices(item_ids)
+        attribution = self.attribute(user_id, item_ids)
+        return [Explained(item, attribution, p, self.facts(user_id, item, attribution, p))
+                for p, item in enumerate(item_ids)]
+
+    def facts(self, user_id: str, item_id: str, attribution: Attribution, pair: int) -> Facts:
+        row = int(self.ranker.stats.rows_of([user_id])[0])
+        i = int(self.ranker.catalog.index_of([item_id])[0])
+        by_kind: dict[str, tuple[float, list[str]]] = {}
+        for group, values in attribution.groups.items():
+            kind = GROUP_KIND[group]
+            total, groups = by_kind.get(kind, (0.0, []))
+            by_kind[kind] = (total + float(values[pair]), groups + [group])
+        cold = len(self.ranker.stats.history_of(row)) == 0 and self.ranker.stats.user_views[row] == 0
+        positive_total = sum(v for v, _ in by_kind.values() if v > 0)
+        reasons, against = [], []
+        for kind, (value, groups) in sorted(by_kind.items(), key=lambda kv: -kv[1][0]):
+            share = value / positive_total if positive_total > 0 and value > 0 else 0.0
+            if value < 0:
+                evidence = self.evidence.for_kind(kind, row, i)
+                against.append(Fact(kind, tuple(groups), value, 0.0, len(against) + 1, evidence))
+                continue
+            if cold and kind != "popular":
+                continue
+            evidence = self.evidence.for_kind(kind, row, i)
+            if share >= self.min_share and evidence:
+                reasons.append(Fact(kind, tuple(groups), value, round(share, 4), len(reasons) + 1, evidence))
+        if cold and not reasons:
+            value, groups = by_kind.get("popular", (0.0, ["popularity"]))
+            reasons.append(Fact("popular", tuple(groups), value, 1.0, 1, self.evidence.popular(row, i)))
+        return Facts(user_id, item_ref(self.ranker.items, item_id), tuple(reasons), tuple(against), cold,
+                     float(attribution.scores[pair]), float(attribution.completeness_error[pair]),
+                     attribution.steps)
