@@ -18,8 +18,6 @@ from ranker.data import CATEGORY_SEP
 
 RECENT_WEIGHTS = (0.7 ** np.arange(5)).astype(np.float32)
 COSINE_SHRINK = 20.0
-EASE_LAMBDA = 50.0
-EASE_MAX_ITEMS = 15_000
 WINDOW = 3
 ENGAGEMENT_KINDS = ("view", "cart")
 
@@ -103,30 +101,6 @@ def cosine_similarity(buy: sp.csr_matrix, shrink: float = COSINE_SHRINK) -> sp.c
     return sp.csr_matrix((values.astype(np.float32), (rows, cols)), shape=co.shape)
 
 
-def ease_weights(buy: sp.csr_matrix, lam: float = EASE_LAMBDA) -> np.ndarray:
-    """EASE (Steck 2019): the closed-form linear item-item model B = I − P/diag(P), P = (XᵀX + λI)⁻¹.
-    Dense items × items, so only for catalogs up to EASE_MAX_ITEMS."""
-    binary = (buy > 0).astype(np.float64)
-    gram = (binary.T @ binary).toarray()
-    gram[np.diag_indices_from(gram)] += lam
-    p = np.linalg.inv(gram)
-    b = -p / np.diag(p)
-    np.fill_diagonal(b, 0.0)
-    return b.astype(np.float32)
-
-
-def user_knn_scores(buy: sp.csr_matrix) -> sp.csr_matrix:
-    """Shoppers with overlapping purchases (cosine on binary histories) vote for their items."""
-    binary = (buy > 0).astype(np.float32)
-    sizes = np.asarray(binary.sum(axis=1)).ravel()
-    inv = np.divide(1.0, np.sqrt(sizes), out=np.zeros_like(sizes), where=sizes > 0).astype(np.float32)
-    normed = sp.csr_matrix(sp.diags(inv) @ binary)
-    sim = sp.csr_matrix(normed @ normed.T)
-    sim.setdiag(0)
-    sim.eliminate_zeros()
-    return sp.csr_matrix(sim @ normed)
-
-
 def _share(counts: sp.csr_matrix) -> sp.csr_matrix:
     totals = np.asarray(counts.sum(axis=1)).ravel()
     inv = np.divide(1.0, totals, out=np.zeros_like(totals, dtype=np.float64), where=totals > 0)
@@ -181,12 +155,11 @@ class BehaviourStats:
         self.cosine = cosine_similarity(self.buy, COSINE_SHRINK)
         self.transitions = self._transitions(buys, n)
         self.window = self._window(buys, n)
+        self.leaf_window_recent = self._leaf_window_recent(buys, catalog, n_users)
         self.cooc_all = sp.csr_matrix((self.buy > 0).astype(np.float32) @ self.cosine)
         self.cooc_recent = sp.csr_matrix(self.recent @ self.cosine)
         self.trans_recent = sp.csr_matrix(self.recent @ self.transitions)
         self.window_recent = sp.csr_matrix(self.recent @ self.window)
-        self.ease = ease_weights(self.buy) if n <= EASE_MAX_ITEMS else None
-        self.user_neighbours = user_knn_scores(self.buy)
 
         lp = catalog.log_price
         priced = buys[np.isfinite(lp[buys["item"].to_numpy()])]
@@ -236,6 +209,26 @@ class BehaviourStats:
         w.eliminate_zeros()
         w.data = np.log1p(w.data)
         return w
+
+    def _leaf_window_recent(self, buys: pd.DataFrame, catalog: CatalogIndex, n_users: int) -> sp.csr_matrix:
+        """Category-level "bought together": how strongly each category follows (within 3 purchases)
+        the categories of the shopper's recent purchases, other categories only. Complements such as
+        drill → drill bits live between categories, where item-level co-occurrence is too sparse."""
+        users, leaves = buys["user"].to_numpy(), catalog.leaf[buys["item"].to_numpy()]
+        n_leaves = max(len(catalog.leaves), 1)
+        rows, cols, weights = [], [], []
+        for d in range(1, WINDOW + 1):
+            ok = (users[d:] == users[:-d]) & (leaves[d:] >= 0) & (leaves[:-d] >= 0) & (leaves[d:] != leaves[:-d])
+            rows += [leaves[:-d][ok], leaves[d:][ok]]
+            cols += [leaves[d:][ok], leaves[:-d][ok]]
+            weights += [np.full(ok.sum(), 1.0 / d, np.float32)] * 2
+        pairs = _user_item(np.concatenate(rows), np.concatenate(cols), n_leaves, n_leaves, np.concatenate(weights))
+        counts = np.bincount(leaves[leaves >= 0], minlength=n_leaves).astype(np.float32)
+        coo = pairs.tocoo()
+        lift = coo.data / (np.sqrt(counts[coo.row] * counts[coo.col]) + 10.0)
+        self.leaf_lift = sp.csr_matrix((lift.astype(np.float32), (coo.row, coo.col)), shape=(n_leaves, n_leaves))
+        recent_leaves = sp.csr_matrix(self.recent @ catalog.onehot(catalog.leaf, n_leaves))
+        return sp.csr_matrix(recent_leaves @ self.leaf_lift)
 
     @staticmethod
     def _mean_embedding(weights: sp.csr_matrix, emb: np.ndarray) -> np.ndarray:

@@ -115,6 +115,23 @@ def _pick(rng: np.random.Generator, candidates: np.ndarray, weights: np.ndarray)
     return int(rng.choice(candidates, p=weights / weights.sum()))
 
 
+def _browse(rng: np.random.Generator, driver: str, choice: int, leaf: np.ndarray, brand: np.ndarray,
+            bestsellers: np.ndarray, owned: np.ndarray) -> list[int]:
+    """What a shopper looks at before buying depends on why they buy: a brand fan browses the brand,
+    a category shopper compares the category, a bestseller buyer glances at other bestsellers; a
+    complement is bought straight away."""
+    if driver == "brand_affinity":
+        pool = np.flatnonzero((brand == brand[choice]) & ~owned)
+    elif driver == "category_interest":
+        pool = np.flatnonzero((leaf == leaf[choice]) & ~owned)
+    elif driver == "popularity":
+        pool = bestsellers[~owned[bestsellers]]
+    else:
+        return []
+    pool = pool[pool != choice]
+    return list(rng.choice(pool, size=min(len(pool), int(rng.integers(1, 4))), replace=False))
+
+
 def _simulate(cfg: DemoConfig, items: pd.DataFrame, rng: np.random.Generator):
     leaf = items["category"].str.split(" > ").str[-1].to_numpy()
     top = items["category"].str.split(" > ").str[0].to_numpy()
@@ -169,11 +186,10 @@ def _simulate(cfg: DemoConfig, items: pd.DataFrame, rng: np.random.Generator):
             if choice is None:
                 continue
             t += pd.Timedelta(days=float(rng.exponential(9)) + 0.5)
-            same_leaf = np.flatnonzero((leaf == leaf[choice]) & ~owned)
-            browsed = list(rng.choice(same_leaf, size=min(len(same_leaf), int(rng.integers(1, 4))), replace=False))
-            if rng.random() < 0.3:
+            browsed = _browse(rng, driver, choice, leaf, brand, bestsellers, owned)
+            if rng.random() < 0.15:
                 browsed.append(choice)
-            browsed += list(rng.choice(np.flatnonzero(np.isin(leaf, interest)), size=int(rng.integers(0, 3))))
+            browsed += list(rng.choice(np.flatnonzero(np.isin(leaf, interest)), size=int(rng.integers(0, 2))))
             for j, b in enumerate(browsed):
                 events.append((user, items.at[b, "item_id"], "view", "", t + pd.Timedelta(minutes=3 * j)))
             t += pd.Timedelta(days=float(rng.exponential(2)) + 0.2)

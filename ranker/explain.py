@@ -16,18 +16,9 @@ import pandas as pd
 
 from narrator.facts import GROUP_KIND, Fact, Facts, ItemRef
 from ranker.attribution import Attribution, IntegratedGradients
-from ranker.ranking import Ranker
+from ranker.ranking import Ranker, UnknownUserError
 
 MIN_SHARE = 0.05
-
-
-class UnknownUserError(KeyError):
-    def __init__(self, user_id: str):
-        super().__init__(user_id)
-        self.user_id = user_id
-
-    def __str__(self) -> str:
-        return f"unknown shopper id {self.user_id!r}"
 
 
 def _title(items: pd.DataFrame, item_id: str, lang_col: str = "title") -> str:
@@ -97,13 +88,21 @@ class EvidenceFinder:
             return {}
         strength = (s.cosine[history, i].toarray().ravel() + s.window[history, i].toarray().ravel()
                     + s.transitions[history, i].toarray().ravel())
+        basis = "item"
+        if strength.max() <= 0:
+            leaves, leaf = self.r.catalog.leaf[history], self.r.catalog.leaf[i]
+            strength = np.where((leaves >= 0) & (leaf >= 0),
+                                s.leaf_lift[np.maximum(leaves, 0), max(leaf, 0)].toarray().ravel(), 0.0)
+            basis = "category"
         best = int(np.argmax(strength))
         if strength[best] <= 0:
             return {}
         h = int(history[best])
-        together = int(self.buy_csc[:, h].multiply(self.buy_csc[:, i]).sum())
         h_id = str(self.r.catalog.item_ids[h])
-        return {"with_item_id": h_id, "with_title": _title(self.r.items, h_id), "shoppers_bought_both": together}
+        evidence: dict = {"with_item_id": h_id, "with_title": _title(self.r.items, h_id), "basis": basis}
+        if basis == "item":
+            evidence["shoppers_bought_both"] = int(self.buy_csc[:, h].multiply(self.buy_csc[:, i]).sum())
+        return evidence
 
     def similar_text(self, row: int, i: int) -> dict:
         c, s = self.r.catalog, self.r.stats

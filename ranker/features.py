@@ -36,14 +36,18 @@ def lookup(m: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     return np.asarray(m[rows, cols]).ravel().astype(np.float32)
 
 
+def _lookup_where(m: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    """`lookup` where `ok`, 0 elsewhere (for pairs with no brand, category or last purchase)."""
+    out = np.zeros(len(rows), np.float32)
+    out[ok] = lookup(m, rows[ok], cols[ok])
+    return out
+
+
 def _coded(matrix: str, code: str):
     """Share of the shopper's activity in the candidate's brand/category (0 where it has none)."""
     def fn(s: BehaviourStats, u: np.ndarray, i: np.ndarray) -> np.ndarray:
         codes = getattr(s.catalog, code)[i]
-        ok = codes >= 0
-        out = np.zeros(len(i), np.float32)
-        out[ok] = lookup(getattr(s, matrix), u[ok], codes[ok])
-        return out
+        return _lookup_where(getattr(s, matrix), u, codes, (codes >= 0))
     return fn
 
 
@@ -62,10 +66,7 @@ def _pair(matrix: str):
 def _from_last(matrix: str):
     def fn(s: BehaviourStats, u: np.ndarray, i: np.ndarray) -> np.ndarray:
         last = s.last_item[u]
-        ok = last >= 0
-        out = np.zeros(len(i), np.float32)
-        out[ok] = lookup(getattr(s, matrix), last[ok], i[ok])
-        return out
+        return _lookup_where(getattr(s, matrix), last, i, last >= 0)
     return fn
 
 
@@ -100,18 +101,6 @@ def _words_last(s: BehaviourStats, u: np.ndarray, i: np.ndarray) -> np.ndarray:
 
 def _words_recent(s: BehaviourStats, u: np.ndarray, i: np.ndarray) -> np.ndarray:
     return _row_dot(s.words_recent[u], s.catalog.words[i])
-
-
-def _ease(s: BehaviourStats, u: np.ndarray, i: np.ndarray) -> np.ndarray:
-    if s.ease is None or len(u) == 0:
-        return np.zeros(len(i), np.float32)
-    users, inverse = np.unique(u, return_inverse=True)
-    out = np.empty(len(i), np.float32)
-    for start in range(0, len(users), 1024):
-        block = np.asarray((s.buy[users[start:start + 1024]] > 0).astype(np.float32) @ s.ease)
-        sel = (inverse >= start) & (inverse < start + 1024)
-        out[sel] = block[inverse[sel] - start, i[sel]]
-    return out
 
 
 def _price_gap(s: BehaviourStats, u: np.ndarray, i: np.ndarray) -> np.ndarray:
@@ -166,9 +155,9 @@ SCALAR_FEATURES: list[tuple[Feature, Callable]] = [
      _pair("trans_recent")),
     (Feature("trans_last", "bought_together", "how often shoppers bought it right after the last one"),
      _from_last("transitions")),
-    (Feature("ease", "bought_together", "EASE linear item-item score of the shopper's purchases"), _ease),
-    (Feature("similar_shoppers", "bought_together", "bought by shoppers whose purchases overlap"),
-     _pair("user_neighbours")),
+    (Feature("leaf_window_recent", "bought_together",
+             "its category is often bought within 3 purchases of the recent purchases' categories"),
+     _coded("leaf_window_recent", "leaf")),
     (Feature("window_last", "bought_together", "bought within 3 purchases of the last one"), _from_last("window")),
     (Feature("cooc_recent_rel", "bought_together", "cooc_recent relative to the shopper's best item"),
      _relative(_pair("cooc_recent"), "cooc_recent_max")),

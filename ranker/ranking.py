@@ -13,15 +13,25 @@ from ranker.features import FeatureSpec
 from ranker.split import target_kind
 
 
-class UnknownItemError(KeyError):
-    """An item id that is not in the model's catalog."""
+class UnknownIdError(KeyError):
+    """A shopper or item id the model does not know; its message names the id."""
 
-    def __init__(self, item_id: str):
-        super().__init__(item_id)
-        self.item_id = item_id
+    what = "id"
+
+    def __init__(self, value: str):
+        super().__init__(value)
+        self.value = value
 
     def __str__(self) -> str:
-        return f"unknown item id {self.item_id!r}"
+        return f"unknown {self.what} id {self.value!r}"
+
+
+class UnknownItemError(UnknownIdError):
+    what = "item"
+
+
+class UnknownUserError(UnknownIdError):
+    what = "shopper"
 
 
 @dataclass(frozen=True)

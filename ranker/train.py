@@ -37,9 +37,10 @@ class TrainConfig:
     loss: str = "softmax"
     epochs: int = 20
     patience: int = 2
+    min_steps: int = 400
     batch_size: int = 512
     groups_per_batch: int = 128
-    learning_rate: float = 3e-4
+    learning_rate: float = 1e-3
     hidden: tuple[int, ...] = (128, 64)
     text_units: int = 4
     text_dropout: float = 0.5
@@ -105,25 +106,53 @@ def fold_examples(shop: Shop, catalog: CatalogIndex, spec: FeatureSpec, n: int, 
 
 def listwise_trainer(model, group: int):
     """Wraps the ranker to score a positive and its negatives together and train with a sampled
-    softmax log loss (the positive's log-probability within its group)."""
+    softmax log loss (the positive's log-probability within its group). Groups are flattened into
+    one batch for the ranker (TimeDistributed would call it once per group member)."""
     import keras
 
-    d = model.input_shape[-1]
-    groups = keras.Input((group, d), name="groups")
-    logits = keras.layers.TimeDistributed(model, name="ranker")(groups)
-    return keras.Model(groups, keras.layers.Reshape((group,), name="group_logits")(logits))
+    class Listwise(keras.Model):
+        def __init__(self, ranker):
+            super().__init__(name="listwise_trainer")
+            self.ranker = ranker
+
+        def call(self, groups, training=False):
+            d = groups.shape[-1]
+            scores = self.ranker(keras.ops.reshape(groups, (-1, d)), training=training)
+            return keras.ops.reshape(scores, (-1, group))
+
+    return Listwise(model)
+
+
+@dataclass
+class CandidateBatch:
+    """Candidate features for a block of shoppers, kept so their scores can be recomputed cheaply."""
+
+    x: np.ndarray
+    positions: np.ndarray
+    items: np.ndarray
+    n_rows: int
+    n_items: int
+
+    @classmethod
+    def build(cls, spec: FeatureSpec, stats: BehaviourStats, rows: np.ndarray,
+              cand_cfg: CandidateConfig = CandidateConfig()) -> CandidateBatch:
+        cands = candidates(stats, rows, cand_cfg)
+        lengths = [len(c) for c in cands]
+        items = np.concatenate(cands)
+        x = spec.compute(stats, np.repeat(rows, lengths), items)
+        return cls(x, np.repeat(np.arange(len(rows)), lengths), items, len(rows), stats.catalog.n)
+
+    def scores(self, scorer) -> np.ndarray:
+        """rows × items; items outside a shopper's candidates rank last."""
+        out = np.full((self.n_rows, self.n_items), NOT_A_CANDIDATE, np.float32)
+        out[self.positions, self.items] = scorer(self.x)
+        return out
 
 
 def score_matrix(scorer, spec: FeatureSpec, stats: BehaviourStats, rows: np.ndarray,
                  cand_cfg: CandidateConfig = CandidateConfig()) -> np.ndarray:
     """Scores of every catalog item for each shopper row; items outside the candidates rank last."""
-    cands = candidates(stats, rows, cand_cfg)
-    users = np.repeat(rows, [len(c) for c in cands])
-    items = np.concatenate(cands)
-    scores = scorer(spec.compute(stats, users, items))
-    out = np.full((len(rows), stats.catalog.n), NOT_A_CANDIDATE, np.float32)
-    out[np.repeat(np.arange(len(rows)), [len(c) for c in cands]), items] = scores
-    return out
+    return CandidateBatch.build(spec, stats, rows, cand_cfg).scores(scorer)
 
 
 def train(shop: Shop, catalog: CatalogIndex, cfg: TrainConfig = TrainConfig(),
@@ -163,15 +192,19 @@ def train(shop: Shop, catalog: CatalogIndex, cfg: TrainConfig = TrainConfig(),
     val_items = catalog.index_of(val_targets["item_id"])
     val_exclude = [val_stats.history_of(r) for r in val_rows]
 
+    val_batch = CandidateBatch.build(spec, val_stats, val_rows, cfg.candidates)
+    position = {row: k for k, row in enumerate(val_rows)}
+
     def validate(scorer) -> dict[str, float]:
-        return evaluate_scorer(lambda rows: score_matrix(scorer, spec, val_stats, rows, cfg.candidates),
-                               val_rows, val_items, val_exclude, seed=cfg.seed)
+        matrix = val_batch.scores(scorer)
+        return evaluate_scorer(lambda rows: matrix[[position[r] for r in rows]], val_rows, val_items,
+                               val_exclude, seed=cfg.seed)
 
     members, history = [], []
     for m in range(cfg.ensemble):
         model = build_model(spec, mean, std, cfg.hidden, cfg.text_units, cfg.dropout, cfg.seed + m,
                             cfg.text_dropout, cfg.text_l2, name=f"member_{m}")
-        history += _fit_member(model, x, y, cfg, validate, rng, progress, f"member {m + 1}/{cfg.ensemble}")
+        history += _fit_member(model, x, y, cfg, validate, progress, f"member {m + 1}/{cfg.ensemble}")
         members.append(model)
     model = members[0] if len(members) == 1 else ensemble_model(members, len(spec.features))
     final = validate(CompiledScorer(model))
@@ -180,10 +213,16 @@ def train(shop: Shop, catalog: CatalogIndex, cfg: TrainConfig = TrainConfig(),
     return TrainResult(model, spec, history, best["epoch"], final["NDCG@10"])
 
 
-def _fit_member(model, x: np.ndarray, y: np.ndarray, cfg: TrainConfig, validate, rng: np.random.Generator,
-                progress: Progress, label: str) -> list[dict]:
-    """Train one network with early stopping on validation NDCG@10; keeps its best weights."""
+def _fit_member(model, x: np.ndarray, y: np.ndarray, cfg: TrainConfig, validate, progress: Progress,
+                label: str) -> list[dict]:
+    """Train one network with early stopping on validation NDCG@10; keeps its best weights.
+
+    One `fit` call for all epochs (a call per epoch would copy the training arrays every time), with
+    validation in a callback; patience only counts once `min_steps` optimiser steps have been taken,
+    so a small shop is not stopped by validation noise before it has learned anything."""
     import keras
+
+    from ranker.model import CompiledScorer
 
     if cfg.loss == "softmax":
         trainer = listwise_trainer(model, x.shape[1])
@@ -192,25 +231,25 @@ def _fit_member(model, x: np.ndarray, y: np.ndarray, cfg: TrainConfig, validate,
     else:
         trainer, loss, batch = model, keras.losses.BinaryCrossentropy(from_logits=True), cfg.batch_size
     trainer.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate), loss=loss)
-    from ranker.model import CompiledScorer
-
+    steps_per_epoch = -(-len(y) // batch)
     scorer = CompiledScorer(model)
     history: list[dict] = []
-    best_val, best_weights, waited = -1.0, model.get_weights(), 0
-    order = np.arange(len(y))
-    for epoch in range(1, cfg.epochs + 1):
-        rng.shuffle(order)
-        fit = trainer.fit(x[order], y[order], batch_size=batch, epochs=1, verbose=0, shuffle=False)
-        val = validate(scorer)
-        history.append({"member": label, "epoch": epoch, "loss": float(fit.history["loss"][-1]),
-                        "val_NDCG@10": val["NDCG@10"], "val_HR@10": val["HR@10"]})
-        progress(f"{label} epoch {epoch}: loss {history[-1]['loss']:.4f}, val NDCG@10 {val['NDCG@10']:.4f}",
-                 epoch, cfg.epochs)
-        if val["NDCG@10"] > best_val:
-            best_val, best_weights, waited = val["NDCG@10"], model.get_weights(), 0
-        else:
-            waited += 1
-            if waited >= cfg.patience:
-                break
-    model.set_weights(best_weights)
+    state = {"best": -1.0, "weights": model.get_weights(), "waited": 0}
+
+    class EarlyStopOnNDCG(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            val = validate(scorer)
+            history.append({"member": label, "epoch": epoch + 1, "loss": float((logs or {}).get("loss", np.nan)),
+                            "val_NDCG@10": val["NDCG@10"], "val_HR@10": val["HR@10"]})
+            progress(f"{label} epoch {epoch + 1}: loss {history[-1]['loss']:.4f}, "
+                     f"val NDCG@10 {val['NDCG@10']:.4f}", epoch + 1, cfg.epochs)
+            if val["NDCG@10"] > state["best"]:
+                state.update(best=val["NDCG@10"], weights=model.get_weights(), waited=0)
+            elif (epoch + 1) * steps_per_epoch >= cfg.min_steps:
+                state["waited"] += 1
+                if state["waited"] >= cfg.patience:
+                    trainer.stop_training = True
+
+    trainer.fit(x, y, batch_size=batch, epochs=cfg.epochs, verbose=0, shuffle=True, callbacks=[EarlyStopOnNDCG()])
+    model.set_weights(state["weights"])
     return history

@@ -37,11 +37,11 @@ def fail(message: str) -> None:
 def user_errors():
     """Turn the errors a user can fix into one clear line and exit code 2."""
     from ranker.data import DataError
-    from ranker.ranking import UnknownItemError
+    from ranker.ranking import UnknownIdError
 
     try:
         yield
-    except (DataError, FileNotFoundError, UnknownItemError, ValueError) as exc:
+    except (DataError, FileNotFoundError, UnknownIdError, ValueError) as exc:
         fail(str(exc))
 
 
@@ -219,15 +219,12 @@ def explain(
 
     configure()
     from ranker import artifacts
-    from ranker.explain import Explainer, UnknownUserError
+    from ranker.explain import Explainer
     from ranker.ranking import Ranker
 
     with user_errors():
         ranker = Ranker.from_artifact(artifacts.load(model))
-        try:
-            results = Explainer(ranker, tolerance=tolerance).explain(user, [item] if item else None, k)
-        except UnknownUserError as exc:
-            fail(str(exc))
+        results = Explainer(ranker, tolerance=tolerance).explain(user, [item] if item else None, k)
     if as_json:
         print(json.dumps([{"item_id": r.item_id, "score": r.facts.score,
                            "groups": r.attribution.group_table(r.pair),
