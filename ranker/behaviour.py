@@ -18,6 +18,8 @@ from ranker.data import CATEGORY_SEP
 
 RECENT_WEIGHTS = (0.7 ** np.arange(5)).astype(np.float32)
 COSINE_SHRINK = 20.0
+EASE_LAMBDA = 50.0
+EASE_MAX_ITEMS = 15_000
 WINDOW = 3
 ENGAGEMENT_KINDS = ("view", "cart")
 
@@ -101,6 +103,30 @@ def cosine_similarity(buy: sp.csr_matrix, shrink: float = COSINE_SHRINK) -> sp.c
     return sp.csr_matrix((values.astype(np.float32), (rows, cols)), shape=co.shape)
 
 
+def ease_weights(buy: sp.csr_matrix, lam: float = EASE_LAMBDA) -> np.ndarray:
+    """EASE (Steck 2019): the closed-form linear item-item model B = I − P/diag(P), P = (XᵀX + λI)⁻¹.
+    Dense items × items, so only for catalogs up to EASE_MAX_ITEMS (the feature is 0 beyond)."""
+    binary = (buy > 0).astype(np.float64)
+    gram = (binary.T @ binary).toarray()
+    gram[np.diag_indices_from(gram)] += lam
+    p = np.linalg.inv(gram)
+    b = -p / np.diag(p)
+    np.fill_diagonal(b, 0.0)
+    return b.astype(np.float32)
+
+
+def user_knn_scores(buy: sp.csr_matrix) -> sp.csr_matrix:
+    """Shoppers with overlapping purchases (cosine on binary histories) vote for their items."""
+    binary = (buy > 0).astype(np.float32)
+    sizes = np.asarray(binary.sum(axis=1)).ravel()
+    inv = np.divide(1.0, np.sqrt(sizes), out=np.zeros_like(sizes), where=sizes > 0).astype(np.float32)
+    normed = sp.csr_matrix(sp.diags(inv) @ binary)
+    sim = sp.csr_matrix(normed @ normed.T)
+    sim.setdiag(0)
+    sim.eliminate_zeros()
+    return sp.csr_matrix(sim @ normed)
+
+
 def _share(counts: sp.csr_matrix) -> sp.csr_matrix:
     totals = np.asarray(counts.sum(axis=1)).ravel()
     inv = np.divide(1.0, totals, out=np.zeros_like(totals, dtype=np.float64), where=totals > 0)
@@ -155,6 +181,8 @@ class BehaviourStats:
         self.cosine = cosine_similarity(self.buy, COSINE_SHRINK)
         self.transitions = self._transitions(buys, n)
         self.window = self._window(buys, n)
+        self.ease = ease_weights(self.buy) if n <= EASE_MAX_ITEMS else None
+        self.user_neighbours = user_knn_scores(self.buy)
         self.leaf_window_recent = self._leaf_window_recent(buys, catalog, n_users)
         self.cooc_all = sp.csr_matrix((self.buy > 0).astype(np.float32) @ self.cosine)
         self.cooc_recent = sp.csr_matrix(self.recent @ self.cosine)

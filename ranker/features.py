@@ -103,6 +103,19 @@ def _words_recent(s: BehaviourStats, u: np.ndarray, i: np.ndarray) -> np.ndarray
     return _row_dot(s.words_recent[u], s.catalog.words[i])
 
 
+def _ease(s: BehaviourStats, u: np.ndarray, i: np.ndarray) -> np.ndarray:
+    """EASE scores per pair, computed one block of distinct shoppers at a time."""
+    if s.ease is None or len(u) == 0:
+        return np.zeros(len(i), np.float32)
+    users, inverse = np.unique(u, return_inverse=True)
+    out = np.empty(len(i), np.float32)
+    for start in range(0, len(users), 1024):
+        block = np.asarray((s.buy[users[start:start + 1024]] > 0).astype(np.float32) @ s.ease)
+        sel = (inverse >= start) & (inverse < start + 1024)
+        out[sel] = block[inverse[sel] - start, i[sel]]
+    return out
+
+
 def _price_gap(s: BehaviourStats, u: np.ndarray, i: np.ndarray) -> np.ndarray:
     """Distance from the shopper's usual (median) price in log units, scaled by their range."""
     spread = np.nan_to_num(s.price_high[u] - s.price_low[u], nan=0.0) + 0.25
@@ -155,6 +168,9 @@ SCALAR_FEATURES: list[tuple[Feature, Callable]] = [
      _pair("trans_recent")),
     (Feature("trans_last", "bought_together", "how often shoppers bought it right after the last one"),
      _from_last("transitions")),
+    (Feature("ease", "bought_together", "EASE linear item-item score of the shopper's purchases"), _ease),
+    (Feature("similar_shoppers", "bought_together", "bought by shoppers whose purchases overlap"),
+     _pair("user_neighbours")),
     (Feature("leaf_window_recent", "bought_together",
              "its category is often bought within 3 purchases of the recent purchases' categories"),
      _coded("leaf_window_recent", "leaf")),

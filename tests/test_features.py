@@ -44,6 +44,7 @@ def test_u0_and_zed_drill(toy):
         "log_price": math.log1p(40), "price_gap": abs(math.log1p(40) - log_median) / spread, "price_in_range": 0.0,
         "cooc_sum": 1 / (math.sqrt(2) + 20), "cooc_recent": 0.7 / (math.sqrt(2) + 20), "cooc_last": 0.0,
         "window_recent": 0.7 * math.log(2),
+        "similar_shoppers": 0.5 / math.sqrt(2),  # u1 shares i0 with u0: cosine 1/2, votes i2 with 1/sqrt(2)
         "trans_recent": 0.7 * math.log(2), "trans_last": 0.0,
         "pop_buys": math.log1p(1), "pop_views": math.log1p(2), "rating_count": 0.0, "rating_mean": 4.0,
         "user_buys": math.log1p(2), "user_views": math.log1p(2), "viewed_item": math.log1p(2), "carted_item": 0.0,
