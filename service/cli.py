@@ -18,6 +18,9 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 app = typer.Typer(help="whyrec: recommendations that explain themselves, in Chinese and English.",
+                  epilog="Typical run: whyrec data demo --out data/demo; whyrec train --data data/demo --out "
+                         "artifacts/demo; whyrec evaluate --data data/demo --model artifacts/demo; "
+                         "whyrec explain --model artifacts/demo --user U00002",
                   no_args_is_help=True, pretty_exceptions_enable=False)
 data_app = typer.Typer(help="Create and import shop data (items + events).", no_args_is_help=True)
 app.add_typer(data_app, name="data")
