@@ -43,7 +43,6 @@ class CatalogIndex:
     emb: np.ndarray
     words: sp.csr_matrix
 
-
     @classmethod
     def build(cls, items: pd.DataFrame, emb: np.ndarray) -> CatalogIndex:
         category = items["category"].astype(str)
@@ -127,6 +126,21 @@ def user_knn_scores(buy: sp.csr_matrix) -> sp.csr_matrix:
     return sp.csr_matrix(sim @ normed)
 
 
+def _window_pairs(users: np.ndarray, codes: np.ndarray, valid: np.ndarray, distinct: bool = False
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Both orders of every pair of codes at most WINDOW purchases apart in one shopper's sequence,
+    weighted 1/distance; `valid` masks codes to leave out, `distinct` drops pairs of equal codes."""
+    rows, cols, weights = [], [], []
+    for d in range(1, WINDOW + 1):
+        ok = (users[d:] == users[:-d]) & valid[d:] & valid[:-d]
+        if distinct:
+            ok &= codes[d:] != codes[:-d]
+        rows += [codes[:-d][ok], codes[d:][ok]]
+        cols += [codes[d:][ok], codes[:-d][ok]]
+        weights += [np.full(ok.sum(), 1.0 / d, np.float32)] * 2
+    return np.concatenate(rows), np.concatenate(cols), np.concatenate(weights)
+
+
 def _share(counts: sp.csr_matrix) -> sp.csr_matrix:
     totals = np.asarray(counts.sum(axis=1)).ravel()
     inv = np.divide(1.0, totals, out=np.zeros_like(totals, dtype=np.float64), where=totals > 0)
@@ -183,7 +197,7 @@ class BehaviourStats:
         self.window = self._window(buys, n)
         self.ease = ease_weights(self.buy) if n <= EASE_MAX_ITEMS else None
         self.user_neighbours = user_knn_scores(self.buy)
-        self.leaf_window_recent = self._leaf_window_recent(buys, catalog, n_users)
+        self.leaf_window_recent = self._leaf_window_recent(buys, catalog)
         self.cooc_all = sp.csr_matrix((self.buy > 0).astype(np.float32) @ self.cosine)
         self.cooc_recent = sp.csr_matrix(self.recent @ self.cosine)
         self.trans_recent = sp.csr_matrix(self.recent @ self.transitions)
@@ -226,31 +240,21 @@ class BehaviourStats:
         """Symmetric "bought within 3 purchases of each other" counts, weighted 1/distance, log-damped:
         sequence locality that whole-history co-occurrence blurs."""
         users, items = buys["user"].to_numpy(), buys["item"].to_numpy()
-        rows, cols, weights = [], [], []
-        for d in range(1, WINDOW + 1):
-            same = users[d:] == users[:-d]
-            rows += [items[:-d][same], items[d:][same]]
-            cols += [items[d:][same], items[:-d][same]]
-            weights += [np.full(same.sum(), 1.0 / d, np.float32)] * 2
-        w = _user_item(np.concatenate(rows), np.concatenate(cols), n, n, np.concatenate(weights))
+        rows, cols, weights = _window_pairs(users, items, np.ones(len(items), bool))
+        w = _user_item(rows, cols, n, n, weights)
         w.setdiag(0)
         w.eliminate_zeros()
         w.data = np.log1p(w.data)
         return w
 
-    def _leaf_window_recent(self, buys: pd.DataFrame, catalog: CatalogIndex, n_users: int) -> sp.csr_matrix:
+    def _leaf_window_recent(self, buys: pd.DataFrame, catalog: CatalogIndex) -> sp.csr_matrix:
         """Category-level "bought together": how strongly each category follows (within 3 purchases)
         the categories of the shopper's recent purchases, other categories only. Complements such as
         drill → drill bits live between categories, where item-level co-occurrence is too sparse."""
         users, leaves = buys["user"].to_numpy(), catalog.leaf[buys["item"].to_numpy()]
         n_leaves = max(len(catalog.leaves), 1)
-        rows, cols, weights = [], [], []
-        for d in range(1, WINDOW + 1):
-            ok = (users[d:] == users[:-d]) & (leaves[d:] >= 0) & (leaves[:-d] >= 0) & (leaves[d:] != leaves[:-d])
-            rows += [leaves[:-d][ok], leaves[d:][ok]]
-            cols += [leaves[d:][ok], leaves[:-d][ok]]
-            weights += [np.full(ok.sum(), 1.0 / d, np.float32)] * 2
-        pairs = _user_item(np.concatenate(rows), np.concatenate(cols), n_leaves, n_leaves, np.concatenate(weights))
+        rows, cols, weights = _window_pairs(users, leaves, leaves >= 0, distinct=True)
+        pairs = _user_item(rows, cols, n_leaves, n_leaves, weights)
         counts = np.bincount(leaves[leaves >= 0], minlength=n_leaves).astype(np.float32)
         coo = pairs.tocoo()
         lift = coo.data / (np.sqrt(counts[coo.row] * counts[coo.col]) + 10.0)

@@ -194,4 +194,4 @@ class Explainer:
             reasons.append(Fact("popular", tuple(groups), value, 1.0, 1, self.evidence.popular(row, i)))
         return Facts(user_id, item_ref(self.ranker.items, item_id), tuple(reasons), tuple(against), cold,
                      float(attribution.scores[pair]), float(attribution.completeness_error[pair]),
-                     attribution.steps)
+                     int(attribution.pair_steps[pair]))

@@ -81,7 +81,7 @@ def sample_negatives(stats: BehaviourStats, rows: np.ndarray, positives: np.ndar
     pick = offsets[:, None] + np.floor(rng.random((len(rows), n_cand)) * np.maximum(lengths, 1)[:, None]).astype(
         np.int64)
     from_candidates = np.where(lengths[:, None] > 0, flat[np.minimum(pick, max(len(flat) - 1, 0))],
-                    rng.integers(0, n_items, (len(rows), n_cand)))
+                               rng.integers(0, n_items, (len(rows), n_cand)))
     neg = np.concatenate([from_candidates, rng.integers(0, n_items, (len(rows), n_uniform))], axis=1)
     clash = neg == positives[:, None]
     neg[clash] = (neg[clash] + 1 + rng.integers(0, n_items - 1, clash.sum())) % n_items
