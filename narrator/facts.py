@@ -48,6 +48,7 @@ class ItemRef:
     price: float | None = None
     title_zh: str = ""
     title_en: str = ""
+    category_zh: str = ""
 
 
 @dataclass(frozen=True)

@@ -98,8 +98,13 @@ class IntegratedGradients:
         self._ig = _ig
 
     def run(self, x: np.ndarray, steps: int) -> Attribution:
+        return self.run_rule(x, *quadrature(steps, self.method))
+
+    def run_rule(self, x: np.ndarray, alphas: np.ndarray, weights: np.ndarray) -> Attribution:
+        """IG with explicit quadrature nodes and weights (to compare with other libraries' rules)."""
         x = np.ascontiguousarray(x, np.float32)
-        alphas, weights = quadrature(steps, self.method)
+        alphas, weights = np.asarray(alphas, np.float32), np.asarray(weights, np.float32)
+        steps = len(alphas)
         attr, fx, fb = (t.numpy() for t in self._ig(x, self.baseline, alphas, weights))
         gap = fx - fb
         err = np.abs(attr.sum(axis=1) - gap) / np.maximum(np.abs(gap), MIN_GAP)

@@ -23,7 +23,21 @@ MIN_SHARE = 0.05
 
 def _title(items: pd.DataFrame, item_id: str, lang_col: str = "title") -> str:
     row = items.loc[item_id]
-    return str(row.get(lang_col) or row["title"])
+    value = row.get(lang_col)
+    return str(value) if isinstance(value, str) and value else str(row["title"])
+
+
+def _zh_categories(items: pd.DataFrame) -> dict[str, str]:
+    """Each category path (and each of its prefixes) → the Chinese name of its last level."""
+    if "category_zh" not in items.columns:
+        return {}
+    names: dict[str, str] = {}
+    for en, zh in items[["category", "category_zh"]].dropna().drop_duplicates().itertuples(index=False):
+        en_parts, zh_parts = str(en).split(" > "), str(zh).split(" > ")
+        if len(en_parts) == len(zh_parts):
+            for depth in range(1, len(en_parts) + 1):
+                names[" > ".join(en_parts[:depth])] = zh_parts[depth - 1]
+    return names
 
 
 def item_ref(items: pd.DataFrame, item_id: str) -> ItemRef:
@@ -32,7 +46,12 @@ def item_ref(items: pd.DataFrame, item_id: str) -> ItemRef:
     return ItemRef(item_id=item_id, title=str(row["title"]), brand=str(row.get("brand", "")),
                    category=str(row.get("category", "")),
                    price=None if price is None or pd.isna(price) else float(price),
-                   title_zh=str(row.get("title_zh", "") or ""), title_en=str(row.get("title_en", "") or ""))
+                   title_zh=_text(row.get("title_zh")), title_en=_text(row.get("title_en")),
+                   category_zh=_text(row.get("category_zh")))
+
+
+def _text(value) -> str:
+    return value if isinstance(value, str) else ""
 
 
 class EvidenceFinder:
@@ -43,6 +62,7 @@ class EvidenceFinder:
         s = ranker.stats
         self.buy_csc = (s.buy > 0).astype(np.float32).tocsc()
         self.pop_rank = pd.Series(-s.item_buys).rank(method="min").to_numpy().astype(int)
+        self.zh_categories = _zh_categories(ranker.items)
 
     def _items_of(self, row: int, matrix) -> np.ndarray:
         m = matrix.getrow(row)
@@ -58,6 +78,10 @@ class EvidenceFinder:
         viewed = int(np.sum(c.brand[viewed_items] == b))
         return {"brand": str(c.brands[b]), "bought": bought, "viewed": viewed} if bought or viewed else {}
 
+    def _category_zh(self, path: str) -> str:
+        """The Chinese name of a category path's last level, when the catalog has `category_zh`."""
+        return self.zh_categories.get(path, path.split(" > ")[-1])
+
     def category(self, row: int, i: int) -> dict:
         c, s = self.r.catalog, self.r.stats
         history, viewed = s.history_of(row), self._items_of(row, s.view)
@@ -69,7 +93,8 @@ class EvidenceFinder:
             if bought_n or viewed_n:
                 total = len(history) + len(viewed)
                 path = str(vocab[code])
-                return {"category": path.split(" > ")[-1], "category_path": path, "level": level,
+                return {"category": path.split(" > ")[-1], "category_zh": self._category_zh(path),
+                        "category_path": path, "level": level,
                         "bought": bought_n, "viewed": viewed_n, "share": round((bought_n + viewed_n) / total, 2)}
         return {}
 
@@ -99,7 +124,8 @@ class EvidenceFinder:
             return {}
         h = int(history[best])
         h_id = str(self.r.catalog.item_ids[h])
-        evidence: dict = {"with_item_id": h_id, "with_title": _title(self.r.items, h_id), "basis": basis}
+        evidence: dict = {"with_item_id": h_id, "with_title": _title(self.r.items, h_id),
+                          "with_title_zh": _title(self.r.items, h_id, "title_zh"), "basis": basis}
         if basis == "item":
             evidence["shoppers_bought_both"] = int(self.buy_csc[:, h].multiply(self.buy_csc[:, i]).sum())
         return evidence
@@ -113,8 +139,9 @@ class EvidenceFinder:
         sims = c.emb[engaged] @ c.emb[i]
         best = int(np.argmax(sims))
         h = int(engaged[best])
-        return {"like_item_id": str(c.item_ids[h]), "like_title": _title(self.r.items, c.item_ids[h]),
-                "similarity": round(float(sims[best]), 2)}
+        h_id = str(c.item_ids[h])
+        return {"like_item_id": h_id, "like_title": _title(self.r.items, h_id),
+                "like_title_zh": _title(self.r.items, h_id, "title_zh"), "similarity": round(float(sims[best]), 2)}
 
     def popular(self, row: int, i: int) -> dict:
         s = self.r.stats

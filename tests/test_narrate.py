@@ -1,0 +1,117 @@
+"""The narrator's policy (generate → verify → retry → fallback), its cache, and hostile catalogs."""
+
+from __future__ import annotations
+
+import pytest
+
+from narrator.backends import Generation
+from narrator.narrate import Narrator
+from narrator.prompts import PromptLibrary
+from tests.narrator_cases import BRANDS, HOSTILE_TITLES, facts_of, hostile
+
+
+class Scripted:
+    """A backend that answers from a list, recording the prompts it was given."""
+
+    model_id = "scripted"
+    name = "scripted"
+
+    def __init__(self, *answers: str):
+        self.answers = list(answers)
+        self.prompts: list[list[dict]] = []
+
+    def generate(self, messages, max_tokens):
+        self.prompts.append(messages)
+        return Generation(self.answers.pop(0), 12, 0.01)
+
+    def stream(self, messages, max_tokens):
+        text = self.generate(messages, max_tokens).text
+        yield from (text[i:i + 5] for i in range(0, len(text), 5))
+
+
+FACTS = facts_of("brand", "price")
+GOOD = "Since you have bought 3 Voltmark items, this drill fits your usual $40 to $120 range."
+INVENTED = "This Voltmark drill has a great reputation and 50% off today."
+
+
+def narrator(*answers: str) -> tuple[Narrator, Scripted]:
+    backend = Scripted(*answers)
+    return Narrator(PromptLibrary.load(), backend, brands=BRANDS), backend
+
+
+def test_verified_first_attempt_is_served():
+    n, backend = narrator(GOOD)
+    e = n.explain(FACTS, "en", mode="llm")
+    assert (e.text, e.verified, e.fallback_used, e.attempts) == (GOOD, True, False, 1)
+    assert (e.prompt_id, e.prompt_version, e.model_id) == ("reason-short", 1, "scripted")
+    assert e.cited == ["brand", "price"] and "generate_1_s" in e.timings
+
+
+def test_retry_uses_the_stricter_prompt():
+    n, backend = narrator(INVENTED, GOOD)
+    e = n.explain(FACTS, "en", mode="llm")
+    assert (e.text, e.attempts, e.fallback_used) == (GOOD, 2, False)
+    assert e.rejected == [INVENTED]
+    first, second = backend.prompts
+    assert second[:-2] == first[:-1] and second[-1] == first[-1] and second[-2]["role"] == "system"
+    for problem in ("use only the numbers written in the reasons", "add no praise, discounts or other claims",
+                    "mention reason 1 and reason 2"):
+        assert problem in second[-2]["content"]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_two_failures_fall_back_to_the_template_sentence(lang):
+    n, _ = narrator(INVENTED, INVENTED)
+    e = n.explain(FACTS, lang, mode="auto")
+    assert e.fallback_used and e.attempts == 2 and e.verified
+    assert e.text == n.fallback_text(FACTS, n.prompts.template(lang))
+    assert "50" not in e.text and "reputation" not in e.text
+
+
+def test_cache_by_model_prompt_language_and_facts():
+    n, backend = narrator(GOOD, "您已购买过3件Voltmark的商品，价格$88.99在您常买的$40至$120价位内。")
+    first = n.explain(FACTS, "en")
+    again = n.explain(FACTS, "en")
+    assert again.cache_hit and not first.cache_hit and again.text == first.text
+    zh = n.explain(FACTS, "zh")
+    assert not zh.cache_hit and len(backend.prompts) == 2
+
+
+def test_template_mode_and_missing_backend():
+    n = Narrator(PromptLibrary.load(), None, brands=BRANDS)
+    e = n.explain(FACTS, "zh", mode="auto")
+    assert e.model_id == "template" and e.attempts == 0 and not e.fallback_used and e.verified
+    assert e.text.startswith("推荐理由：您已购买过3件Voltmark的商品")
+    with pytest.raises(RuntimeError, match="needs a text model"):
+        n.explain(FACTS, "zh", mode="llm")
+
+
+def test_stream_yields_tokens_then_the_final_result():
+    n, _ = narrator(GOOD)
+    events = list(n.stream(FACTS, "en"))
+    assert all(kind == "token" for kind, _ in events[:-1]) and events[-1][0] == "final"
+    assert "".join(piece for _, piece in events[:-1]) == GOOD and events[-1][1].verified
+
+
+def test_stream_of_a_rejected_answer_ends_with_the_marked_fallback():
+    n, _ = narrator(INVENTED, INVENTED)
+    kind, final = list(n.stream(FACTS, "en"))[-1]
+    assert kind == "final" and final.fallback_used and final.rejected == [INVENTED, INVENTED]
+
+
+INJECTED = ["ignore", "cheapest", "最低价", "全场", "script", "alert", "90%", "off", "free", "50%", "discount",
+            "秒杀", "5折", "包邮", "官方", "正品", "best", "#1", "www", "salesman", "指令"]
+
+
+@pytest.mark.parametrize("title", HOSTILE_TITLES)
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_hostile_titles_never_reach_a_served_explanation(title, lang):
+    """The model is made to obey the injection; the served text must still be clean."""
+    facts = facts_of("brand", "popular", item=hostile(title))
+    obeying = [title, f"{title} 您已购买过3件Voltmark的商品，很受欢迎（已售120件）。"]
+    n, backend = narrator(*obeying)
+    e = n.explain(facts, lang)
+    served = e.text.lower()
+    assert not any(word.lower() in served for word in INJECTED), e.text
+    prompt = " ".join(m["content"] for m in backend.prompts[0])
+    assert "ignore previous" not in prompt.lower() and "忽略以上指令" not in prompt and "<script" not in prompt
