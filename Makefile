@@ -32,6 +32,7 @@ demo: setup
 	$(BIN)/whyrec train --data $(DEMO_DATA) --out $(DEMO_MODEL)
 	$(BIN)/whyrec evaluate --data $(DEMO_DATA) --model $(DEMO_MODEL)
 	$(BIN)/whyrec recommend --model $(DEMO_MODEL)
+	$(BIN)/whyrec serve --model $(DEMO_MODEL) --llm small
 
 lint: setup
 	$(BIN)/ruff check .

@@ -88,17 +88,34 @@ class Narrator:
             raise ValueError(f"no reasons to explain for item {facts.item.item_id!r}")
         if mode == "template" or self.backend is None:
             return self._template(facts, template, attempts=0, fallback=False)
-        key = (self.model_id, template.id, template.version, lang, style, facts.content_hash())
-        with self._lock:
-            if key in self._cache:
-                self._cache.move_to_end(key)
-                return Explanation(**{**asdict(self._cache[key]), "cache_hit": True})
+        key = self._key(facts, template)
+        hit = self.cached(facts, lang, style, prompt_id)
+        if hit is not None:
+            return hit
         result = self._generate(facts, template)
         with self._lock:
             self._cache[key] = result
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
         return result
+
+    def _key(self, facts: Facts, template: PromptTemplate) -> tuple:
+        return self.model_id, template.id, template.version, template.language, template.style, facts.content_hash()
+
+    def cached(self, facts: Facts, lang: str, style: str = "short", prompt_id: str | None = None) -> Explanation | None:
+        """The model's sentence for these facts if one was made before (no generation)."""
+        key = self._key(facts, self.prompts.template(lang, style, prompt_id))
+        with self._lock:
+            if key not in self._cache:
+                return None
+            self._cache.move_to_end(key)
+            return Explanation(**{**asdict(self._cache[key]), "cache_hit": True})
+
+    def fallback(self, facts: Facts, lang: str, style: str, why: str, prompt_id: str | None = None) -> Explanation:
+        """The template sentence served in place of the model's (deadline passed, queue full): marked
+        `fallback_used`, with `why` in the timings' keys so operators can count it."""
+        template = self.prompts.template(lang, style, prompt_id)
+        return self._template(facts, template, attempts=0, fallback=True, timings={f"fallback_{why}": 1.0})
 
     def _template(self, facts: Facts, template: PromptTemplate, attempts: int, fallback: bool,
                   timings: dict | None = None, rejected: list[str] | None = None) -> Explanation:

@@ -209,7 +209,8 @@ _TAGS = re.compile(r"<[^>]*>")
 _UNSAFE_CHARS = re.compile(r"[^\w\s\-+/.&'()（）\u3000-\u303f\u4e00-\u9fff]")
 _HOSTILE = re.compile(
     r"ignore|instruction|previous|system|prompt|assistant|say |tell |script|http|www\.|\.com|%|off\b|discount|"
-    r"sale|free|cheapest|lowest|best price|coupon|忽略|指令|系统|提示|最低价|折|优惠|免费|促销|秒杀|全场", re.IGNORECASE)
+    r"sale|free|cheapest|lowest|best price|coupon|忽略|指令|系统|提示|最低价|折|优惠|免费|促销|秒杀|全场",
+    re.IGNORECASE)
 MAX_NAME = 60
 
 

@@ -30,7 +30,7 @@ ZH_NUMERALS = {"两": "2", "二": "2", "三": "3", "四": "4", "五": "5", "六"
                "十": "10", "百": "100", "千": "1000", "万": "10000"}
 ZH_NUMBER = re.compile(r"([两二三四五六七八九十百千万]+)(?=[件款个次位种台套元块])")
 CJK = re.compile(r"[\u4e00-\u9fff]")
-LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9\-'&]*")
+LATIN_WORD = re.compile(r"(?<![A-Za-z0-9])[0-9]*[A-Za-z][A-Za-z0-9\-'&]*")
 MODEL_CODE = re.compile(r"\b(?=[A-Za-z0-9\-]*\d)(?=[A-Za-z0-9\-]*[A-Za-z])[A-Za-z0-9\-]{2,}\b")
 SENTENCE_END = re.compile(r"[.!?](?=\s|$)|[。！？]")
 
@@ -94,7 +94,7 @@ class Grounding:
     reasons: tuple[tuple[str, str, tuple[str, ...]], ...]  # (kind, phrase, cue words), strongest first
     item_name: str
     brands: frozenset[str] = frozenset()
-    max_chars: int = 160
+    max_chars: int = 180
     max_sentences: int = 1
 
     @property

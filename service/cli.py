@@ -41,10 +41,9 @@ def fail(message: str) -> None:
 @contextmanager
 def user_errors():
     """Turn the errors a user can fix into one clear line and exit code 2."""
+    from narrator.models import ModelError
     from ranker.data import DataError
     from ranker.ranking import UnknownIdError
-
-    from narrator.models import ModelError
 
     try:
         yield
@@ -268,7 +267,8 @@ def explain(
         if r.facts.cold_start:
             console.print("  (new shopper: only popularity can be an honest reason)")
         for la, e in said.items():
-            how = "template" if not e["attempts"] else "fallback" if e["fallback_used"] else f"{e['model_id']}, verified"
+            how = ("template" if not e["attempts"] else "fallback" if e["fallback_used"]
+                   else f"{e['model_id']}, verified")
             console.print(f"  [bold]{la}[/]: {e['text']}  [dim]({how})[/]", soft_wrap=True, highlight=False)
 
 
@@ -331,6 +331,31 @@ def models_list() -> None:
     console.print(table)
 
 
+@app.command()
+def serve(
+    model: ModelDir = Path("artifacts"),
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port.")] = 8000,
+    backend: Annotated[str | None, typer.Option(
+        help="Narrator backend: llama.cpp, transformers, openai, or none for template reasons only "
+             "(default: WHYREC_BACKEND, else llama.cpp when installed).")] = None,
+    llm: Annotated[str | None, typer.Option("--llm", help="Narrator model: default, small or a path.")] = None,
+) -> None:
+    """Serve the HTTP API (OpenAPI docs at /docs). Other settings come from WHYREC_* variables or the
+    TOML file named by WHYREC_SETTINGS (see README)."""
+    import uvicorn
+
+    from service.app import create_app
+    from service.settings import Settings
+
+    overrides = {"model": model} | ({"backend": backend} if backend else {}) | ({"llm": llm} if llm else {})
+    with user_errors():
+        settings = Settings(**overrides)
+    console.print(f"whyrec serving {settings.model} on [bold]http://{host}:{port}[/] (docs: /docs, "
+                  f"ready when /readyz says so)")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
 def _most_active(ranker, n: int) -> list[str]:
     counts = ranker.stats.user_buys[: ranker.stats.cold_row]
     return [str(ranker.stats.user_ids[i]) for i in sorted(range(len(counts)), key=lambda i: -counts[i])[:n]]
@@ -338,3 +363,7 @@ def _most_active(ranker, n: int) -> list[str]:
 
 def main() -> None:  # pragma: no cover
     sys.exit(app())
+
+
+if __name__ == "__main__":
+    main()

@@ -46,3 +46,20 @@ def toy_emb() -> np.ndarray:
     """Hand-picked unit vectors: drills alike, pans alike."""
     emb = np.array([[1, 0, 0], [0.6, 0.8, 0], [1, 0, 0], [0, 0, 1], [0, 0.6, 0.8]], dtype=np.float32)
     return emb / np.linalg.norm(emb, axis=1, keepdims=True)
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory) -> tuple[Path, Path]:
+    """A small demo shop and a model trained on it through the CLI (shared by the slow tests)."""
+    from typer.testing import CliRunner
+
+    from service.cli import app
+
+    runner = CliRunner()
+    root = tmp_path_factory.mktemp("e2e")
+    data, model = root / "demo", root / "artifacts"
+    r = runner.invoke(app, ["data", "demo", "--out", str(data), "--shoppers", "150", "--items", "120", "--seed", "5"])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["train", "--data", str(data), "--out", str(model), "--epochs", "2"])
+    assert r.exit_code == 0, r.output
+    return data, model

@@ -19,17 +19,6 @@ def run(*args: str):
     return result
 
 
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    root = tmp_path_factory.mktemp("e2e")
-    data, model = root / "demo", root / "artifacts"
-    r = run("data", "demo", "--out", str(data), "--shoppers", "150", "--items", "120", "--seed", "5")
-    assert r.exit_code == 0, r.output
-    r = run("train", "--data", str(data), "--out", str(model), "--epochs", "2")
-    assert r.exit_code == 0, r.output
-    return data, model
-
-
 def test_artifact_layout_and_metadata(trained):
     _, model = trained
     version = model / (model / "LATEST").read_text().strip()

@@ -46,7 +46,8 @@ def test_messages_hold_system_examples_and_request():
     roles = [m["role"] for m in messages]
     assert roles == ["system"] + ["user", "assistant"] * len(t.examples) + ["system", "user"]
     assert "您已购买过3件Voltmark的商品" in messages[-1]["content"]
-    assert messages[-2]["content"] == t.render("retry", "x", ["a"], ["只用简体中文"]) and "只用简体中文" in messages[-2]["content"]
+    assert messages[-2]["content"] == t.render("retry", "x", ["a"], ["只用简体中文"])
+    assert "只用简体中文" in messages[-2]["content"]
 
 
 def test_undefined_variable_is_an_error_with_file_and_line(prompts_copy: Path):
@@ -73,7 +74,7 @@ def test_malformed_file_and_missing_limit(prompts_copy: Path):
     path.write_text(original.replace('style = "short"', 'style = "short'))
     with pytest.raises(PromptError, match=r"reason-short\.zh\.toml:\d+: not valid TOML"):
         PromptLibrary.load(prompts_copy)
-    path.write_text(original.replace("max_chars = 60\n", ""))
+    path.write_text(original.replace("max_chars = 80\n", ""))
     with pytest.raises(PromptError, match="missing 'max_chars'"):
         PromptLibrary.load(prompts_copy)
 

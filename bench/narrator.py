@@ -1,0 +1,201 @@
+"""Narrator benchmark: are the served reasons true, complete, fluent and fast — per model and language.
+
+    python bench/narrator.py --model ARTIFACTS --data DIR [--pairs 200] [--models default,small]
+                             [--backend llama.cpp] [--json]
+
+Pairs are the top 10 of `pairs / 10` shoppers (so the distinct-sentence ratio is over real top-10
+lists). For each model and language it prints, side by side:
+- acceptance: share of reasons served from the model (verifier passed, no fallback);
+- claim precision of served text: kinds of reason the text claims (by the phrase books' cue words)
+  that are among the item's facts; unsupported-token rate: numbers/brands/names/claims the verifier
+  cannot back, per word (en) or character (zh) of served text;
+- top-2 coverage; zh/en parity (same kinds cited in both languages); distinct-sentence ratio;
+- latency per reason (median, p90; a cold cache, slots warmed first like a running service);
+- decode speed: served completion tokens/s against raw llama-cpp-python (one plain `Llama`, same
+  first-attempt prompts, same order) measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from ranker.runtime import configure  # noqa: E402
+
+WORD = re.compile(r"[A-Za-z0-9$.]+|[\u4e00-\u9fff]")
+
+
+def build_facts(model_dir: Path, n_pairs: int, seed: int = 0) -> tuple[list, set[str]]:
+    """(shopper, [Facts of their top 10]) for `n_pairs / 10` random known shoppers, and the brands."""
+    from ranker import artifacts
+    from ranker.explain import Explainer
+    from ranker.ranking import Ranker
+
+    ranker = Ranker.from_artifact(artifacts.load(model_dir))
+    explainer = Explainer(ranker)
+    rng = np.random.default_rng(seed)
+    known = [str(u) for u in ranker.stats.user_ids[: ranker.stats.cold_row]]
+    lists = []
+    for user in rng.permutation(known):
+        facts = [e.facts for e in explainer.explain(user, k=10) if e.facts.facts]
+        if len(facts) == 10:
+            lists.append((user, facts))
+        if len(lists) * 10 >= n_pairs:
+            break
+    return lists, set(ranker.items["brand"].dropna().astype(str))
+
+
+def static_cues(narrator, lang: str) -> dict[str, list[str]]:
+    book = narrator.prompts.phrases[lang]
+    return {kind: [c for c in cues if "{" not in c] for kind, cues in book.cues.items()}
+
+
+def claimed_kinds(text: str, explanation, cues: dict[str, list[str]]) -> set[str]:
+    from narrator.verify import _contains
+
+    found = set(explanation.cited)
+    found |= {kind for kind, words in cues.items() if any(_contains(text, w) for w in words)}
+    return found
+
+
+def unsupported(report: dict) -> int:
+    return sum(1 for c in report["claims"] if not c["ok"] and c["rule"] in ("number", "brand", "name", "claim"))
+
+
+def run_model(name: str, backend_name: str, lists, brands, langs) -> dict:
+    from narrator.backends import load_backend
+    from narrator.narrate import Narrator
+    from narrator.prompts import PromptLibrary
+
+    backend = load_backend(backend_name, name)
+    narrator = Narrator(PromptLibrary.load(), backend, brands=brands, cache_size=0)
+    out: dict = {"model": backend.model_id, "backend": backend.name}
+    served: dict[str, list] = {}
+    for lang in langs:
+        narrator.explain(lists[0][1][0], lang)  # warm this language's prompt slot, as a service does at start
+        rows = []
+        for _, facts_list in lists:
+            for facts in facts_list:
+                start = time.perf_counter()
+                e = narrator.explain(facts, lang)
+                rows.append((facts, e, time.perf_counter() - start))
+        served[lang] = rows
+        cues = static_cues(narrator, lang)
+        accepted = [e for _, e, _ in rows if not e.fallback_used]
+        claims = [(claimed_kinds(e.text, e, cues), {f.kind for f in facts.facts}) for facts, e, _ in rows]
+        n_claimed = sum(len(c) for c, _ in claims)
+        tokens = sum(len(WORD.findall(e.text)) for _, e, _ in rows)
+        top2 = [set(e.report["cited"]) >= {f.kind for f in facts.facts[:2]} for facts, e, _ in rows]
+        distinct = [len({e.text for _, e, _ in rows[i:i + 10]}) / 10 for i in range(0, len(rows), 10)]
+        latency = [t for _, _, t in rows]
+        gen_tokens = sum(v for _, e, _ in rows for k, v in e.timings.items() if k.startswith("tokens_"))
+        gen_seconds = sum(v for _, e, _ in rows for k, v in e.timings.items() if k.startswith("generate_"))
+        out[lang] = {
+            "pairs": len(rows), "acceptance": len(accepted) / len(rows),
+            "retried_then_accepted": sum(e.attempts == 2 for e in accepted) / len(rows),
+            "claim_precision": sum(len(c & f) for c, f in claims) / max(n_claimed, 1),
+            "unsupported_token_rate": sum(unsupported(e.report) for _, e, _ in rows) / max(tokens, 1),
+            "served_verified": sum(e.verified for _, e, _ in rows) / len(rows),
+            "top2_coverage": float(np.mean(top2)), "distinct_ratio": float(np.mean(distinct)),
+            "latency_median_s": float(np.median(latency)), "latency_p90_s": float(np.percentile(latency, 90)),
+            "served_tokens_per_s": gen_tokens / max(gen_seconds, 1e-9),
+            "examples": [{"facts": [f.kind for f in facts.facts[:2]], "text": e.text, "fallback": e.fallback_used,
+                          "rejected": e.rejected[:1]} for facts, e, _ in rows[:3]],
+        }
+    if len(langs) == 2:
+        out["parity"] = float(np.mean([set(a.cited) == set(b.cited) for (_, a, _), (_, b, _)
+                                       in zip(served["zh"], served["en"], strict=True)]))
+    if backend.name == "llama.cpp":
+        out["raw"] = raw_llama(backend.model_path, narrator, lists, langs)
+    return out
+
+
+def raw_llama(model_path: Path, narrator, lists, langs, limit: int = 60) -> dict:
+    """Plain llama-cpp-python on the same first-attempt prompts (one context, same order, same sampling)."""
+    from llama_cpp import Llama
+
+    from narrator.backends import REPETITION_PENALTY, _threads
+
+    llm = Llama(model_path=str(model_path), n_ctx=1024, n_threads=_threads(), n_batch=512, verbose=False)
+    tokens, seconds, decode_tokens, decode_seconds = 0, 0.0, 0, 0.0
+    prompts = [(lang, facts) for lang in langs for _, fl in lists for facts in fl][:limit]
+    for lang, facts in prompts:
+        messages = narrator.messages(facts, narrator.prompts.template(lang))
+        start = time.perf_counter()
+        first = None
+        n = 0
+        for chunk in llm.create_chat_completion(messages=messages, max_tokens=narrator.max_tokens, temperature=0.0,
+                                                top_k=1, repeat_penalty=REPETITION_PENALTY, stream=True):
+            if chunk["choices"][0]["delta"].get("content"):
+                n += 1
+                first = first or time.perf_counter()
+        end = time.perf_counter()
+        tokens, seconds = tokens + n, seconds + end - start
+        if first and n > 1:
+            decode_tokens, decode_seconds = decode_tokens + n - 1, decode_seconds + end - first
+    return {"prompts": len(prompts), "tokens_per_s": tokens / seconds, "latency_mean_s": seconds / len(prompts),
+            "decode_tokens_per_s": decode_tokens / max(decode_seconds, 1e-9)}
+
+
+ROWS = [("acceptance", "LLM acceptance", "{:.1%}"), ("retried_then_accepted", "  of which after retry", "{:.1%}"),
+        ("claim_precision", "claim precision (served)", "{:.1%}"),
+        ("unsupported_token_rate", "unsupported-token rate", "{:.4f}"),
+        ("served_verified", "served text verified", "{:.1%}"), ("top2_coverage", "top-2 coverage", "{:.1%}"),
+        ("distinct_ratio", "distinct sentences/top-10", "{:.2f}"), ("latency_median_s", "latency median (s)", "{:.2f}"),
+        ("latency_p90_s", "latency p90 (s)", "{:.2f}"), ("served_tokens_per_s", "served tokens/s", "{:.1f}")]
+
+
+def print_table(results: list[dict], langs: list[str]) -> None:
+    cols = [(r, lang) for r in results for lang in langs]
+    print(f"{'metric':28}" + "".join(f"{r['model'][:20] + ' ' + lang:>28}" for r, lang in cols))
+    for key, label, fmt in ROWS:
+        print(f"{label:28}" + "".join(f"{fmt.format(r[lang][key]):>28}" for r, lang in cols))
+    for r in results:
+        if "parity" in r:
+            print(f"zh/en parity ({r['model']}): {r['parity']:.1%}")
+        if "raw" in r:
+            raw = r["raw"]
+            served = np.mean([r[lang]["served_tokens_per_s"] for lang in langs])
+            print(f"raw llama-cpp-python ({r['model']}, {raw['prompts']} same prompts, one context): "
+                  f"{raw['tokens_per_s']:.1f} tokens/s incl. prompt, {raw['decode_tokens_per_s']:.1f} decode-only, "
+                  f"{raw['latency_mean_s']:.2f} s mean; served/raw = {served / raw['tokens_per_s']:.2f}x")
+    for r in results:
+        for lang in langs:
+            for ex in r[lang]["examples"]:
+                print(f"  [{r['model'][:24]} {lang}] {ex['facts']} → {ex['text']}"
+                      + (" (fallback)" if ex["fallback"] else ""))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", type=Path, required=True, help="ranker artifacts (root or version)")
+    parser.add_argument("--data", type=Path, required=True, help="the shop the artifacts were trained on")
+    parser.add_argument("--pairs", type=int, default=200)
+    parser.add_argument("--models", default="default,small", help="narrator models, comma-separated")
+    parser.add_argument("--backend", default="llama.cpp")
+    parser.add_argument("--langs", default="zh,en")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    configure()
+    start = time.perf_counter()
+    lists, brands = build_facts(args.model, args.pairs)
+    langs = args.langs.split(",")
+    facts_s = time.perf_counter() - start
+    results = [run_model(m, args.backend, lists, brands, langs) for m in args.models.split(",")]
+    if args.json:
+        print(json.dumps({"data": str(args.data), "facts_s": facts_s, "results": results}, ensure_ascii=False))
+        return
+    print(f"{sum(len(f) for _, f in lists)} pairs from {len(lists)} shoppers of {args.data} (facts in {facts_s:.0f} s)")
+    print_table(results, langs)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,192 @@
+"""Service benchmark: load with wrk (template and LLM reasons) and a schemathesis fuzz run.
+
+    python bench/service.py --model ARTIFACTS [--seconds 60] [--connections 50] [--llm small|default]
+                            [--fuzz-cases 1000] [--json]
+
+Starts `whyrec serve` on 127.0.0.1 (one uvicorn process), waits for /readyz, then:
+1. cold: wrk against shoppers never asked before (every request computes recommendations,
+   integrated gradients, facts and template reasons);
+2. warm: the same load after one pass over the shoppers (responses cached per model version, as a
+   deployment would precompute them);
+3. LLM reasons (`explain: auto`, separate server with the narrator model): latency, fallback share
+   (from /metrics), and 5xx count under the same load;
+4. fuzz: schemathesis over the running app's OpenAPI; any 5xx is a failure.
+wrk needs Debian's `wrk` package; schemathesis is a dev dependency.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+
+WRK_SCRIPT = """
+local users = {%s}
+local n = 0
+request = function()
+  n = n + 1
+  local u = users[((n * 7919) %% #users) + 1]
+  local body = '{"user_id":"' .. u .. '","k":10,"lang":"%s","explain":"%s"}'
+  return wrk.format("POST", "/v1/recommendations", {["Content-Type"] = "application/json"}, body)
+end
+done = function(summary, latency, requests)
+  io.write(string.format("JSON{\\"requests\\":%%d,\\"seconds\\":%%f,\\"p50_ms\\":%%f,\\"p90_ms\\":%%f,"
+    .. "\\"p99_ms\\":%%f,\\"non2xx\\":%%d,\\"socket_errors\\":%%d,\\"timeouts\\":%%d}\\n",
+    summary.requests, summary.duration / 1e6, latency:percentile(50) / 1e3, latency:percentile(90) / 1e3,
+    latency:percentile(99) / 1e3, summary.errors.status, summary.errors.connect + summary.errors.read
+    + summary.errors.write, summary.errors.timeout))
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(model: Path, port: int, backend: str, llm: str | None, feedback: Path) -> subprocess.Popen:
+    env = {**os.environ, "WHYREC_FEEDBACK": str(feedback), "HF_HUB_OFFLINE": "1"}
+    cmd = [sys.executable, "-m", "service.cli", "serve", "--model", str(model), "--port", str(port),
+           "--backend", backend] + (["--llm", llm] if llm else [])
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while time.time() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
+                return proc
+        except httpx.TransportError:
+            pass
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}: {' '.join(cmd)}")
+        time.sleep(0.5)
+    proc.kill()
+    raise RuntimeError("server not ready after 300 s")
+
+
+def wrk(port: int, users: list[str], seconds: int, connections: int, lang: str, explain: str) -> dict:
+    script = WRK_SCRIPT % (",".join(json.dumps(u) for u in users), lang, explain)
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(script)
+    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", f.name,
+                          f"http://127.0.0.1:{port}"], capture_output=True, text=True, check=True).stdout
+    os.unlink(f.name)
+    result = json.loads(re.search(r"JSON(\{.*\})", out).group(1))
+    result["rps"] = result["requests"] / result["seconds"]
+    return result
+
+
+def scrape(port: int) -> dict[str, float]:
+    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+    out: dict[str, float] = {}
+    for line in text.splitlines():
+        m = re.match(r'whyrec_(requests_total|explanations_total)\{(.*)\} ([0-9.e+]+)', line)
+        if m:
+            out[f"{m.group(1)}{{{m.group(2)}}}"] = float(m.group(3))
+    return out
+
+
+def server_errors(metrics: dict[str, float]) -> int:
+    return int(sum(v for k, v in metrics.items() if k.startswith("requests_total") and 'status="5' in k))
+
+
+def fuzz(port: int, cases: int) -> dict:
+    exe = shutil.which("schemathesis") or str(Path(sys.executable).parent / "schemathesis")
+    per_op = max(cases // 7, 50)
+    start = time.perf_counter()
+    proc = subprocess.run([exe, "--no-color", "run", f"http://127.0.0.1:{port}/openapi.json", "--checks",
+                           "not_a_server_error",
+                           "--max-examples", str(per_op), "--mode", "all",
+                           "--suppress-health-check", "all"], capture_output=True, text=True)
+    tail = proc.stdout[-3000:]
+    found = re.findall(r"(\d+) generated", proc.stdout)
+    return {"exit_code": proc.returncode, "generated_cases": int(found[-1]) if found else None,
+            "seconds": time.perf_counter() - start, "tail": tail}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", type=Path, required=True)
+    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--llm", default="small", help="narrator model for the LLM run ('' to skip)")
+    parser.add_argument("--fuzz-cases", type=int, default=1000)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk not found: apt-get install wrk")
+    sys.path.insert(0, str(ROOT))
+    from ranker import artifacts
+
+    shop = artifacts.load(args.model).shop
+    users = sorted(shop.events["user_id"].astype(str).unique())
+    half = len(users) // 2
+    cold_users, warm_users = users[:half], users[half:]
+    out: dict = {"shoppers": len(users)}
+    with tempfile.TemporaryDirectory() as tmp:
+        port = free_port()
+        proc = start_server(args.model, port, "none", None, Path(tmp) / "feedback.csv")
+        try:
+            out["cold"] = wrk(port, cold_users, args.seconds, args.connections, "en", "template")
+            warm_start = time.perf_counter()
+            for u in warm_users:
+                httpx.post(f"http://127.0.0.1:{port}/v1/recommendations", timeout=30,
+                           json={"user_id": u, "k": 10, "lang": "en", "explain": "template"})
+            out["warm_up_s"] = time.perf_counter() - warm_start
+            out["warm"] = wrk(port, warm_users, args.seconds, args.connections, "en", "template")
+            out["template_5xx"] = server_errors(scrape(port))
+            if args.fuzz_cases:
+                out["fuzz"] = fuzz(port, args.fuzz_cases)
+                out["fuzz_5xx"] = server_errors(scrape(port)) - out["template_5xx"]
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+        if args.llm:
+            port = free_port()
+            proc = start_server(args.model, port, "llama.cpp", args.llm, Path(tmp) / "feedback2.csv")
+            try:
+                out["llm"] = wrk(port, cold_users, args.seconds, args.connections, "zh", "auto")
+                metrics = scrape(port)
+                outcomes = {k.split('outcome="')[1].split('"')[0]: v for k, v in metrics.items()
+                            if k.startswith("explanations_total")}
+                out["llm"].update(outcomes=outcomes, server_5xx=server_errors(metrics))
+            finally:
+                proc.terminate()
+                proc.wait(timeout=30)
+    if args.json:
+        print(json.dumps(out))
+        return
+    print(f"{out['shoppers']} shoppers; {args.connections} connections x {args.seconds} s per run (wrk, 127.0.0.1)")
+    print(f"{'run':34}{'rps':>9}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}{'non-2xx':>9}{'sock err':>9}")
+    runs = [("template reasons, cold shoppers", out["cold"]), ("template reasons, warm cache", out["warm"])]
+    if "llm" in out:
+        runs.append((f"LLM reasons (auto, {args.llm}), zh", out["llm"]))
+    for name, r in runs:
+        print(f"{name:34}{r['rps']:9.1f}{r['p50_ms']:9.1f}{r['p90_ms']:9.1f}{r['p99_ms']:9.1f}{r['non2xx']:9d}"
+              f"{r['socket_errors'] + r['timeouts']:9d}")
+    print(f"warm-up pass over {len(warm_users)} shoppers: {out['warm_up_s']:.1f} s; 5xx in template runs: "
+          f"{out['template_5xx']}")
+    if "llm" in out:
+        total = sum(out["llm"]["outcomes"].values()) or 1
+        shares = ", ".join(f"{k} {v / total:.1%}" for k, v in sorted(out["llm"]["outcomes"].items()))
+        print(f"LLM run reasons: {shares}; server 5xx: {out['llm']['server_5xx']}")
+    if "fuzz" in out:
+        f = out["fuzz"]
+        print(f"schemathesis: exit {f['exit_code']}, {f['generated_cases']} cases in {f['seconds']:.0f} s, "
+              f"5xx seen by the server: {out['fuzz_5xx']}")
+
+
+if __name__ == "__main__":
+    main()

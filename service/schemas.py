@@ -1,0 +1,128 @@
+"""The HTTP API's request and response bodies (versioned under /v1; OpenAPI at /docs)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Lang = Literal["zh", "en"]
+Style = Literal["short", "detailed"]
+ExplainMode = Literal["none", "template", "llm", "auto"]
+Id = Field(min_length=1, max_length=200)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RecommendationsRequest(Strict):
+    user_id: str = Id
+    k: int = Field(10, ge=1, le=100)
+    lang: Lang = "en"
+    explain: ExplainMode = "template"
+    style: Style = "short"
+
+
+class RankRequest(Strict):
+    user_id: str = Id
+    item_ids: list[str] = Field(min_length=1, max_length=200)
+    lang: Lang = "en"
+    explain: ExplainMode = "template"
+    style: Style = "short"
+
+
+class ExplanationRequest(Strict):
+    user_id: str = Id
+    item_id: str = Id
+    lang: Lang = "en"
+    style: Style = "short"
+    mode: Literal["template", "llm", "auto"] = "auto"
+
+
+class BatchRequest(Strict):
+    pairs: list[ExplanationRequest] = Field(min_length=1)
+
+
+class FeedbackRequest(Strict):
+    user_id: str = Id
+    item_id: str = Id
+    event: Literal["view", "cart", "purchase", "rating"]
+    value: float | None = Field(None, ge=0, le=5, description="The rating, for event=rating.")
+    explanation_id: str | None = Field(None, max_length=200)
+    helpful: bool | None = None
+
+    @model_validator(mode="after")
+    def rating_has_value(self) -> FeedbackRequest:
+        if (self.event == "rating") != (self.value is not None):
+            raise ValueError("value is required for event 'rating' and only for it")
+        return self
+
+
+class FactOut(BaseModel):
+    kind: str
+    share: float
+    rank: int
+    evidence: dict[str, str | int | float]
+
+
+class ExplanationOut(BaseModel):
+    id: str
+    text: str
+    lang: Lang
+    style: Style
+    cited: list[str]
+    verified: bool
+    fallback_used: bool
+    attempts: int
+    prompt_id: str
+    prompt_version: int
+    model_id: str
+    timings: dict[str, float]
+
+
+class ItemOut(BaseModel):
+    item_id: str
+    rank: int
+    score: float
+    title: str
+    brand: str
+    attribution: dict[str, float] | None = None
+    facts: list[FactOut] | None = None
+    explanation: ExplanationOut | None = None
+
+
+class RecommendationsResponse(BaseModel):
+    user_id: str
+    cold_start: bool
+    model_version: str
+    items: list[ItemOut]
+
+
+class ExplanationResponse(BaseModel):
+    user_id: str
+    item_id: str
+    cold_start: bool
+    score: float
+    completeness_error: float
+    steps: int
+    attribution: dict[str, float]
+    facts: list[FactOut]
+    against: list[FactOut]
+    explanation: ExplanationOut | None
+
+
+class BatchResponse(BaseModel):
+    results: list[ExplanationResponse]
+
+
+class FeedbackResponse(BaseModel):
+    stored: bool
+    events: int
+
+
+class ErrorBody(BaseModel):
+    error: str
+    detail: str
+    id: str | None = None
+    request_id: str | None = None

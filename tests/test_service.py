@@ -1,0 +1,237 @@
+"""The HTTP service through the real app: every endpoint, the error paths, readiness, SSE, feedback
+durability, the LLM deadline and queue bound."""
+
+from __future__ import annotations
+
+import csv
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from fastapi.testclient import TestClient
+
+from narrator.backends import Generation
+from service.app import create_app
+from service.settings import Settings
+
+pytestmark = pytest.mark.slow
+
+
+def settings(model: Path, tmp: Path, **extra) -> Settings:
+    return Settings(model=model, backend="none", feedback=tmp / "feedback" / "events.csv", warm=False, **extra)
+
+
+def wait_ready(client: TestClient, seconds: float = 120) -> None:
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if client.get("/readyz").status_code == 200:
+            return
+        time.sleep(0.2)
+    raise AssertionError(client.get("/readyz").json())
+
+
+@pytest.fixture(scope="module")
+def client(trained, tmp_path_factory):
+    _, model = trained
+    app = create_app(settings(model, tmp_path_factory.mktemp("svc"), batch_max=3))
+    with TestClient(app) as c:
+        wait_ready(c)
+        yield c
+
+
+def known_user(client: TestClient) -> str:
+    return str(client.app.state.engine.ranker.stats.user_ids[0])
+
+
+def test_readiness_before_and_after_load(trained, tmp_path):
+    _, model = trained
+    with TestClient(create_app(settings(model, tmp_path))) as c:
+        assert c.get("/healthz").json() == {"status": "ok"}
+        first = c.get("/readyz")
+        assert first.status_code == 503 and first.json()["ready"] is False
+        assert c.post("/v1/recommendations", json={"user_id": "u"}).status_code == 503
+        wait_ready(c)
+        body = c.get("/readyz").json()
+        assert body["ranker"] and body["attributions"] and body["narrator"] and body["narrator_model"] == "template"
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_recommendations_with_template_reasons(client, lang):
+    user = known_user(client)
+    r = client.post("/v1/recommendations", json={"user_id": user, "k": 5, "lang": lang, "explain": "template"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["user_id"] == user and not body["cold_start"] and len(body["items"]) == 5
+    assert [i["rank"] for i in body["items"]] == [1, 2, 3, 4, 5]
+    scores = [i["score"] for i in body["items"]]
+    assert scores == sorted(scores, reverse=True)
+    explained = [i for i in body["items"] if i["explanation"]]
+    assert explained, body
+    for item in explained:
+        e = item["explanation"]
+        assert e["lang"] == lang and e["verified"] and not e["fallback_used"] and e["model_id"] == "template"
+        assert e["cited"][0] == item["facts"][0]["kind"]
+        assert set(item["attribution"]) >= {"brand_affinity", "popularity"}
+        has_cjk = any("\u4e00" <= ch <= "\u9fff" for ch in e["text"])
+        assert has_cjk == (lang == "zh")
+
+
+def test_unknown_shopper_gets_popular_items_with_an_honest_reason(client):
+    r = client.post("/v1/recommendations", json={"user_id": "nobody-at-all", "k": 3, "lang": "en"})
+    body = r.json()
+    assert r.status_code == 200 and body["cold_start"]
+    for item in body["items"]:
+        assert [f["kind"] for f in item["facts"]] == ["popular"]
+        assert "popular" in item["explanation"]["text"]
+
+
+def test_no_explanations_and_rank(client):
+    user = known_user(client)
+    plain = client.post("/v1/recommendations", json={"user_id": user, "k": 4, "explain": "none"}).json()
+    assert all(i["explanation"] is None and i["facts"] is None for i in plain["items"])
+    ids = [i["item_id"] for i in plain["items"]][::-1]
+    ranked = client.post("/v1/rank", json={"user_id": user, "item_ids": ids, "lang": "zh"}).json()
+    assert sorted(i["item_id"] for i in ranked["items"]) == sorted(ids)
+    assert [i["item_id"] for i in ranked["items"]] == [i["item_id"] for i in plain["items"]]
+
+
+def test_unknown_item_is_a_404_naming_it(client):
+    user = known_user(client)
+    for path, body in (("/v1/rank", {"user_id": user, "item_ids": ["NOPE-1"]}),
+                       ("/v1/explanations", {"user_id": user, "item_id": "NOPE-1"}),
+                       ("/v1/feedback", {"user_id": user, "item_id": "NOPE-1", "event": "view"})):
+        r = client.post(path, json=body)
+        assert r.status_code == 404, (path, r.text)
+        assert r.json()["error"] == "unknown_item" and r.json()["id"] == "NOPE-1" and "NOPE-1" in r.json()["detail"]
+        assert r.json()["request_id"] == r.headers["x-request-id"]
+
+
+def test_invalid_bodies_are_422_with_field_errors(client):
+    r = client.post("/v1/recommendations", json={"user_id": "u", "k": 0, "lang": "fr"})
+    assert r.status_code == 422
+    fields = {tuple(e["loc"]) for e in r.json()["detail"]}
+    assert ("body", "k") in fields and ("body", "lang") in fields
+    assert client.post("/v1/feedback", json={"user_id": "u", "item_id": "x", "event": "rating"}).status_code == 422
+
+
+def test_explanation_and_batch_limit(client):
+    user = known_user(client)
+    item = client.post("/v1/recommendations", json={"user_id": user, "k": 1}).json()["items"][0]["item_id"]
+    r = client.post("/v1/explanations", json={"user_id": user, "item_id": item, "lang": "zh", "mode": "template"})
+    body = r.json()
+    assert r.status_code == 200 and body["completeness_error"] < 0.01 and body["steps"] >= 16
+    assert body["explanation"]["text"].startswith("推荐理由")
+    pair = {"user_id": user, "item_id": item}
+    ok = client.post("/v1/explanations/batch", json={"pairs": [pair] * 3})
+    assert ok.status_code == 200 and len(ok.json()["results"]) == 3
+    big = client.post("/v1/explanations/batch", json={"pairs": [pair] * 4})
+    assert big.status_code == 413 and big.json()["error"] == "batch_too_large"
+
+
+def test_feedback_survives_a_restart(trained, tmp_path):
+    _, model = trained
+    s = settings(model, tmp_path)
+    with TestClient(create_app(s, load_in_background=False)) as c:
+        user = known_user(c)
+        item = str(c.app.state.engine.ranker.catalog.item_ids[0])
+        assert c.post("/v1/feedback", json={"user_id": user, "item_id": item, "event": "purchase",
+                                            "explanation_id": "abc", "helpful": True}).json()["events"] == 1
+    with TestClient(create_app(s, load_in_background=False)) as c:
+        r = c.post("/v1/feedback", json={"user_id": user, "item_id": item, "event": "rating", "value": 4})
+        assert r.json() == {"stored": True, "events": 2}
+    rows = list(csv.DictReader(s.feedback.open()))
+    assert [(x["event"], x["value"], x["explanation_id"], x["helpful"]) for x in rows] == [
+        ("purchase", "", "abc", "true"), ("rating", "4", "", "")]
+
+
+def test_metrics_count_requests_and_reasons(client):
+    client.post("/v1/recommendations", json={"user_id": known_user(client), "k": 2})
+    text = client.get("/metrics").text
+    assert 'whyrec_requests_total{route="/v1/recommendations",status="200"}' in text
+    assert 'whyrec_explanations_total{outcome="template",prompt="reason-short@1"}' in text
+    assert "whyrec_llm_queue_depth" in text and "whyrec_request_seconds_bucket" in text
+
+
+class SlowBackend:
+    """A model that needs `delay` seconds per sentence and always writes the template's true phrase."""
+
+    model_id, name = "slow", "slow"
+
+    def __init__(self, delay: float, text: str):
+        self.delay, self.text = delay, text
+
+    def generate(self, messages, max_tokens):
+        time.sleep(self.delay)
+        return Generation(self.text, 10, self.delay)
+
+    def stream(self, messages, max_tokens):
+        for word in self.text.split(" "):
+            time.sleep(self.delay / 10)
+            yield word + " "
+
+
+def test_deadline_and_full_queue_serve_marked_template_reasons(trained, tmp_path):
+    _, model = trained
+    app = create_app(settings(model, tmp_path, llm_deadline_s=0.3, llm_queue=1), load_in_background=False)
+    with TestClient(app) as c:
+        engine = c.app.state.engine
+        engine.narrator.backend = SlowBackend(1.0, "x")
+        user = known_user(c)
+        item = c.post("/v1/recommendations", json={"user_id": user, "k": 1}).json()["items"][0]["item_id"]
+        results = []
+
+        def ask():
+            results.append(c.post("/v1/explanations", json={"user_id": user, "item_id": item, "mode": "llm"}))
+
+        threads = [threading.Thread(target=ask) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert all(r.status_code == 200 for r in results)
+        explanations = [r.json()["explanation"] for r in results]
+        assert all(e["fallback_used"] and e["model_id"] == "template" for e in explanations)
+        outcomes = {k for e in explanations for k in e["timings"]}
+        assert {"fallback_deadline", "fallback_queue_full"} <= outcomes
+        assert engine.llm.pending <= 1
+
+
+def test_sse_stream_read_by_a_real_client(trained, tmp_path):
+    """A real server on a free port, read with httpx until the final event."""
+    _, model = trained
+    app = create_app(settings(model, tmp_path), load_in_background=False)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        engine = app.state.engine
+        user = str(engine.ranker.stats.user_ids[0])
+        explained = next(e for e in engine.explainer.explain(user, k=10) if e.facts.facts)
+        true_text = engine.narrator.explain(explained.facts, "en", mode="template").text
+        engine.narrator.backend = SlowBackend(0.2, true_text)
+        events = []
+        with httpx.stream("POST", f"http://127.0.0.1:{port}/v1/explanations/stream", timeout=30,
+                          json={"user_id": user, "item_id": explained.item_id, "lang": "en"}) as r:
+            assert r.headers["content-type"].startswith("text/event-stream")
+            kind = None
+            for line in r.iter_lines():
+                if line.startswith("event: "):
+                    kind = line[7:]
+                elif line.startswith("data: "):
+                    events.append((kind, line[6:]))
+        kinds = [k for k, _ in events]
+        assert kinds[0] == "facts" and kinds[-1] == "final" and kinds.count("token") >= 5
+        import json
+
+        final = json.loads(events[-1][1])
+        assert final["text"] == true_text and final["verified"] and not final["fallback_used"]
+        assert final["model_id"] == "slow"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
