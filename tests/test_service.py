@@ -4,8 +4,13 @@ durability, the LLM deadline and queue bound."""
 from __future__ import annotations
 
 import csv
+import json
+import re
+import subprocess
+import sys
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -199,24 +204,33 @@ def test_deadline_and_full_queue_serve_marked_template_reasons(trained, tmp_path
         assert engine.llm.pending <= 1
 
 
-def test_sse_stream_read_by_a_real_client(trained, tmp_path):
-    """A real server on a free port, read with httpx until the final event."""
-    _, model = trained
-    app = create_app(settings(model, tmp_path), load_in_background=False)
+@contextmanager
+def serving(app):
+    """The app on a real uvicorn server on a free port of 127.0.0.1; yields the base URL."""
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:
         time.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
     try:
+        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def test_sse_stream_read_by_a_real_client(trained, tmp_path):
+    """A real server, read with httpx until the final event."""
+    _, model = trained
+    app = create_app(settings(model, tmp_path), load_in_background=False)
+    with serving(app) as url:
         engine = app.state.engine
         user = str(engine.ranker.stats.user_ids[0])
         explained = next(e for e in engine.explainer.explain(user, k=10) if e.facts.facts)
         true_text = engine.narrator.explain(explained.facts, "en", mode="template").text
         engine.narrator.backend = SlowBackend(0.2, true_text)
         events = []
-        with httpx.stream("POST", f"http://127.0.0.1:{port}/v1/explanations/stream", timeout=30,
+        with httpx.stream("POST", f"{url}/v1/explanations/stream", timeout=30,
                           json={"user_id": user, "item_id": explained.item_id, "lang": "en"}) as r:
             assert r.headers["content-type"].startswith("text/event-stream")
             kind = None
@@ -224,14 +238,32 @@ def test_sse_stream_read_by_a_real_client(trained, tmp_path):
                 if line.startswith("event: "):
                     kind = line[7:]
                 elif line.startswith("data: "):
-                    events.append((kind, line[6:]))
-        kinds = [k for k, _ in events]
-        assert kinds[0] == "facts" and kinds[-1] == "final" and kinds.count("token") >= 5
-        import json
+                    events.append((kind, json.loads(line[6:])))
+    kinds = [k for k, _ in events]
+    assert kinds[0] == "facts" and kinds[-1] == "final" and kinds.count("token") >= 5
+    assert events[0][1]["item_id"] == explained.item_id and events[0][1]["facts"]
+    final = events[-1][1]
+    assert final["text"] == true_text and final["verified"] and not final["fallback_used"]
+    assert final["model_id"] == "slow"
 
-        final = json.loads(events[-1][1])
-        assert final["text"] == true_text and final["verified"] and not final["fallback_used"]
-        assert final["model_id"] == "slow"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+
+def test_schemathesis_finds_no_server_error(trained, tmp_path):
+    """A CI-sized fuzz run over the live OpenAPI (bench/service.py runs >= 1,000 cases)."""
+    _, model = trained
+    app = create_app(settings(model, tmp_path), load_in_background=False)
+    exe = Path(sys.executable).parent / "schemathesis"
+    with serving(app) as url:
+        run = subprocess.run([str(exe), "--no-color", "run", f"{url}/openapi.json", "--checks", "not_a_server_error",
+                              "--max-examples", "15", "--phases", "examples,coverage,fuzzing", "--seed", "1",
+                              "--suppress-health-check", "all", "--workers", "1"],
+                             capture_output=True, text=True, timeout=600)
+        errors = server_errors(httpx.get(f"{url}/metrics").text)
+    assert run.returncode == 0, run.stdout[-4000:]
+    generated = re.search(r"(\d+) generated", run.stdout)
+    assert generated and int(generated.group(1)) >= 100, run.stdout[-2000:]
+    assert errors == 0
+
+
+def server_errors(metrics_text: str) -> int:
+    return sum(int(float(line.rsplit(" ", 1)[1])) for line in metrics_text.splitlines()
+               if line.startswith("whyrec_requests_total{") and 'status="5' in line)
