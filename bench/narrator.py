@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import time
 from pathlib import Path
@@ -29,8 +28,6 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ranker.runtime import configure  # noqa: E402
-
-WORD = re.compile(r"[A-Za-z0-9$.]+|[\u4e00-\u9fff]")
 
 
 def build_facts(model_dir: Path, n_pairs: int, seed: int = 0) -> tuple[list, set[str]]:
@@ -53,24 +50,8 @@ def build_facts(model_dir: Path, n_pairs: int, seed: int = 0) -> tuple[list, set
     return lists, set(ranker.items["brand"].dropna().astype(str))
 
 
-def static_cues(narrator, lang: str) -> dict[str, list[str]]:
-    book = narrator.prompts.phrases[lang]
-    return {kind: [c for c in cues if "{" not in c] for kind, cues in book.cues.items()}
-
-
-def claimed_kinds(text: str, explanation, cues: dict[str, list[str]]) -> set[str]:
-    from narrator.verify import _contains
-
-    found = set(explanation.cited)
-    found |= {kind for kind, words in cues.items() if any(_contains(text, w) for w in words)}
-    return found
-
-
-def unsupported(report: dict) -> int:
-    return sum(1 for c in report["claims"] if not c["ok"] and c["rule"] in ("number", "brand", "name", "claim"))
-
-
 def run_model(name: str, backend_name: str, lists, brands, langs) -> dict:
+    from narrator import evaluate
     from narrator.backends import load_backend
     from narrator.narrate import Narrator
     from narrator.prompts import PromptLibrary
@@ -78,41 +59,17 @@ def run_model(name: str, backend_name: str, lists, brands, langs) -> dict:
     backend = load_backend(backend_name, name)
     narrator = Narrator(PromptLibrary.load(), backend, brands=brands, cache_size=0)
     out: dict = {"model": backend.model_id, "backend": backend.name}
-    served: dict[str, list] = {}
+    facts = [f for _, fl in lists for f in fl]
+    served = {}
     for lang in langs:
-        narrator.explain(lists[0][1][0], lang)  # warm this language's prompt slot, as a service does at start
-        rows = []
-        for _, facts_list in lists:
-            for facts in facts_list:
-                start = time.perf_counter()
-                e = narrator.explain(facts, lang)
-                rows.append((facts, e, time.perf_counter() - start))
-        served[lang] = rows
-        cues = static_cues(narrator, lang)
-        accepted = [e for _, e, _ in rows if not e.fallback_used]
-        claims = [(claimed_kinds(e.text, e, cues), {f.kind for f in facts.facts}) for facts, e, _ in rows]
-        n_claimed = sum(len(c) for c, _ in claims)
-        tokens = sum(len(WORD.findall(e.text)) for _, e, _ in rows)
-        top2 = [set(e.report["cited"]) >= {f.kind for f in facts.facts[:2]} for facts, e, _ in rows]
-        distinct = [len({e.text for _, e, _ in rows[i:i + 10]}) / 10 for i in range(0, len(rows), 10)]
-        latency = [t for _, _, t in rows]
-        gen_tokens = sum(v for _, e, _ in rows for k, v in e.timings.items() if k.startswith("tokens_"))
-        gen_seconds = sum(v for _, e, _ in rows for k, v in e.timings.items() if k.startswith("generate_"))
-        out[lang] = {
-            "pairs": len(rows), "acceptance": len(accepted) / len(rows),
-            "retried_then_accepted": sum(e.attempts == 2 for e in accepted) / len(rows),
-            "claim_precision": sum(len(c & f) for c, f in claims) / max(n_claimed, 1),
-            "unsupported_token_rate": sum(unsupported(e.report) for _, e, _ in rows) / max(tokens, 1),
-            "served_verified": sum(e.verified for _, e, _ in rows) / len(rows),
-            "top2_coverage": float(np.mean(top2)), "distinct_ratio": float(np.mean(distinct)),
-            "latency_median_s": float(np.median(latency)), "latency_p90_s": float(np.percentile(latency, 90)),
-            "served_tokens_per_s": gen_tokens / max(gen_seconds, 1e-9),
-            "examples": [{"facts": [f.kind for f in facts.facts[:2]], "text": e.text, "fallback": e.fallback_used,
-                          "rejected": e.rejected[:1]} for facts, e, _ in rows[:3]],
-        }
+        narrator.explain(facts[0], lang)  # warm this language's prompt slot, as a service does at start
+        served[lang] = evaluate.run(narrator, facts, lang)
+        out[lang] = evaluate.metrics(narrator, served[lang], lang)
+        out[lang]["examples"] = [{"facts": [f.kind for f in r.facts.facts[:2]], "text": r.explanation.text,
+                                  "fallback": r.explanation.fallback_used, "rejected": r.explanation.rejected[:1]}
+                                 for r in served[lang][:3]]
     if len(langs) == 2:
-        out["parity"] = float(np.mean([set(a.cited) == set(b.cited) for (_, a, _), (_, b, _)
-                                       in zip(served["zh"], served["en"], strict=True)]))
+        out["parity"] = evaluate.parity(served["zh"], served["en"])
     if backend.name == "llama.cpp":
         out["raw"] = raw_llama(backend.model_path, narrator, lists, langs)
     return out
@@ -145,15 +102,9 @@ def raw_llama(model_path: Path, narrator, lists, langs, limit: int = 60) -> dict
             "decode_tokens_per_s": decode_tokens / max(decode_seconds, 1e-9)}
 
 
-ROWS = [("acceptance", "LLM acceptance", "{:.1%}"), ("retried_then_accepted", "  of which after retry", "{:.1%}"),
-        ("claim_precision", "claim precision (served)", "{:.1%}"),
-        ("unsupported_token_rate", "unsupported-token rate", "{:.4f}"),
-        ("served_verified", "served text verified", "{:.1%}"), ("top2_coverage", "top-2 coverage", "{:.1%}"),
-        ("distinct_ratio", "distinct sentences/top-10", "{:.2f}"), ("latency_median_s", "latency median (s)", "{:.2f}"),
-        ("latency_p90_s", "latency p90 (s)", "{:.2f}"), ("served_tokens_per_s", "served tokens/s", "{:.1f}")]
-
-
 def print_table(results: list[dict], langs: list[str]) -> None:
+    from narrator.evaluate import ROWS
+
     cols = [(r, lang) for r in results for lang in langs]
     print(f"{'metric':28}" + "".join(f"{r['model'][:20] + ' ' + lang:>28}" for r, lang in cols))
     for key, label, fmt in ROWS:

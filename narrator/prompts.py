@@ -272,3 +272,51 @@ class PromptLibrary:
     def reasons(self, facts: Facts, lang: str) -> list[str]:
         book = self.phrases[lang]
         return [book.phrase(f, facts) for f in facts.facts]
+
+
+def lint(root: Path | str) -> list[PromptError]:
+    """Every problem in a prompts folder, each as `file:line: message`: unreadable or malformed files,
+    missing metadata or limits, undocumented variables, and any template or phrase that fails to
+    render on the sample facts (every fact kind and phrase branch, both languages)."""
+    from narrator.samples import sample_facts
+
+    root = Path(root)
+    problems: list[PromptError] = []
+    books: dict[str, PhraseBook] = {}
+    templates: list[PromptTemplate] = []
+    for path in sorted(root.glob("*.toml")):
+        try:
+            if path.name.startswith("phrases."):
+                book = PhraseBook.load(path)
+                books[book.language] = book
+            else:
+                templates.append(PromptTemplate.load(path))
+        except PromptError as e:
+            problems.append(e)
+        except (OSError, UnicodeDecodeError) as e:
+            problems.append(PromptError(path, 1, f"unreadable: {e}"))
+    for lang in LANGUAGES:
+        if lang not in books and not any(p.path.endswith(f"phrases.{lang}.toml") for p in problems):
+            problems.append(PromptError(root / f"phrases.{lang}.toml", 1, "phrase file missing"))
+    ids = {t.id for t in templates}
+    for prompt_id in sorted(ids):
+        have = {t.language for t in templates if t.id == prompt_id}
+        for lang in sorted(set(LANGUAGES) - have):
+            problems.append(PromptError(root / f"{prompt_id}.{lang}.toml", 1, f"{prompt_id} has no {lang} template"))
+    for facts in sample_facts():
+        for lang, book in books.items():
+            try:
+                reasons = [book.phrase(f, facts) for f in facts.facts]
+                for f in facts.facts:
+                    book.cue_words(f, facts)
+            except PromptError as e:
+                problems.append(e)
+                continue
+            for t in (t for t in templates if t.language == lang):
+                for key in RENDERED_KEYS:
+                    try:
+                        t.render(key, item_name(facts.item, lang), reasons, ["x"])
+                    except PromptError as e:
+                        problems.append(e)
+    unique = {str(p): p for p in problems}
+    return list(unique.values())

@@ -202,7 +202,7 @@ class Explainer:
             kind = GROUP_KIND[group]
             total, groups = by_kind.get(kind, (0.0, []))
             by_kind[kind] = (total + float(values[pair]), groups + [group])
-        cold = len(self.ranker.stats.history_of(row)) == 0 and self.ranker.stats.user_views[row] == 0
+        cold = bool(len(self.ranker.stats.history_of(row)) == 0 and self.ranker.stats.user_views[row] == 0)
         positive_total = sum(v for v, _ in by_kind.values() if v > 0)
         reasons, against = [], []
         for kind, (value, groups) in sorted(by_kind.items(), key=lambda kv: -kv[1][0]):

@@ -115,7 +115,7 @@ def create_app(settings: Settings | None = None, load_in_background: bool = True
         body = {"ready": s.ready, "ranker": s.ranker, "attributions": s.attributions, "narrator": s.narrator,
                 "error": s.error}
         if s.ready:
-            body.update(model_version=engine.version, narrator_model=engine.narrator.model_id)
+            body.update(model_version=engine.version, narrator_model=engine.model_id)
         return JSONResponse(body, status_code=200 if s.ready else 503)
 
     @app.get("/metrics")

@@ -365,5 +365,14 @@ def main() -> None:  # pragma: no cover
     sys.exit(app())
 
 
+def _register_editor_commands() -> None:
+    from service.editor_cli import preview, prompts_app
+
+    app.add_typer(prompts_app, name="prompts")
+    app.command()(preview)
+
+
+_register_editor_commands()
+
 if __name__ == "__main__":
     main()

@@ -21,8 +21,9 @@ from pathlib import Path
 
 from narrator.facts import Fact, Facts
 from narrator.narrate import Explanation, Narrator
-from narrator.prompts import PromptLibrary
+from narrator.prompts import DEFAULT_DIR
 from service.metrics import Metrics
+from service.prompt_router import PromptRouter
 from service.schemas import ExplanationOut, ExplanationResponse, FactOut, ItemOut, RecommendationsResponse
 from service.settings import Settings
 
@@ -30,8 +31,8 @@ from service.settings import Settings
 class LlmQueue:
     """At most `size` reasons waiting for the model; each caller waits at most `deadline_s`."""
 
-    def __init__(self, narrator: Narrator, metrics: Metrics, size: int, deadline_s: float):
-        self.narrator, self.metrics = narrator, metrics
+    def __init__(self, metrics: Metrics, size: int, deadline_s: float):
+        self.metrics = metrics
         self.size, self.deadline_s = size, deadline_s
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="llm")
         self.pending = 0
@@ -50,44 +51,42 @@ class LlmQueue:
             self.pending -= 1
             self.metrics.queue_depth.set(self.pending)
 
-    def explain(self, facts: Facts, lang: str, style: str, mode: str) -> Explanation:
-        return self.explain_many([facts], lang, style, mode)[0]
-
-    def explain_many(self, facts_list: list[Facts], lang: str, style: str, mode: str) -> list[Explanation]:
+    def explain_many(self, narrator: Narrator, facts_list: list[Facts], lang: str, style: str,
+                     mode: str) -> list[Explanation]:
         """Reasons for one request's items under one shared deadline: cached sentences at once, the rest
         queued while there is room; whatever is not written in time gets the template sentence."""
         start = time.perf_counter()
         results: list[Explanation | None] = [None] * len(facts_list)
         futures = {}
         for n, facts in enumerate(facts_list):
-            hit = self.narrator.cached(facts, lang, style)
+            hit = narrator.cached(facts, lang, style)
             if hit is not None:
                 self.metrics.cache_hits.labels("narrator").inc()
                 results[n] = hit
             elif self._enter():
-                futures[n] = self.pool.submit(self._run, facts, lang, style, mode)
+                futures[n] = self.pool.submit(self._run, narrator, facts, lang, style, mode)
             else:
-                results[n] = self.narrator.fallback(facts, lang, style, "queue_full")
+                results[n] = narrator.fallback(facts, lang, style, "queue_full")
         for n, future in futures.items():
             try:
                 results[n] = future.result(timeout=max(self.deadline_s - (time.perf_counter() - start), 0.0))
             except FutureTimeout:
-                results[n] = self.narrator.fallback(facts_list[n], lang, style, "deadline")
+                results[n] = narrator.fallback(facts_list[n], lang, style, "deadline")
         return results
 
-    def _run(self, facts: Facts, lang: str, style: str, mode: str) -> Explanation:
+    def _run(self, narrator: Narrator, facts: Facts, lang: str, style: str, mode: str) -> Explanation:
         """In the worker; a reason finished after its deadline still fills the cache for next time."""
         try:
-            return self.narrator.explain(facts, lang, style, mode)
+            return narrator.explain(facts, lang, style, mode)
         finally:
             self._leave()
 
-    def stream(self, facts: Facts, lang: str, style: str) -> Iterator[tuple[str, object]]:
+    def stream(self, narrator: Narrator, facts: Facts, lang: str, style: str) -> Iterator[tuple[str, object]]:
         if not self._enter():
-            yield "final", self.narrator.fallback(facts, lang, style, "queue_full")
+            yield "final", narrator.fallback(facts, lang, style, "queue_full")
             return
         try:
-            yield from self.narrator.stream(facts, lang, style)
+            yield from narrator.stream(facts, lang, style)
         finally:
             self._leave()
 
@@ -186,20 +185,34 @@ class Engine:
             from narrator.backends import load_backend
 
             backend = load_backend(self.settings.backend, self.settings.llm)
-        prompts = PromptLibrary.load(self.settings.prompts) if self.settings.prompts else PromptLibrary.load()
-        self.narrator = Narrator(prompts, backend, brands=set(self.ranker.items["brand"].dropna().astype(str)))
-        self.llm = LlmQueue(self.narrator, self.metrics, self.settings.llm_queue, self.settings.llm_deadline_s)
+        self.backend = backend
+        self.prompts = PromptRouter(self.settings.prompts or DEFAULT_DIR, self.settings.prompt_label, backend,
+                                    set(self.ranker.items["brand"].dropna().astype(str)))
+        if self.settings.watch_prompts:
+            self.prompts.watch()
+        self.llm = LlmQueue(self.metrics, self.settings.llm_queue, self.settings.llm_deadline_s)
         if backend is not None and self.settings.warm:
             self._warm()
         self.status.narrator = True
+
+    @property
+    def model_id(self) -> str:
+        return self.backend.model_id if self.backend else "template"
+
+    def use_backend(self, backend) -> None:
+        """Swap the text model every prompt version uses (tests inject slow or scripted models)."""
+        self.backend = self.prompts.backend = backend
+        for narrator in self.prompts.all():
+            narrator.backend = backend
 
     def _warm(self) -> None:
         """One reason per language, so each prompt prefix is evaluated before the first shopper waits."""
         user = str(self.ranker.stats.user_ids[0])
         facts = next((e.facts for e in self.explainer.explain(user, k=5) if e.facts.facts), None)
         if facts is not None:
-            for lang in ("zh", "en"):
-                self.narrator.explain(facts, lang)
+            for narrator in self.prompts.all():
+                for lang in ("zh", "en"):
+                    narrator.explain(facts, lang)
 
     def title(self, item_id: str, lang: str) -> str:
         row = self.ranker.items.loc[item_id]
@@ -210,10 +223,11 @@ class Engine:
         """One sentence per item (None when no reason is strong enough to state honestly)."""
         out: list[Explanation | None] = [None] * len(facts_list)
         todo = [n for n, f in enumerate(facts_list) if mode != "none" and f.facts]
-        if mode == "template" or self.narrator.backend is None:
-            made = [self.narrator.explain(facts_list[n], lang, style, "template") for n in todo]
+        narrator = self.prompts.narrator(facts_list[0].user_id, style) if facts_list else None
+        if mode == "template" or self.backend is None:
+            made = [narrator.explain(facts_list[n], lang, style, "template") for n in todo]
         else:
-            made = self.llm.explain_many([facts_list[n] for n in todo], lang, style, mode)
+            made = self.llm.explain_many(narrator, [facts_list[n] for n in todo], lang, style, mode)
         for n, e in zip(todo, made, strict=True):
             self.metrics.count_explanation(e)
             out[n] = e
@@ -288,10 +302,11 @@ class Engine:
         if not e.facts.facts:
             yield "final", {"explanation": None}
             return
-        if self.narrator.backend is None:
-            events = iter([("final", self.narrator.explain(e.facts, lang, style, "template"))])
+        narrator = self.prompts.narrator(user_id, style)
+        if self.backend is None:
+            events = iter([("final", narrator.explain(e.facts, lang, style, "template"))])
         else:
-            events = self.llm.stream(e.facts, lang, style)
+            events = self.llm.stream(narrator, e.facts, lang, style)
         for kind, value in events:
             if kind == "token":
                 yield "token", {"text": value}

@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     feedback: Path = Field(Path("data/feedback/events.csv"), description="Append-only feedback events store.")
     response_cache: int = Field(50_000, ge=0, description="Cached explained responses (per model version).")
     admin_token: str | None = Field(None, description="Token for /v1/admin routes (disabled without one).")
+    prompt_label: str = Field("production", description="Prompt label served (the working copy without one).")
+    watch_prompts: bool = Field(True, description="Follow label moves in prompts/labels.json without a restart.")
     warm: bool = Field(True, description="Warm the model's prompt slots at start.")
 
     @classmethod

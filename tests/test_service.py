@@ -183,7 +183,7 @@ def test_deadline_and_full_queue_serve_marked_template_reasons(trained, tmp_path
     app = create_app(settings(model, tmp_path, llm_deadline_s=0.3, llm_queue=1), load_in_background=False)
     with TestClient(app) as c:
         engine = c.app.state.engine
-        engine.narrator.backend = SlowBackend(1.0, "x")
+        engine.use_backend(SlowBackend(1.0, "x"))
         user = known_user(c)
         item = c.post("/v1/recommendations", json={"user_id": user, "k": 1}).json()["items"][0]["item_id"]
         results = []
@@ -227,8 +227,8 @@ def test_sse_stream_read_by_a_real_client(trained, tmp_path):
         engine = app.state.engine
         user = str(engine.ranker.stats.user_ids[0])
         explained = next(e for e in engine.explainer.explain(user, k=10) if e.facts.facts)
-        true_text = engine.narrator.explain(explained.facts, "en", mode="template").text
-        engine.narrator.backend = SlowBackend(0.2, true_text)
+        true_text = engine.prompts.base.explain(explained.facts, "en", mode="template").text
+        engine.use_backend(SlowBackend(0.2, true_text))
         events = []
         with httpx.stream("POST", f"{url}/v1/explanations/stream", timeout=30,
                           json={"user_id": user, "item_id": explained.item_id, "lang": "en"}) as r:

@@ -1,0 +1,46 @@
+"""Sample facts covering every fact kind and every branch of the shipped phrases (bought or only
+viewed, item or category basis, carted or viewed, cold start). Lint renders every template and
+phrase against them, so an editor's mistake shows up before a shopper could see it."""
+
+from __future__ import annotations
+
+from narrator.facts import Fact, Facts, ItemRef
+
+ITEM = ItemRef("S1", "Voltmark 20V Cordless Drill A10", "Voltmark", "Tools > Cordless Drill", 88.99,
+               "Voltmark 20V无线电钻 A10", "Voltmark 20V Cordless Drill A10", "工具 > 无线电钻")
+
+_GROUP = {"brand": "brand_affinity", "category": "category_interest", "price": "price_fit",
+          "bought_together": "bought_together", "similar_text": "text_similarity", "popular": "popularity",
+          "rating": "rating", "activity": "shopper_activity"}
+
+VARIANTS: dict[str, list[dict]] = {
+    "brand": [{"brand": "Voltmark", "bought": 3, "viewed": 1}, {"brand": "Voltmark", "bought": 0, "viewed": 2}],
+    "category": [{"category": "Cordless Drill", "category_zh": "无线电钻", "category_path": "Tools > Cordless Drill",
+                  "level": "leaf", "bought": 2, "viewed": 4, "share": 0.3},
+                 {"category": "Tools", "category_zh": "工具", "category_path": "Tools", "level": "parent",
+                  "bought": 0, "viewed": 1, "share": 0.1}],
+    "price": [{"price": 88.99, "usual_low": 40.0, "usual_high": 120.0}],
+    "bought_together": [{"with_item_id": "S7", "with_title": "Brisk Drill Bit Set B12", "basis": "item",
+                         "with_title_zh": "Brisk 钻头套装 B12", "shoppers_bought_both": 8},
+                        {"with_item_id": "S7", "with_title": "Brisk Drill Bit Set B12", "basis": "category",
+                         "with_title_zh": "Brisk 钻头套装 B12"}],
+    "similar_text": [{"like_item_id": "S8", "like_title": "IronPeak 20V Cordless Drill A47",
+                      "like_title_zh": "IronPeak 20V无线电钻 A47", "similarity": 0.8}],
+    "popular": [{"purchases": 120, "popularity_rank": 4, "catalog_size": 600}],
+    "rating": [{"rating": 4.5, "ratings": 31}],
+    "activity": [{"viewed": 2, "carted": 0}, {"viewed": 1, "carted": 1}, {"viewed": 1, "carted": 0}],
+}
+
+
+def sample_facts() -> list[Facts]:
+    """One fact set per variant (each kind ranked first once), plus a cold-start set."""
+    out = []
+    for kind, variants in VARIANTS.items():
+        for evidence in variants:
+            first = Fact(kind, (_GROUP[kind],), 0.6, 0.6, 1, evidence)
+            second = Fact("popular" if kind != "popular" else "price", (_GROUP["popular"],), 0.4, 0.4, 2,
+                          VARIANTS["popular" if kind != "popular" else "price"][0])
+            out.append(Facts("sample", ITEM, (first, second)))
+    out.append(Facts("new-shopper", ITEM, (Fact("popular", ("popularity",), 1.0, 1.0, 1, VARIANTS["popular"][0]),),
+                     cold_start=True))
+    return out
