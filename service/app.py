@@ -19,6 +19,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from ranker.ranking import UnknownItemError
+from service import playground
 from service.engine import Engine
 from service.metrics import Metrics
 from service.schemas import (
@@ -172,6 +173,7 @@ def create_app(settings: Settings | None = None, load_in_background: bool = True
                                     body.helpful)
         return FeedbackResponse(stored=True, events=count)
 
+    app.include_router(playground.router(ready, settings))
     return app
 
 

@@ -1,0 +1,120 @@
+// whyrec playground: plain fetch calls to the service, no build step.
+const $ = (id) => document.getElementById(id);
+let promptId = "reason-short";
+let savedRef = null;
+
+async function call(path, body, extraHeaders = {}) {
+  const opts = body === undefined ? {} : {
+    method: "POST", headers: { "content-type": "application/json", ...extraHeaders }, body: JSON.stringify(body) };
+  const r = await fetch(path, opts);
+  const data = await r.json().catch(() => ({}));
+  if (!r.ok) throw new Error(typeof data.detail === "string" ? data.detail : JSON.stringify(data.detail || data));
+  return data;
+}
+
+function option(select, value, text) {
+  const o = document.createElement("option");
+  o.value = value; o.textContent = text; select.appendChild(o);
+}
+
+async function loadShoppers() {
+  const users = await call("/v1/playground/shoppers");
+  $("shopper").innerHTML = "";
+  users.forEach((u) => option($("shopper"), u, u));
+  await loadItems();
+}
+
+async function loadItems() {
+  const items = await call(`/v1/playground/items?user_id=${encodeURIComponent($("shopper").value)}`);
+  $("item").innerHTML = "";
+  items.forEach((it) => option($("item"), it.item_id, `${it.item_id} ${it.title}`));
+}
+
+async function loadTemplates() {
+  const t = await call(`/v1/playground/templates?style=${$("style").value}`);
+  promptId = t.prompt_id; $("tpl-zh").value = t.zh; $("tpl-en").value = t.en;
+}
+
+function drawChart(attribution) {
+  const chart = $("chart"); chart.innerHTML = "";
+  if (!attribution) { chart.textContent = "(pasted facts: no attribution)"; return; }
+  const entries = Object.entries(attribution).sort((a, b) => b[1] - a[1]);
+  const total = entries.reduce((s, [, v]) => s + Math.max(v, 0), 0) || 1;
+  for (const [name, v] of entries) {
+    const row = document.createElement("div"); row.className = "bar";
+    const width = Math.min(Math.abs(v) / total, 1) * 240;
+    row.innerHTML = `<span class="name"></span><span class="fill${v < 0 ? " neg" : ""}" style="width:${width}px"></span>` +
+      `<span>${v > 0 ? Math.round((100 * v) / total) + "%" : "against"}</span>`;
+    row.querySelector(".name").textContent = name;
+    chart.appendChild(row);
+  }
+}
+
+function drawFacts(facts) {
+  const list = $("facts"); list.innerHTML = "";
+  for (const f of facts.facts) {
+    const li = document.createElement("li");
+    li.textContent = `${f.kind} (${Math.round(f.share * 100)}%): ${JSON.stringify(f.evidence)}`;
+    list.appendChild(li);
+  }
+}
+
+function drawOutput(lang, e) {
+  const p = $(`out-${lang}`);
+  p.textContent = e ? e.text : "";
+  if (e) {
+    const badge = document.createElement("span");
+    badge.className = "badge" + (e.fallback_used ? " fallback" : "");
+    badge.textContent = e.fallback_used ? "template fallback" : e.attempts ? `${e.model_id} · verified` : "template";
+    p.appendChild(badge);
+  }
+  const ul = $(`claims-${lang}`); ul.innerHTML = "";
+  for (const c of (e ? e.report.claims : [])) {
+    const li = document.createElement("li");
+    li.className = c.ok ? "ok" : "bad";
+    li.textContent = `${c.ok ? "✓" : "✗"} ${c.rule}: ${c.text} — ${c.why}`;
+    ul.appendChild(li);
+  }
+}
+
+async function render() {
+  $("errors").textContent = ""; $("status").textContent = "rendering…";
+  const body = { style: $("style").value, templates: { zh: $("tpl-zh").value, en: $("tpl-en").value } };
+  const pasted = $("facts-json").value.trim();
+  try {
+    if (pasted) body.facts = JSON.parse(pasted);
+    else { body.user_id = $("shopper").value; body.item_id = $("item").value; }
+    const r = await call("/v1/playground/render", body);
+    drawChart(r.attribution); drawFacts(r.facts);
+    $("errors").textContent = r.errors.join("\n");
+    for (const lang of ["zh", "en"]) drawOutput(lang, r.outputs ? r.outputs[lang] : null);
+    $("status").textContent = r.errors.length ? "template has errors" : "rendered";
+  } catch (err) {
+    $("errors").textContent = String(err.message || err); $("status").textContent = "";
+  }
+}
+
+async function save() {
+  try {
+    const r = await call("/v1/admin/prompts/save", {
+      prompt_id: promptId, templates: { zh: $("tpl-zh").value, en: $("tpl-en").value }, note: $("note").value },
+      { "x-admin-token": $("token").value });
+    savedRef = r.ref; $("promote").disabled = false;
+    $("status").textContent = `saved ${r.ref}`;
+  } catch (err) { $("status").textContent = `save refused: ${err.message}`; }
+}
+
+async function promote() {
+  try {
+    const r = await call("/v1/admin/prompts/promote", { ref: savedRef, label: $("label").value, note: $("note").value },
+      { "x-admin-token": $("token").value });
+    $("status").textContent = `${promptId}@${r.label} → version ${r.entry.version}`;
+  } catch (err) { $("status").textContent = `promote refused: ${err.message}`; }
+}
+
+$("shopper").addEventListener("change", loadItems);
+$("style").addEventListener("change", loadTemplates);
+$("render").addEventListener("click", render);
+$("save").addEventListener("click", save);
+$("promote").addEventListener("click", promote);
+Promise.all([loadShoppers(), loadTemplates()]).then(render).catch((err) => { $("errors").textContent = String(err); });
