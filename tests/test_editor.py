@@ -186,3 +186,19 @@ def test_reload_refuses_a_broken_version_and_keeps_serving(trained, prompts, tmp
         ok = c.post("/v1/recommendations", json={"user_id": user, "k": 2})
         assert ok.status_code == 200
         assert {i["explanation"]["prompt_version"] for i in ok.json()["items"] if i["explanation"]} == {1}
+
+
+def test_ab_split_is_stable_per_shopper_and_near_its_share(prompts):
+    from service.prompt_router import PromptRouter
+
+    store = PromptStore(prompts)
+    store.save("reason-short")
+    store.save("reason-short")
+    r = runner.invoke(cli, ["prompts", "promote", "reason-short@1", "--split", "2:0.25", "--dir", str(prompts)])
+    assert r.exit_code == 0, r.output
+    router = PromptRouter(prompts, "production", None, set())
+    served = {f"U{n:05d}": router.narrator(f"U{n:05d}", "short").prompts.template("en").version for n in range(2000)}
+    share = sum(v == 2 for v in served.values()) / len(served)
+    assert 0.21 < share < 0.29, share
+    assert all(router.narrator(u, "short").prompts.template("en").version == v for u, v in list(served.items())[:50])
+    assert router.narrator("U00001", "detailed") is router.base
