@@ -43,7 +43,8 @@ def test_edit_render_save_promote_in_the_browser(trained, tmp_path):
         assert page.locator("#chart .bar").count() >= 5
         assert page.locator("#claims-en li.ok").count() >= 3
 
-        for lang, old, new in (("en", "Recommended because", "Picked for you because"), ("zh", "推荐理由：", "为您推荐：")):
+        edits = (("en", "Recommended because", "Picked for you because"), ("zh", "推荐理由：", "为您推荐："))
+        for lang, old, new in edits:
             box = page.locator(f"#tpl-{lang}")
             box.fill(box.input_value().replace(f'fallback = "{old}', f'fallback = "{new}'))
         page.click("#render")
