@@ -77,7 +77,7 @@ def test_recommendations_with_template_reasons(client, lang):
     assert explained, body
     for item in explained:
         e = item["explanation"]
-        assert e["lang"] == lang and e["verified"] and not e["fallback_used"] and e["model_id"] == "template"
+        assert e["lang"] == lang and e["verified"] and not e["fallback_used"] and e["model_id"] == "template", e
         assert e["cited"][0] == item["facts"][0]["kind"]
         assert set(item["attribution"]) >= {"brand_affinity", "popularity"}
         has_cjk = any("\u4e00" <= ch <= "\u9fff" for ch in e["text"])
