@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from jinja2 import StrictUndefined, TemplateError, meta
@@ -38,6 +39,12 @@ REQUIRED_KEYS = ("id", "version", "language", "style", "max_chars", "max_sentenc
 RENDERED_KEYS = ("system", "user", "retry", "fallback")
 
 _ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
+
+
+@lru_cache(maxsize=4096)
+def _compiled(source: str):
+    """Compiling a template costs about a millisecond; a served reason renders several, so keep them."""
+    return _ENV.from_string(source)
 
 
 class PromptError(ValueError):
@@ -144,7 +151,7 @@ class PromptTemplate:
             raise ValueError("at least one reason is needed to render a prompt")
         variables = {"item_name": item_name, "reasons": list(reasons), "max_chars": self.max_chars,
                      "problems": list(problems or [])}
-        return _render(self.path, self.text, key, _ENV.from_string(self.sources[key]), variables)
+        return _render(self.path, self.text, key, _compiled(self.sources[key]), variables)
 
     def messages(self, item_name: str, reasons: list[str], retry: list[str] | None = None) -> list[dict[str, str]]:
         """Chat messages: system, few-shot turns, the stricter retry text as a second system message (small
@@ -196,12 +203,12 @@ class PhraseBook:
         return {**{k: _clean_value(v) for k, v in fact.evidence.items()}, "cold_start": facts.cold_start}
 
     def phrase(self, fact: Fact, facts: Facts) -> str:
-        return _render(self.path, self.text, fact.kind, _ENV.from_string(self.texts[fact.kind]),
+        return _render(self.path, self.text, fact.kind, _compiled(self.texts[fact.kind]),
                        self._variables(fact, facts))
 
     def cue_words(self, fact: Fact, facts: Facts) -> list[str]:
         variables = self._variables(fact, facts)
-        return [w for w in (_render(self.path, self.text, fact.kind, _ENV.from_string(c), variables)
+        return [w for w in (_render(self.path, self.text, fact.kind, _compiled(c), variables)
                             for c in self.cues[fact.kind]) if w]
 
 
