@@ -123,3 +123,13 @@ def test_openai_backend_retries_then_reports_the_server():
     backend = OpenAIBackend(f"http://127.0.0.1:{free_port()}", "small", timeout=1, retries=1)
     with pytest.raises(ModelError, match=r"failed after 2 attempts"):
         backend.generate([{"role": "user", "content": "hi"}], 5)
+
+
+def test_transformers_int8_backend(small_path, monkeypatch):
+    """int8 dynamic quantization (WHYREC_TRANSFORMERS_INT8=1): same prompts, a served sentence."""
+    monkeypatch.setenv("WHYREC_MODEL_CACHE", str(small_path.parent))
+    monkeypatch.setenv("WHYREC_TRANSFORMERS_INT8", "1")
+    backend = TransformersBackend(small_path, "small")
+    assert any("quantized" in type(m).__module__ for m in backend.model.modules())
+    e = Narrator(PromptLibrary.load(), backend, brands=BRANDS).explain(FACTS, "en")
+    check_served(e, "en")
