@@ -70,8 +70,9 @@ class Narrator:
         return Grounding(template.language, reasons, item_name(facts.item, template.language), self.brands,
                          template.max_chars, template.max_sentences)
 
-    def fallback_text(self, facts: Facts, template: PromptTemplate) -> str:
-        g = self.grounding(facts, template)
+    def fallback_text(self, facts: Facts, template: PromptTemplate, g: Grounding | None = None) -> str:
+        """The deterministic sentence: the template's fallback over the true phrases."""
+        g = g or self.grounding(facts, template)
         return template.render("fallback", g.item_name, [p for _, p, _ in g.reasons])
 
     def explain(self, facts: Facts, lang: str = "en", style: str = "short", mode: Mode = "auto",
@@ -89,7 +90,7 @@ class Narrator:
         if mode == "template" or self.backend is None:
             return self._template(facts, template, attempts=0, fallback=False)
         key = self._key(facts, template)
-        hit = self.cached(facts, lang, style, prompt_id)
+        hit = self._lookup(key)
         if hit is not None:
             return hit
         result = self._generate(facts, template)
@@ -104,7 +105,9 @@ class Narrator:
 
     def cached(self, facts: Facts, lang: str, style: str = "short", prompt_id: str | None = None) -> Explanation | None:
         """The model's sentence for these facts if one was made before (no generation)."""
-        key = self._key(facts, self.prompts.template(lang, style, prompt_id))
+        return self._lookup(self._key(facts, self.prompts.template(lang, style, prompt_id)))
+
+    def _lookup(self, key: tuple) -> Explanation | None:
         with self._lock:
             if key not in self._cache:
                 return None
@@ -118,20 +121,21 @@ class Narrator:
         return self._template(facts, template, attempts=0, fallback=True, timings={f"fallback_{why}": 1.0})
 
     def _template(self, facts: Facts, template: PromptTemplate, attempts: int, fallback: bool,
-                  timings: dict | None = None, rejected: list[str] | None = None) -> Explanation:
+                  timings: dict | None = None, rejected: list[str] | None = None,
+                  g: Grounding | None = None) -> Explanation:
         start = time.perf_counter()
-        g = self.grounding(facts, template)
-        text = template.render("fallback", g.item_name, [p for _, p, _ in g.reasons])
+        g = g or self.grounding(facts, template)
+        text = self.fallback_text(facts, template, g)
         report = verify(text, g)
         timings = {**(timings or {}), "template_s": time.perf_counter() - start}
         return Explanation(text, template.language, template.style, report.cited, report.passed, fallback, attempts,
                            template.id, template.version, TEMPLATE_MODEL if not attempts else self.model_id, timings,
                            report.to_dict(), rejected or [])
 
-    def messages(self, facts: Facts, template: PromptTemplate,
-                 rejected: VerificationReport | None = None) -> list[dict[str, str]]:
+    def messages(self, facts: Facts, template: PromptTemplate, rejected: VerificationReport | None = None,
+                 g: Grounding | None = None) -> list[dict[str, str]]:
         """The chat prompt; after a rejected answer, with the retry text naming what broke."""
-        g = self.grounding(facts, template)
+        g = g or self.grounding(facts, template)
         problems = None
         if rejected is not None:
             book = self.prompts.phrases[template.language]
@@ -147,7 +151,7 @@ class Narrator:
         report = None
         for attempt in (1, 2):
             generation = first if attempt == 1 and first is not None else \
-                self.backend.generate(self.messages(facts, template, report), self.max_tokens)
+                self.backend.generate(self.messages(facts, template, report, g), self.max_tokens)
             timings[f"generate_{attempt}_s"] = generation.seconds
             timings[f"tokens_{attempt}"] = generation.completion_tokens
             report = verify(generation.text, g)
@@ -156,7 +160,7 @@ class Narrator:
                                    attempt, template.id, template.version, self.model_id, timings, report.to_dict(),
                                    rejected)
             rejected.append(generation.text)
-        return self._template(facts, template, attempts=2, fallback=True, timings=timings, rejected=rejected)
+        return self._template(facts, template, attempts=2, fallback=True, timings=timings, rejected=rejected, g=g)
 
     def verify_text(self, text: str, facts: Facts, lang: str, style: str = "short") -> VerificationReport:
         return verify(text, self.grounding(facts, self.prompts.template(lang, style)))

@@ -59,6 +59,11 @@ class Ranker:
         cand = CandidateConfig(**artifact.meta.get("train_config", {}).get("candidates", {}))
         return cls(artifact.model, artifact.spec, artifact.shop.items, artifact.emb, artifact.shop.events, cand)
 
+    def most_active(self, n: int) -> list[str]:
+        """The n shoppers with the most purchases (defaults for CLI output and the playground's picker)."""
+        counts = self.stats.user_buys[: self.stats.cold_row]
+        return [str(self.stats.user_ids[i]) for i in sorted(range(len(counts)), key=lambda i: -counts[i])[:n]]
+
     def knows(self, user_id: str) -> bool:
         return user_id in self.stats.user_index
 

@@ -190,7 +190,7 @@ def recommend(
         fail(f"--lang must be zh or en; got {lang!r}")
     with user_errors():
         ranker = Ranker.from_artifact(artifacts.load(model))
-    users = user or _most_active(ranker, 3)
+    users = user or ranker.most_active(3)
     items = ranker.items
     title_col = f"title_{lang}" if f"title_{lang}" in items.columns else "title"
     out = {}
@@ -354,11 +354,6 @@ def serve(
     console.print(f"whyrec serving {settings.model} on [bold]http://{host}:{port}[/] (docs: /docs, "
                   f"ready when /readyz says so)")
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
-
-
-def _most_active(ranker, n: int) -> list[str]:
-    counts = ranker.stats.user_buys[: ranker.stats.cold_row]
-    return [str(ranker.stats.user_ids[i]) for i in sorted(range(len(counts)), key=lambda i: -counts[i])[:n]]
 
 
 def main() -> None:  # pragma: no cover

@@ -78,9 +78,7 @@ def router(ready, settings) -> APIRouter:
     @api.get("/v1/playground/shoppers")
     def shoppers(n: int = 20) -> list[str]:
         """The most active shoppers, to pick from."""
-        stats = ready().ranker.stats
-        counts = stats.user_buys[: stats.cold_row]
-        return [str(stats.user_ids[i]) for i in sorted(range(len(counts)), key=lambda i: -counts[i])[: min(n, 200)]]
+        return ready().ranker.most_active(min(n, 200))
 
     @api.get("/v1/playground/items")
     def items(user_id: str) -> list[dict]:
