@@ -129,26 +129,34 @@ def converted_folder(gguf: Path, model_id: str) -> Path:
     return folder
 
 
+WEIGHTS = ("bf16", "int8")
+
+
 class TransformersBackend:
-    """A Hugging Face causal LM on the CPU in bf16, greedy with a repetition penalty."""
+    """A Hugging Face causal LM on the CPU, greedy with a repetition penalty.
+
+    Weights (`weights=` or `WHYREC_TRANSFORMERS_WEIGHTS`): `bf16` as converted, or `int8`: torch's dynamic
+    quantization of every Linear (fp32 activations), 2.6x bf16 decoding for the 1.5B on 2 cores — an AVX2
+    CPU emulates bf16, and decoding is bound by weight bytes (bench/transformers_speed.py)."""
 
     name = "transformers"
 
-    def __init__(self, model_path: Path, model_id: str, threads: int | None = None, int8: bool | None = None):
+    def __init__(self, model_path: Path, model_id: str, threads: int | None = None, weights: str | None = None):
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
+        weights = weights or os.environ.get("WHYREC_TRANSFORMERS_WEIGHTS") or "bf16"
+        if weights not in WEIGHTS:
+            raise ModelError(f"WHYREC_TRANSFORMERS_WEIGHTS={weights!r}: expected one of {', '.join(WEIGHTS)}")
         torch.set_num_threads(threads or _threads())
         folder = converted_folder(model_path, model_id) if model_path.is_file() else model_path
-        self.model_id = model_id
+        self.model_id, self.weights = model_id, weights
         self.tokenizer = AutoTokenizer.from_pretrained(folder)
-        int8 = os.environ.get("WHYREC_TRANSFORMERS_INT8") == "1" if int8 is None else int8
-        if int8:
-            # int8 weights, fp32 activations: 2.6x bf16 decode for the 1.5B on 2 cores (bench/transformers_speed.py).
-            model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32).eval()
-            self.model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
-        else:
-            self.model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.bfloat16).eval()
+        dtype = torch.bfloat16 if weights == "bf16" else torch.float32
+        model = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype).eval()
+        if weights == "int8":
+            model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        self.model = model
         self._lock = threading.Lock()
 
     def _inputs(self, messages: Messages):

@@ -203,13 +203,29 @@ class PhraseBook:
         return {**{k: _clean_value(v) for k, v in fact.evidence.items()}, "cold_start": facts.cold_start}
 
     def phrase(self, fact: Fact, facts: Facts) -> str:
-        return _render(self.path, self.text, fact.kind, _compiled(self.texts[fact.kind]),
-                       self._variables(fact, facts))
+        return self._render_fact(fact.kind, self.texts[fact.kind], self._variables(fact, facts))
 
     def cue_words(self, fact: Fact, facts: Facts) -> list[str]:
         variables = self._variables(fact, facts)
-        return [w for w in (_render(self.path, self.text, fact.kind, _compiled(c), variables)
-                            for c in self.cues[fact.kind]) if w]
+        return [w for w in (self._render_fact(fact.kind, c, variables) for c in self.cues[fact.kind]) if w]
+
+    def _render_fact(self, kind: str, source: str, variables: dict) -> str:
+        try:
+            frozen = tuple(sorted(variables.items()))
+            hash(frozen)
+        except TypeError:
+            return _render(self.path, self.text, kind, _compiled(source), variables)
+        try:
+            return _render_frozen(source, frozen)
+        except TemplateError as e:
+            raise PromptError(self.path, _line_of(self.text, kind), f"{kind}: {e}") from None
+
+
+@lru_cache(maxsize=65536)
+def _render_frozen(source: str, variables: tuple) -> str:
+    """Phrases repeat across shoppers (an item's popularity, "bought 2 DEWALT items"), and a served
+    reason renders a dozen phrases and cue words: each distinct one is rendered once."""
+    return _compiled(source).render(**dict(variables)).strip()
 
 
 _TAGS = re.compile(r"<[^>]*>")

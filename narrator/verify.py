@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 
 NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 EN_NUMBER_WORDS = {"two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8",
@@ -124,11 +125,19 @@ def _normal_number(n: str) -> str:
 
 
 def _contains(haystack: str, needle: str) -> bool:
-    if not needle:
+    """Case-insensitive; a word-like needle must stand as a whole word ("Ace" is not in "Acetone").
+    The substring test first: the verifier asks this for every catalog brand, nearly all absent."""
+    if not needle or needle.lower() not in haystack.lower():
         return False
+    word = _whole_word(needle)
+    return word is None or word.search(haystack) is not None
+
+
+@lru_cache(maxsize=16384)
+def _whole_word(needle: str) -> re.Pattern | None:
     if re.fullmatch(r"[\w\-&' ]+", needle, re.ASCII):
-        return re.search(rf"(?<![A-Za-z0-9]){re.escape(needle)}(?![A-Za-z0-9])", haystack, re.IGNORECASE) is not None
-    return needle.lower() in haystack.lower()
+        return re.compile(rf"(?<![A-Za-z0-9]){re.escape(needle)}(?![A-Za-z0-9])", re.IGNORECASE)
+    return None
 
 
 def verify(text: str, g: Grounding) -> VerificationReport:

@@ -9,6 +9,7 @@ An extra empty user row at the end stands for shoppers the window has never seen
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -59,10 +60,21 @@ class CatalogIndex:
     def n(self) -> int:
         return len(self.item_ids)
 
+    @cached_property
+    def _index(self) -> pd.Index:
+        return pd.Index(self.item_ids)
+
+    @cached_property
+    def _positions(self) -> dict:
+        return {item: i for i, item in enumerate(self.item_ids.tolist())}
+
     def index_of(self, item_ids) -> np.ndarray:
-        lookup = pd.Index(self.item_ids)
-        idx = lookup.get_indexer(pd.Index(np.asarray(item_ids, dtype=object)))
-        return idx.astype(np.int64)
+        """Catalog positions of item ids (-1 for unknown ones). Serving asks for a handful of ids at a
+        time, where a dict beats building a pandas index per call; whole event logs go through pandas."""
+        if len(item_ids) > 256:
+            return self._index.get_indexer(pd.Index(np.asarray(item_ids, dtype=object))).astype(np.int64)
+        get = self._positions.get
+        return np.fromiter((get(i, -1) for i in item_ids), np.int64, count=len(item_ids))
 
     def onehot(self, codes: np.ndarray, size: int) -> sp.csr_matrix:
         """item × vocabulary indicator (items with code -1 get an empty row)."""
@@ -225,6 +237,9 @@ class BehaviourStats:
         ]).astype(np.float32)
         self.user_buys = np.asarray(self.buy.sum(axis=1)).ravel().astype(np.float32)
         self.user_views = np.asarray(self.view.sum(axis=1)).ravel().astype(np.float32)
+        for m in vars(self).values():
+            if sp.issparse(m):
+                m.sum_duplicates()  # sorted, once: serving reads single rows by binary search (sparse_lines)
 
     @staticmethod
     def _transitions(buys: pd.DataFrame, n: int) -> sp.csr_matrix:
@@ -270,8 +285,15 @@ class BehaviourStats:
 
     def rows_of(self, user_ids) -> np.ndarray:
         """Stats rows for shopper ids; unknown shoppers map to the empty cold-start row."""
-        rows = self.user_index.get_indexer(pd.Index(np.asarray(user_ids, dtype=object)))
-        return np.where(rows < 0, self.cold_row, rows).astype(np.int64)
+        if len(user_ids) > 256:
+            rows = self.user_index.get_indexer(pd.Index(np.asarray(user_ids, dtype=object)))
+            return np.where(rows < 0, self.cold_row, rows).astype(np.int64)
+        get, cold = self._user_rows.get, self.cold_row
+        return np.fromiter((get(u, cold) for u in user_ids), np.int64, count=len(user_ids))
+
+    @cached_property
+    def _user_rows(self) -> dict:
+        return {u: i for i, u in enumerate(self.user_ids.tolist())}
 
     def history_of(self, row: int) -> np.ndarray:
         return self.history.get(int(row), np.empty(0, np.int64))

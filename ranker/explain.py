@@ -17,14 +17,9 @@ import pandas as pd
 from narrator.facts import GROUP_KIND, Fact, Facts, ItemRef
 from ranker.attribution import Attribution, IntegratedGradients
 from ranker.ranking import Ranker, UnknownUserError
+from ranker.sparse_lines import canonical, line, values_at
 
 MIN_SHARE = 0.05
-
-
-def _title(items: pd.DataFrame, item_id: str, lang_col: str = "title") -> str:
-    row = items.loc[item_id]
-    value = row.get(lang_col)
-    return str(value) if isinstance(value, str) and value else str(row["title"])
 
 
 def _zh_categories(items: pd.DataFrame) -> dict[str, str]:
@@ -60,13 +55,21 @@ class EvidenceFinder:
     def __init__(self, ranker: Ranker):
         self.r = ranker
         s = ranker.stats
-        self.buy_csc = (s.buy > 0).astype(np.float32).tocsc()
+        self.buy_csc = canonical(s.buy > 0, "csc")
+        self.together_csc = [canonical(m, "csc") for m in (s.cosine, s.window, s.transitions)]
+        self.leaf_lift_csc = canonical(s.leaf_lift, "csc")
         self.pop_rank = pd.Series(-s.item_buys).rank(method="min").to_numpy().astype(int)
         self.zh_categories = _zh_categories(ranker.items)
+        self.titles = {col: ranker.items[col].where(ranker.items[col].map(lambda v: isinstance(v, str) and v != ""),
+                                                     ranker.items["title"]).astype(str).to_dict()
+                       for col in ("title", "title_zh") if col in ranker.items.columns}
+
+    def _title(self, item_id: str, lang_col: str = "title") -> str:
+        return self.titles.get(lang_col, self.titles["title"])[item_id]
 
     def _items_of(self, row: int, matrix) -> np.ndarray:
-        m = matrix.getrow(row)
-        return m.indices[m.data > 0]
+        idx, data = line(matrix, row)
+        return idx[data > 0]
 
     def brand(self, row: int, i: int) -> dict:
         c, s = self.r.catalog, self.r.stats
@@ -111,23 +114,23 @@ class EvidenceFinder:
         history = s.history_of(row)
         if not len(history):
             return {}
-        strength = (s.cosine[history, i].toarray().ravel() + s.window[history, i].toarray().ravel()
-                    + s.transitions[history, i].toarray().ravel())
+        strength = sum(values_at(line(m, i), history) for m in self.together_csc)
         basis = "item"
         if strength.max() <= 0:
             leaves, leaf = self.r.catalog.leaf[history], self.r.catalog.leaf[i]
-            strength = np.where((leaves >= 0) & (leaf >= 0),
-                                s.leaf_lift[np.maximum(leaves, 0), max(leaf, 0)].toarray().ravel(), 0.0)
+            lift = values_at(line(self.leaf_lift_csc, max(leaf, 0)), np.maximum(leaves, 0))
+            strength = np.where((leaves >= 0) & (leaf >= 0), lift, 0.0)
             basis = "category"
         best = int(np.argmax(strength))
         if strength[best] <= 0:
             return {}
         h = int(history[best])
         h_id = str(self.r.catalog.item_ids[h])
-        evidence: dict = {"with_item_id": h_id, "with_title": _title(self.r.items, h_id),
-                          "with_title_zh": _title(self.r.items, h_id, "title_zh"), "basis": basis}
+        evidence: dict = {"with_item_id": h_id, "with_title": self._title(h_id),
+                          "with_title_zh": self._title(h_id, "title_zh"), "basis": basis}
         if basis == "item":
-            evidence["shoppers_bought_both"] = int(self.buy_csc[:, h].multiply(self.buy_csc[:, i]).sum())
+            evidence["shoppers_bought_both"] = len(np.intersect1d(line(self.buy_csc, h)[0], line(self.buy_csc, i)[0],
+                                                                  assume_unique=True))
         return evidence
 
     def similar_text(self, row: int, i: int) -> dict:
@@ -140,8 +143,8 @@ class EvidenceFinder:
         best = int(np.argmax(sims))
         h = int(engaged[best])
         h_id = str(c.item_ids[h])
-        return {"like_item_id": h_id, "like_title": _title(self.r.items, h_id),
-                "like_title_zh": _title(self.r.items, h_id, "title_zh"), "similarity": round(float(sims[best]), 2)}
+        return {"like_item_id": h_id, "like_title": self._title(h_id),
+                "like_title_zh": self._title(h_id, "title_zh"), "similarity": round(float(sims[best]), 2)}
 
     def popular(self, row: int, i: int) -> dict:
         s = self.r.stats
@@ -156,7 +159,8 @@ class EvidenceFinder:
 
     def activity(self, row: int, i: int) -> dict:
         s = self.r.stats
-        viewed, carted = int(s.view[row, i]), int(s.cart[row, i])
+        at = np.array([i])
+        viewed, carted = int(values_at(line(s.view, row), at)[0]), int(values_at(line(s.cart, row), at)[0])
         return {"viewed": viewed, "carted": carted} if viewed or carted else {}
 
     def for_kind(self, kind: str, row: int, i: int) -> dict:
@@ -179,6 +183,14 @@ class Explainer:
         self.ranker, self.tolerance, self.min_share = ranker, tolerance, min_share
         self.ig = IntegratedGradients(ranker.model, ranker.spec, method=method)
         self.evidence = EvidenceFinder(ranker)
+        self._item_refs: dict[str, ItemRef] = {}
+
+    def item_ref(self, item_id: str) -> ItemRef:
+        """Items do not change within one model version, so each is read from the catalog once."""
+        ref = self._item_refs.get(item_id)
+        if ref is None:
+            ref = self._item_refs[item_id] = item_ref(self.ranker.items, item_id)
+        return ref
 
     def attribute(self, user_id: str, item_ids: list[str]) -> Attribution:
         return self.ig.explain(self.ranker.features(user_id, item_ids), self.tolerance)
@@ -211,14 +223,14 @@ class Explainer:
                 evidence = self.evidence.for_kind(kind, row, i)
                 against.append(Fact(kind, tuple(groups), value, 0.0, len(against) + 1, evidence))
                 continue
-            if cold and kind != "popular":
+            if (cold and kind != "popular") or share < self.min_share:
                 continue
             evidence = self.evidence.for_kind(kind, row, i)
-            if share >= self.min_share and evidence:
+            if evidence:
                 reasons.append(Fact(kind, tuple(groups), value, round(share, 4), len(reasons) + 1, evidence))
         if cold and not reasons:
             value, groups = by_kind.get("popular", (0.0, ["popularity"]))
             reasons.append(Fact("popular", tuple(groups), value, 1.0, 1, self.evidence.popular(row, i)))
-        return Facts(user_id, item_ref(self.ranker.items, item_id), tuple(reasons), tuple(against), cold,
+        return Facts(user_id, self.item_ref(item_id), tuple(reasons), tuple(against), cold,
                      float(attribution.scores[pair]), float(attribution.completeness_error[pair]),
                      int(attribution.pair_steps[pair]))

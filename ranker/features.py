@@ -14,6 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ranker.behaviour import BehaviourStats
+from ranker.sparse_lines import line, values_at
 
 GROUPS = ("brand_affinity", "category_interest", "price_fit", "bought_together", "text_similarity",
           "popularity", "rating", "shopper_activity", "item_text_embedding")
@@ -31,8 +32,8 @@ def lookup(m: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """m[rows[k], cols[k]] for every k; one dense row when all pairs share a shopper (serving)."""
     if len(rows) == 0:
         return np.zeros(0, np.float32)
-    if rows[0] == rows[-1] and np.all(rows == rows[0]):
-        return m.getrow(int(rows[0])).toarray().ravel()[cols].astype(np.float32)
+    if rows[0] == rows[-1] and np.all(rows == rows[0]) and m.format == "csr" and m.has_sorted_indices:
+        return values_at(line(m, int(rows[0])), cols)
     return np.asarray(m[rows, cols]).ravel().astype(np.float32)
 
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
-import uuid
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
@@ -22,6 +20,7 @@ from ranker.ranking import UnknownItemError
 from service import playground
 from service.engine import Engine
 from service.metrics import Metrics
+from service.request_log import RequestLog
 from service.schemas import (
     BatchRequest,
     BatchResponse,
@@ -72,20 +71,7 @@ def create_app(settings: Settings | None = None, load_in_background: bool = True
                   description="Recommendations with faithful reasons in Chinese and English.")
     app.state.engine, app.state.metrics = engine, metrics
 
-    @app.middleware("http")
-    async def request_ids(request: Request, call_next):
-        request.state.request_id = request.headers.get("x-request-id") or uuid.uuid4().hex[:16]
-        start = time.perf_counter()
-        response = await call_next(request)
-        elapsed = time.perf_counter() - start
-        route = request.scope.get("route")
-        path = route.path if route is not None else "unmatched"
-        metrics.requests.labels(path, str(response.status_code)).inc()
-        metrics.latency.labels(path).observe(elapsed)
-        response.headers["x-request-id"] = request.state.request_id
-        log.info("request_id=%s %s %s %d %.1fms", request.state.request_id, request.method, path,
-                 response.status_code, elapsed * 1000)
-        return response
+    app.add_middleware(RequestLog, metrics=metrics)
 
     @app.exception_handler(UnknownItemError)
     async def unknown_item(request: Request, exc: UnknownItemError):
@@ -114,7 +100,7 @@ def create_app(settings: Settings | None = None, load_in_background: bool = True
         """Ready when the ranker, attributions and narrator are loaded."""
         s = engine.status
         body = {"ready": s.ready, "ranker": s.ranker, "attributions": s.attributions, "narrator": s.narrator,
-                "error": s.error}
+                "error": s.error, "precomputed": s.precomputed, "precompute_total": s.precompute_total}
         if s.ready:
             body.update(model_version=engine.version, narrator_model=engine.model_id)
         return JSONResponse(body, status_code=200 if s.ready else 503)
@@ -124,9 +110,12 @@ def create_app(settings: Settings | None = None, load_in_background: bool = True
         return Response(metrics.render(), media_type="text/plain; version=0.0.4")
 
     @app.post("/v1/recommendations", response_model=RecommendationsResponse, responses=ERRORS)
-    def recommendations(body: RecommendationsRequest) -> RecommendationsResponse:
+    async def recommendations(body: RecommendationsRequest) -> Response:
         """Top k for a shopper (new shoppers get popular items with an honest "popular now" reason)."""
-        return ready().recommend(body.user_id, body.k, body.lang, body.explain, body.style)
+        eng = ready()
+        args = (body.user_id, body.k, body.lang, body.explain, body.style)
+        content = eng.cached_response(args) or await run_in_threadpool(eng.recommend, *args)
+        return Response(content, media_type="application/json")
 
     @app.post("/v1/rank", response_model=RecommendationsResponse, responses=ERRORS)
     def rank(body: RankRequest) -> RecommendationsResponse:

@@ -8,7 +8,9 @@ and a per-request deadline after which the template sentence is served, marked `
 from __future__ import annotations
 
 import csv
+import fcntl
 import hashlib
+import io
 import os
 import threading
 import time
@@ -93,7 +95,8 @@ class LlmQueue:
 
 class FeedbackStore:
     """Append-only CSV in the canonical events schema (plus explanation id and helpfulness), so the
-    next training run can import it. Each event is flushed and fsynced before the request returns."""
+    next training run can import it. Each event is flushed and fsynced before the request returns;
+    an exclusive file lock keeps rows whole and the count right when several workers share the file."""
 
     COLUMNS = ("user_id", "item_id", "event", "value", "timestamp", "explanation_id", "helpful")
 
@@ -101,28 +104,34 @@ class FeedbackStore:
         self.path = path
         self._lock = threading.Lock()
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.count = self._existing()
+        self._rows, self._size = 0, 0
 
-    def _existing(self) -> int:
-        if not self.path.is_file():
-            return 0
-        with self.path.open(newline="", encoding="utf-8") as f:
-            return max(sum(1 for _ in f) - 1, 0)
+    def _catch_up(self, f) -> None:
+        """Count the rows written since we last looked (by this process or another); a quoted field
+        may hold a newline, so rows are parsed, not lines counted."""
+        f.seek(self._size)
+        chunk = f.read()
+        self._rows += sum(1 for _ in csv.reader(io.StringIO(chunk.decode("utf-8"), newline="")))
+        self._size += len(chunk)
 
     def append(self, user_id: str, item_id: str, event: str, value: float | None, explanation_id: str | None,
                helpful: bool | None) -> int:
+        """Stores one event; returns how many events the store holds."""
         row = [user_id, item_id, event, "" if value is None else f"{value:g}", f"{time.time():.3f}",
                explanation_id or "", "" if helpful is None else str(helpful).lower()]
-        with self._lock, self.path.open("a", newline="", encoding="utf-8") as f:
-            writer = csv.writer(f)
-            if f.tell() == 0:
+        text = io.StringIO()
+        writer = csv.writer(text)
+        with self._lock, self.path.open("a+b") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            self._catch_up(f)
+            if self._size == 0:
                 writer.writerow(self.COLUMNS)
             writer.writerow(row)
+            f.write(text.getvalue().encode("utf-8"))
             f.flush()
             os.fsync(f.fileno())
-            self.count += 1
-            return self.count
-
+            self._catch_up(f)
+            return max(self._rows - 1, 0)
 
 def fact_out(fact: Fact) -> FactOut:
     return FactOut(kind=fact.kind, share=fact.share, rank=fact.rank, evidence=fact.evidence)
@@ -141,6 +150,8 @@ class Status:
     attributions: bool = False
     narrator: bool = False
     error: str | None = None
+    precomputed: int = 0
+    precompute_total: int = 0
 
     @property
     def ready(self) -> bool:
@@ -154,7 +165,7 @@ class Engine:
         self.settings, self.metrics = settings, metrics
         self.status = Status()
         self.feedback = FeedbackStore(settings.feedback)
-        self._responses: OrderedDict[tuple, RecommendationsResponse] = OrderedDict()
+        self._responses: OrderedDict[tuple, bytes] = OrderedDict()
         self._lock = threading.Lock()
 
     def load(self) -> None:
@@ -194,6 +205,17 @@ class Engine:
         if backend is not None and self.settings.warm:
             self._warm()
         self.status.narrator = True
+        if self.settings.precompute and self.settings.response_cache:
+            threading.Thread(target=self._precompute, daemon=True, name="precompute").start()
+
+    def _precompute(self) -> None:
+        """Template recommendations for the most active shoppers, into the response cache."""
+        shoppers = self.ranker.most_active(min(self.settings.precompute, self.settings.response_cache // 2))
+        self.status.precompute_total = len(shoppers)
+        for user in shoppers:
+            for lang in ("zh", "en"):
+                self.recommend(user, 10, lang, "template", "short")
+            self.status.precomputed += 1
 
     @property
     def model_id(self) -> str:
@@ -233,29 +255,37 @@ class Engine:
             out[n] = e
         return out
 
-    def recommend(self, user_id: str, k: int, lang: str, explain: str, style: str) -> RecommendationsResponse:
+    def cached_response(self, key: tuple) -> bytes | None:
+        """A finished recommendations body, cheap enough to look up on the event loop."""
+        with self._lock:
+            body = self._responses.get(key)
+            if body is not None:
+                self._responses.move_to_end(key)
+                self.metrics.cache_hits.labels("response").inc()
+            return body
+
+    def recommend(self, user_id: str, k: int, lang: str, explain: str, style: str) -> bytes:
+        """The recommendations body as JSON. Responses without model reasons are kept (by shopper, k,
+        language, mode and style, for this model version) as bytes, so a repeat costs neither work nor
+        serialization."""
         key = (user_id, k, lang, explain, style)
-        cacheable = explain in ("none", "template")
-        if cacheable:
-            with self._lock:
-                if key in self._responses:
-                    self._responses.move_to_end(key)
-                    self.metrics.cache_hits.labels("response").inc()
-                    return self._responses[key]
+        cacheable = explain in ("none", "template") and self.settings.response_cache > 0
+        if cacheable and (hit := self.cached_response(key)) is not None:
+            return hit
         if explain == "none":
             items = [ItemOut(item_id=r.item_id, rank=r.rank, score=r.score, title=self.title(r.item_id, lang),
                              brand=str(self.ranker.items.at[r.item_id, "brand"]))
                      for r in self.ranker.recommend(user_id, k)]
         else:
             items = self._explained_items(user_id, None, k, lang, explain, style)
-        response = RecommendationsResponse(user_id=user_id, cold_start=not self.ranker.knows(user_id),
-                                           model_version=self.version, items=items)
-        if cacheable and self.settings.response_cache:
+        body = RecommendationsResponse(user_id=user_id, cold_start=not self.ranker.knows(user_id),
+                                       model_version=self.version, items=items).model_dump_json().encode()
+        if cacheable:
             with self._lock:
-                self._responses[key] = response
+                self._responses[key] = body
                 while len(self._responses) > self.settings.response_cache:
                     self._responses.popitem(last=False)
-        return response
+        return body
 
     def rank(self, user_id: str, item_ids: list[str], lang: str, explain: str, style: str) -> RecommendationsResponse:
         self.ranker.item_indices(item_ids)

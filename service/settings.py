@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     prompt_label: str = Field("production", description="Prompt label served (the working copy without one).")
     watch_prompts: bool = Field(True, description="Follow label moves in prompts/labels.json without a restart.")
     warm: bool = Field(True, description="Warm the model's prompt slots at start.")
+    precompute: int = Field(0, ge=0, description="Most active shoppers whose template recommendations (k=10, "
+                            "zh and en) are computed in the background after start, so their first request "
+                            "is a cache hit; /readyz reports the progress.")
 
     @classmethod
     def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,

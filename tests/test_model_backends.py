@@ -126,10 +126,16 @@ def test_openai_backend_retries_then_reports_the_server():
 
 
 def test_transformers_int8_backend(small_path, monkeypatch):
-    """int8 dynamic quantization (WHYREC_TRANSFORMERS_INT8=1): same prompts, a served sentence."""
+    """WHYREC_TRANSFORMERS_WEIGHTS=int8: same prompts, a served sentence (verified or marked)."""
     monkeypatch.setenv("WHYREC_MODEL_CACHE", str(small_path.parent))
-    monkeypatch.setenv("WHYREC_TRANSFORMERS_INT8", "1")
+    monkeypatch.setenv("WHYREC_TRANSFORMERS_WEIGHTS", "int8")
     backend = TransformersBackend(small_path, "small")
     assert any("quantized" in type(m).__module__ for m in backend.model.modules())
     e = Narrator(PromptLibrary.load(), backend, brands=BRANDS).explain(FACTS, "en")
     check_served(e, "en")
+
+
+def test_transformers_weights_setting_is_checked(small_path, monkeypatch):
+    monkeypatch.setenv("WHYREC_TRANSFORMERS_WEIGHTS", "int3")
+    with pytest.raises(ModelError, match="WHYREC_TRANSFORMERS_WEIGHTS='int3'.*bf16, int8"):
+        TransformersBackend(small_path, "small")

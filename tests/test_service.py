@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+import socket
 import subprocess
 import sys
 import threading
@@ -20,6 +21,7 @@ from fastapi.testclient import TestClient
 
 from narrator.backends import Generation
 from service.app import create_app
+from service.engine import FeedbackStore
 from service.settings import Settings
 
 pytestmark = pytest.mark.slow
@@ -61,6 +63,19 @@ def test_readiness_before_and_after_load(trained, tmp_path):
         wait_ready(c)
         body = c.get("/readyz").json()
         assert body["ranker"] and body["attributions"] and body["narrator"] and body["narrator_model"] == "template"
+
+
+def test_precomputed_shoppers_are_served_from_the_cache(trained, tmp_path):
+    _, model = trained
+    with TestClient(create_app(settings(model, tmp_path, precompute=3), load_in_background=False)) as c:
+        deadline = time.time() + 120
+        while c.get("/readyz").json()["precomputed"] < 3 and time.time() < deadline:
+            time.sleep(0.1)
+        assert c.get("/readyz").json()["precompute_total"] == 3
+        user = c.app.state.engine.ranker.most_active(1)[0]
+        r = c.post("/v1/recommendations", json={"user_id": user, "lang": "zh"})
+        assert r.status_code == 200 and r.json()["items"][0]["explanation"]["lang"] == "zh"
+        assert 'whyrec_cache_hits_total{cache="response"} 1.0' in c.get("/metrics").text
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -150,6 +165,19 @@ def test_feedback_survives_a_restart(trained, tmp_path):
     rows = list(csv.DictReader(s.feedback.open()))
     assert [(x["event"], x["value"], x["explanation_id"], x["helpful"]) for x in rows] == [
         ("purchase", "", "abc", "true"), ("rating", "4", "", "")]
+
+
+def test_feedback_from_two_workers_keeps_rows_whole_and_counts_right(tmp_path):
+    """Two stores on one file, as two server processes would have."""
+    path = tmp_path / "events.csv"
+    a, b = FeedbackStore(path), FeedbackStore(path)
+    counts = [a.append("u1", "i1", "view", None, None, None), b.append("u,2", "i2", "purchase", None, "e", True),
+              a.append("u\n3", "i3", "rating", 4.5, None, False)]
+    assert counts == [1, 2, 3]
+    rows = list(csv.DictReader(path.open(newline="")))
+    assert [(r["user_id"], r["event"], r["value"], r["helpful"]) for r in rows] == [
+        ("u1", "view", "", ""), ("u,2", "purchase", "", "true"), ("u\n3", "rating", "4.5", "false")]
+    assert FeedbackStore(path).append("u4", "i4", "cart", None, None, None) == 4
 
 
 def test_metrics_count_requests_and_reasons(client):
@@ -245,6 +273,33 @@ def test_sse_stream_read_by_a_real_client(trained, tmp_path):
     final = events[-1][1]
     assert final["text"] == true_text and final["verified"] and not final["fallback_used"]
     assert final["model_id"] == "slow"
+
+
+def test_a_client_hanging_up_mid_request_is_not_a_server_error(trained, tmp_path):
+    """wrk and impatient phones close connections while a reason is still being written, or before
+    the body arrived (a 400: the body is incomplete), never a server error."""
+    _, model = trained
+    app = create_app(settings(model, tmp_path, llm_deadline_s=2.0), load_in_background=False)
+    with serving(app) as url:
+        engine = app.state.engine
+        engine.use_backend(SlowBackend(0.5, "x"))
+        user = str(engine.ranker.stats.user_ids[0])
+        body = json.dumps({"user_id": user, "k": 3, "lang": "en", "explain": "llm"}).encode()
+        port = int(url.rsplit(":", 1)[1])
+        head = (b"POST /v1/recommendations HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
+                b"content-length: %d\r\n\r\n" % len(body))
+        for sent in (head + body, head + body, head + body[:10]):
+            with socket.create_connection(("127.0.0.1", port)) as sock:
+                sock.sendall(sent)
+                time.sleep(0.2)
+        deadline = time.time() + 10
+        while engine.llm.pending and time.time() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.5)
+        metrics = httpx.get(f"{url}/metrics").text
+        assert server_errors(metrics) == 0
+        assert 'route="/v1/recommendations",status="200"} 2.0' in metrics
+        assert 'route="/v1/recommendations",status="400"} 1.0' in metrics
 
 
 def test_schemathesis_finds_no_server_error(trained, tmp_path):
