@@ -31,6 +31,16 @@ def _codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return codes.astype(np.int64), np.asarray(vocab, dtype=object)
 
 
+def _look_up(ids, index: pd.Index, table: dict, missing: int) -> np.ndarray:
+    """Positions of `ids` in `index` (`missing` for unknown ones). Serving asks for a handful of ids at a
+    time, where a dict beats building a pandas index per call; whole event logs go through pandas."""
+    if len(ids) > 256:
+        found = index.get_indexer(pd.Index(np.asarray(ids, dtype=object)))
+        return np.where(found < 0, missing, found).astype(np.int64)
+    get = table.get
+    return np.fromiter((get(i, missing) for i in ids), np.int64, count=len(ids))
+
+
 @dataclass
 class CatalogIndex:
     item_ids: np.ndarray
@@ -69,12 +79,8 @@ class CatalogIndex:
         return {item: i for i, item in enumerate(self.item_ids.tolist())}
 
     def index_of(self, item_ids) -> np.ndarray:
-        """Catalog positions of item ids (-1 for unknown ones). Serving asks for a handful of ids at a
-        time, where a dict beats building a pandas index per call; whole event logs go through pandas."""
-        if len(item_ids) > 256:
-            return self._index.get_indexer(pd.Index(np.asarray(item_ids, dtype=object))).astype(np.int64)
-        get = self._positions.get
-        return np.fromiter((get(i, -1) for i in item_ids), np.int64, count=len(item_ids))
+        """Catalog positions of item ids (-1 for unknown ones)."""
+        return _look_up(item_ids, self._index, self._positions, -1)
 
     def onehot(self, codes: np.ndarray, size: int) -> sp.csr_matrix:
         """item × vocabulary indicator (items with code -1 get an empty row)."""
@@ -285,11 +291,7 @@ class BehaviourStats:
 
     def rows_of(self, user_ids) -> np.ndarray:
         """Stats rows for shopper ids; unknown shoppers map to the empty cold-start row."""
-        if len(user_ids) > 256:
-            rows = self.user_index.get_indexer(pd.Index(np.asarray(user_ids, dtype=object)))
-            return np.where(rows < 0, self.cold_row, rows).astype(np.int64)
-        get, cold = self._user_rows.get, self.cold_row
-        return np.fromiter((get(u, cold) for u in user_ids), np.int64, count=len(user_ids))
+        return _look_up(user_ids, self.user_index, self._user_rows, self.cold_row)
 
     @cached_property
     def _user_rows(self) -> dict:

@@ -60,12 +60,6 @@ class EvidenceFinder:
         self.leaf_lift_csc = canonical(s.leaf_lift, "csc")
         self.pop_rank = pd.Series(-s.item_buys).rank(method="min").to_numpy().astype(int)
         self.zh_categories = _zh_categories(ranker.items)
-        self.titles = {col: ranker.items[col].where(ranker.items[col].map(lambda v: isinstance(v, str) and v != ""),
-                                                     ranker.items["title"]).astype(str).to_dict()
-                       for col in ("title", "title_zh") if col in ranker.items.columns}
-
-    def _title(self, item_id: str, lang_col: str = "title") -> str:
-        return self.titles.get(lang_col, self.titles["title"])[item_id]
 
     def _items_of(self, row: int, matrix) -> np.ndarray:
         idx, data = line(matrix, row)
@@ -126,8 +120,8 @@ class EvidenceFinder:
             return {}
         h = int(history[best])
         h_id = str(self.r.catalog.item_ids[h])
-        evidence: dict = {"with_item_id": h_id, "with_title": self._title(h_id),
-                          "with_title_zh": self._title(h_id, "title_zh"), "basis": basis}
+        evidence: dict = {"with_item_id": h_id, "with_title": self.r.title(h_id),
+                          "with_title_zh": self.r.title(h_id, "title_zh"), "basis": basis}
         if basis == "item":
             evidence["shoppers_bought_both"] = len(np.intersect1d(line(self.buy_csc, h)[0], line(self.buy_csc, i)[0],
                                                                   assume_unique=True))
@@ -143,8 +137,8 @@ class EvidenceFinder:
         best = int(np.argmax(sims))
         h = int(engaged[best])
         h_id = str(c.item_ids[h])
-        return {"like_item_id": h_id, "like_title": self._title(h_id),
-                "like_title_zh": self._title(h_id, "title_zh"), "similarity": round(float(sims[best]), 2)}
+        return {"like_item_id": h_id, "like_title": self.r.title(h_id),
+                "like_title_zh": self.r.title(h_id, "title_zh"), "similarity": round(float(sims[best]), 2)}
 
     def popular(self, row: int, i: int) -> dict:
         s = self.r.stats

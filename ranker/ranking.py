@@ -53,6 +53,7 @@ class Ranker:
         self.catalog = CatalogIndex.build(items, emb)
         self.stats = BehaviourStats(events, self.catalog, target_kind(events))
         self.scorer = CompiledScorer(model)
+        self._titles: dict[str, dict[str, str]] = {}
 
     @classmethod
     def from_artifact(cls, artifact) -> Ranker:
@@ -63,6 +64,18 @@ class Ranker:
         """The n shoppers with the most purchases (defaults for CLI output and the playground's picker)."""
         counts = self.stats.user_buys[: self.stats.cold_row]
         return [str(self.stats.user_ids[i]) for i in sorted(range(len(counts)), key=lambda i: -counts[i])[:n]]
+
+    def title(self, item_id: str, column: str = "title") -> str:
+        """An item's title from `column` (e.g. `title_zh`), else its `title`; one dict per column, built on
+        first use, because responses ask for many titles and a pandas row lookup costs more than the rest."""
+        titles = self._titles.get(column)
+        if titles is None:
+            titles = self.items["title"].astype(str)
+            if column in self.items.columns:
+                own = self.items[column]
+                titles = own.where(own.map(lambda v: isinstance(v, str) and v != ""), titles).astype(str)
+            titles = self._titles[column] = titles.to_dict()
+        return titles[item_id]
 
     def knows(self, user_id: str) -> bool:
         return user_id in self.stats.user_index

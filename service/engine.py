@@ -96,7 +96,7 @@ class LlmQueue:
 class FeedbackStore:
     """Append-only CSV in the canonical events schema (plus explanation id and helpfulness), so the
     next training run can import it. Each event is flushed and fsynced before the request returns;
-    an exclusive file lock keeps rows whole and the count right when several workers share the file."""
+    an exclusive file lock keeps rows whole and the count right when several processes share the file."""
 
     COLUMNS = ("user_id", "item_id", "event", "value", "timestamp", "explanation_id", "helpful")
 
@@ -127,11 +127,14 @@ class FeedbackStore:
             if self._size == 0:
                 writer.writerow(self.COLUMNS)
             writer.writerow(row)
-            f.write(text.getvalue().encode("utf-8"))
+            data = text.getvalue().encode("utf-8")
+            f.write(data)
             f.flush()
             os.fsync(f.fileno())
-            self._catch_up(f)
-            return max(self._rows - 1, 0)
+            self._rows += 2 if self._size == 0 else 1
+            self._size += len(data)
+            return self._rows - 1
+
 
 def fact_out(fact: Fact) -> FactOut:
     return FactOut(kind=fact.kind, share=fact.share, rank=fact.rank, evidence=fact.evidence)
@@ -206,12 +209,13 @@ class Engine:
             self._warm()
         self.status.narrator = True
         if self.settings.precompute and self.settings.response_cache:
-            threading.Thread(target=self._precompute, daemon=True, name="precompute").start()
+            shoppers = self.ranker.most_active(min(self.settings.precompute, self.settings.response_cache // 2))
+            self.status.precompute_total = len(shoppers)
+            threading.Thread(target=self._precompute, args=(shoppers,), daemon=True, name="precompute").start()
 
-    def _precompute(self) -> None:
-        """Template recommendations for the most active shoppers, into the response cache."""
-        shoppers = self.ranker.most_active(min(self.settings.precompute, self.settings.response_cache // 2))
-        self.status.precompute_total = len(shoppers)
+    def _precompute(self, shoppers: list[str]) -> None:
+        """Template recommendations for the most active shoppers, into the response cache. The total is
+        set before the first poll can see the server ready, so "precomputed >= total" means done."""
         for user in shoppers:
             for lang in ("zh", "en"):
                 self.recommend(user, 10, lang, "template", "short")
@@ -237,9 +241,7 @@ class Engine:
                     narrator.explain(facts, lang)
 
     def title(self, item_id: str, lang: str) -> str:
-        row = self.ranker.items.loc[item_id]
-        value = row.get(f"title_{lang}")
-        return value if isinstance(value, str) and value else str(row["title"])
+        return self.ranker.title(item_id, f"title_{lang}")
 
     def reasons(self, facts_list: list[Facts], lang: str, style: str, mode: str) -> list[Explanation | None]:
         """One sentence per item (None when no reason is strong enough to state honestly)."""

@@ -1,8 +1,7 @@
 """Request ids, per-route counts and latency, and one log line per request.
 
 Plain ASGI rather than Starlette's `BaseHTTPMiddleware`: that one runs every request through an extra
-task group and memory stream (a large share of a cached response's cost), and a client that hangs up
-while a handler is still working ends there as "No response returned" — a 5xx nobody caused.
+task group and memory stream, a large share of a cached response's cost.
 """
 
 from __future__ import annotations
