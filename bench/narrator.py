@@ -70,6 +70,7 @@ def run_model(name: str, backend_name: str, lists, brands, langs) -> dict:
                                  for r in served[lang][:3]]
     if len(langs) == 2:
         out["parity"] = evaluate.parity(served["zh"], served["en"])
+        out["parity_gaps"] = evaluate.parity_gaps(served["zh"], served["en"])
     if backend.name == "llama.cpp":
         out["raw"] = raw_llama(backend.model_path, narrator, lists, langs)
     return out
@@ -111,7 +112,8 @@ def print_table(results: list[dict], langs: list[str]) -> None:
         print(f"{label:28}" + "".join(f"{fmt.format(r[lang][key]):>28}" for r, lang in cols))
     for r in results:
         if "parity" in r:
-            print(f"zh/en parity ({r['model']}): {r['parity']:.1%}")
+            gaps = ", ".join(f"{k} {n}" for k, n in r["parity_gaps"].items()) or "none"
+            print(f"zh/en parity ({r['model']}): {r['parity']:.1%}; cited in one language only: {gaps}")
         if "raw" in r:
             raw = r["raw"]
             served = np.mean([r[lang]["served_tokens_per_s"] for lang in langs])

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -82,6 +83,16 @@ def metrics(narrator: Narrator, rows: list[Row], lang: str) -> dict:
 
 def parity(zh: list[Row], en: list[Row]) -> float:
     return float(np.mean([set(a.explanation.cited) == set(b.explanation.cited) for a, b in zip(zh, en, strict=True)]))
+
+
+def parity_gaps(zh: list[Row], en: list[Row]) -> dict[str, int]:
+    """Where parity breaks: how often each kind is cited in one language only ("zh-only brand": 3)."""
+    gaps: Counter[str] = Counter()
+    for a, b in zip(zh, en, strict=True):
+        cited_zh, cited_en = set(a.explanation.cited), set(b.explanation.cited)
+        gaps.update(f"zh-only {k}" for k in cited_zh - cited_en)
+        gaps.update(f"en-only {k}" for k in cited_en - cited_zh)
+    return dict(gaps.most_common())
 
 
 ROWS = [("acceptance", "LLM acceptance", "{:.1%}"), ("retried_then_accepted", "  of which after retry", "{:.1%}"),

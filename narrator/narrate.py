@@ -17,7 +17,7 @@ from typing import Literal
 
 from narrator.backends import Backend, Generation
 from narrator.facts import Facts
-from narrator.prompts import PromptLibrary, PromptTemplate, item_name
+from narrator.prompts import PromptLibrary, PromptTemplate
 from narrator.verify import Grounding, VerificationReport, verify
 
 Mode = Literal["template", "llm", "auto"]
@@ -67,7 +67,8 @@ class Narrator:
     def grounding(self, facts: Facts, template: PromptTemplate) -> Grounding:
         book = self.prompts.phrases[template.language]
         reasons = tuple((f.kind, book.phrase(f, facts), tuple(book.cue_words(f, facts))) for f in facts.facts)
-        return Grounding(template.language, reasons, item_name(facts.item, template.language), self.brands,
+        return Grounding(template.language, reasons, book.item_name(facts.item), self.brands,
+                         book.item_category(facts.item), book.item_kinds(facts.item), book.item_kind(facts.item),
                          template.max_chars, template.max_sentences)
 
     def fallback_text(self, facts: Facts, template: PromptTemplate, g: Grounding | None = None) -> str:
@@ -140,7 +141,8 @@ class Narrator:
         if rejected is not None:
             book = self.prompts.phrases[template.language]
             problems = list(dict.fromkeys(book.problems[c.rule] for c in rejected.failures))
-        return template.messages(g.item_name, [p for _, p, _ in g.reasons], retry=problems)
+        return template.messages(g.item_name, [p for _, p, _ in g.reasons], retry=problems,
+                                 item_kind=g.item_kind)
 
     def _generate(self, facts: Facts, template: PromptTemplate, first: Generation | None = None) -> Explanation:
         """Up to two attempts (the second with the stricter retry text), then the fallback; `first` is an

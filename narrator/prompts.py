@@ -29,6 +29,8 @@ DEFAULT_DIR = Path(__file__).resolve().parents[1] / "prompts"
 
 TEMPLATE_VARIABLES = {
     "item_name": "the item's name as shown to the shopper (cleaned of markup and instructions)",
+    "item_kind": "what kind of thing the item is in the template's language, from the phrase book's glossary "
+                 "(\"胶带\" for a tape), or empty",
     "reasons": "the reason phrases, strongest first (a list of strings)",
     "max_chars": "the template's length limit",
     "problems": "in `retry` only: what was wrong with the rejected answer (phrases from [problems], a list)",
@@ -94,6 +96,7 @@ class Example:
     item_name: str
     reasons: tuple[str, ...]
     reply: str
+    item_kind: str = ""
 
 
 @dataclass
@@ -141,42 +144,55 @@ class PromptTemplate:
         for n, ex in enumerate(data.get("examples", []), 1):
             if not {"item_name", "reasons", "reply"} <= set(ex):
                 raise PromptError(path, _line_of(text, "[examples]"), f"example {n} needs item_name, reasons, reply")
-            examples.append(Example(str(ex["item_name"]), tuple(ex["reasons"]), str(ex["reply"])))
+            examples.append(Example(str(ex["item_name"]), tuple(ex["reasons"]), str(ex["reply"]),
+                                    str(ex.get("item_kind", ""))))
         return cls(path, str(data["id"]), data["version"], data["language"], data["style"], data["max_chars"],
                    data["max_sentences"], data["max_reasons"], str(data["description"]), tuple(examples),
                    {k: data[k] for k in RENDERED_KEYS}, text)
 
-    def render(self, key: str, item_name: str, reasons: list[str], problems: list[str] | None = None) -> str:
+    def render(self, key: str, item_name: str, reasons: list[str], problems: list[str] | None = None,
+               item_kind: str = "") -> str:
         if not reasons:
             raise ValueError("at least one reason is needed to render a prompt")
-        variables = {"item_name": item_name, "reasons": list(reasons), "max_chars": self.max_chars,
-                     "problems": list(problems or [])}
+        variables = {"item_name": item_name, "item_kind": item_kind, "reasons": list(reasons),
+                     "max_chars": self.max_chars, "problems": list(problems or [])}
         return _render(self.path, self.text, key, _compiled(self.sources[key]), variables)
 
-    def messages(self, item_name: str, reasons: list[str], retry: list[str] | None = None) -> list[dict[str, str]]:
+    def messages(self, item_name: str, reasons: list[str], retry: list[str] | None = None,
+                 item_kind: str = "") -> list[dict[str, str]]:
         """Chat messages: system, few-shot turns, the stricter retry text as a second system message (small
         models echo it from a user turn; placed here it also keeps the shared prefix cacheable), then the
         request with the strongest `max_reasons` reasons. `retry` lists the problems of a rejected answer."""
         reasons = list(reasons[: self.max_reasons])
         out = [{"role": "system", "content": self.render("system", item_name, reasons)}]
         for ex in self.examples:
-            out.append({"role": "user", "content": self.render("user", ex.item_name, list(ex.reasons))})
+            out.append({"role": "user", "content": self.render("user", ex.item_name, list(ex.reasons),
+                                                               item_kind=ex.item_kind)})
             out.append({"role": "assistant", "content": ex.reply})
         if retry is not None:
             out.append({"role": "system", "content": self.render("retry", item_name, reasons, retry)})
-        out.append({"role": "user", "content": self.render("user", item_name, reasons)})
+        out.append({"role": "user", "content": self.render("user", item_name, reasons, item_kind=item_kind)})
         return out
 
 
 @dataclass
 class PhraseBook:
-    """Deterministic phrase per fact kind in one language; the ground truth the model rewrites."""
+    """Deterministic phrase per fact kind in one language; the ground truth the model rewrites.
+
+    It also decides how items are *named* in that language: catalog titles run to a hundred characters
+    of specs ("J-B Weld 8297 HighHeat 550 Degree Epoxy Putty Stick - 2 oz"), and a shop without Chinese
+    titles would put them whole into a Chinese sentence of at most 80 characters. So a name is the
+    title's lead, cut on a word boundary to `name_chars`; a title that is markup or reads like an
+    instruction or a price claim is never shown, and the book's neutral `unnamed_item` stands in."""
 
     path: Path
     language: str
     texts: dict[str, str]
     cues: dict[str, tuple[str, ...]]
     problems: dict[str, str]
+    name_chars: int
+    unnamed_item: str
+    glossary: dict[str, tuple[str, ...]] = field(default_factory=dict)
     text: str = field(repr=False, default="")
 
     @classmethod
@@ -185,6 +201,13 @@ class PhraseBook:
         language = data.get("language")
         if language not in LANGUAGES:
             raise PromptError(path, _line_of(text, "language"), f"language must be one of {LANGUAGES}")
+        name_chars = data.get("name_chars", DEFAULT_NAME_CHARS[language])
+        if not isinstance(name_chars, int) or name_chars < MIN_NAME_CHARS:
+            raise PromptError(path, _line_of(text, "name_chars"),
+                              f"name_chars must be a whole number of at least {MIN_NAME_CHARS}")
+        unnamed_item = data.get("unnamed_item", DEFAULT_UNNAMED_ITEM[language])
+        if not isinstance(unnamed_item, str) or not unnamed_item.strip():
+            raise PromptError(path, _line_of(text, "unnamed_item"), "unnamed_item must be a non-empty text")
         texts, cues = {}, {}
         for kind in FACT_KINDS:
             if kind not in data or "text" not in data[kind]:
@@ -197,17 +220,65 @@ class PhraseBook:
         missing = [rule for rule in RULES if rule not in problems]
         if missing:
             raise PromptError(path, _line_of(text, "problems"), f"[problems] needs a text for {missing}")
-        return cls(path, language, texts, cues, {r: str(problems[r]) for r in RULES}, text)
+        return cls(path, language, texts, cues, {r: str(problems[r]) for r in RULES}, name_chars,
+                   unnamed_item.strip(), _glossary(path, text, data.get("glossary", {})), text)
+
+    def name(self, title: str) -> str:
+        """What a sentence calls a referenced item: its short, clean name, or "" when it must not be shown."""
+        return display_name(title, self.name_chars)
+
+    def item_name(self, item: ItemRef) -> str:
+        """The recommended item's name in this language; for a hostile title, brand + category."""
+        name = self.name((item.title_zh if self.language == "zh" else item.title_en) or item.title)
+        if name:
+            return name
+        return self.name(" ".join(p for p in (item.brand, self.item_category(item)) if p)) or self.unnamed_item
+
+    def item_category(self, item: ItemRef) -> str:
+        """The last level of the item's category in this language (what "这款…"/"this …" may call it)."""
+        category = item.category_zh if self.language == "zh" and item.category_zh else item.category
+        return safe_text(category.split(">")[-1].strip())
+
+    def item_kinds(self, item: ItemRef) -> tuple[str, ...]:
+        """The glossary's words for what the item is: for the head noun of its name, then of its category
+        ("…PLA Filament" → "耗材"; a tape category → "胶带"). Only head nouns: "3D Printer Filament" is not
+        a printer. A sentence may call the item by any of these."""
+        kinds: dict[str, None] = {}
+        for text in (self.name(item.title), item.category.split(">")[-1]):
+            for word in reversed(_WORD.findall(text.lower())):
+                key = next((k for k in (word, word.removesuffix("s"), word.removesuffix("es")) if k in self.glossary),
+                           None)
+                if key:
+                    kinds.update(dict.fromkeys(self.glossary[key]))
+                    break
+        return tuple(kinds)
+
+    def item_kind(self, item: ItemRef) -> str:
+        """The kind the prompt offers (`item_kind`): only for an item without a title in this language,
+        whose name the model would otherwise translate by guessing."""
+        own_title = item.title_zh if self.language == "zh" else item.title_en
+        kinds = () if own_title else self.item_kinds(item)
+        return kinds[0] if kinds else ""
 
     def _variables(self, fact: Fact, facts: Facts) -> dict:
-        return {**{k: _clean_value(v) for k, v in fact.evidence.items()}, "cold_start": facts.cold_start}
+        variables = {k: self._value(k, v) for k, v in fact.evidence.items()}
+        return {**variables, "cold_start": facts.cold_start}
+
+    def _value(self, key: str, value):
+        if not isinstance(value, str):
+            return value
+        if key.endswith(NAME_SUFFIXES):
+            return self.name(value) or self.unnamed_item
+        return safe_text(value)
 
     def phrase(self, fact: Fact, facts: Facts) -> str:
         return self._render_fact(fact.kind, self.texts[fact.kind], self._variables(fact, facts))
 
     def cue_words(self, fact: Fact, facts: Facts) -> list[str]:
+        """Words that show the model cited `fact`; the neutral name stands for any item, so it cites nothing."""
         variables = self._variables(fact, facts)
-        return [w for w in (self._render_fact(fact.kind, c, variables) for c in self.cues[fact.kind]) if w]
+        words = (self._render_fact(fact.kind, c, variables) for c in self.cues[fact.kind])
+        return [w for w in words if w and w != self.unnamed_item]
 
     def _render_fact(self, kind: str, source: str, variables: dict) -> str:
         try:
@@ -235,29 +306,85 @@ _HOSTILE = re.compile(
     r"sale|free|cheapest|lowest|best price|coupon|忽略|指令|系统|提示|最低价|折|优惠|免费|促销|秒杀|全场",
     re.IGNORECASE)
 MAX_NAME = 60
+DEFAULT_NAME_CHARS = {"zh": 24, "en": 42}
+DEFAULT_UNNAMED_ITEM = {"zh": "商品", "en": "item"}
+MIN_NAME_CHARS = 8
+NAME_SUFFIXES = ("title", "title_zh", "title_en")
+_NAME_BREAK = re.compile(r",|，|、|;|；|\s[-–—|]\s|\||\(|（|\[|\n|\s(?:with|for|w/)\s", re.IGNORECASE)
+_DANGLING = {"by", "x", "for", "with", "and", "&", "of", "in", "to", "the", "a", "an", "-", "/", "+", "or"}
+_UNITS = {"inch", "inches", "in", "oz", "ounce", "ounces", "mm", "cm", "m", "ft", "feet", "foot", "yd", "yard",
+          "yards", "lb", "lbs", "pound", "pounds", "pack", "pk", "count", "ct", "pcs", "pc", "pieces", "piece",
+          "gallon", "quart", "ml", "l", "liter", "g", "kg", "mil", "awg", "degree", "degrees", "long", "wide",
+          "thick"}
+_MEASURE = re.compile(r"(?i)\d{1,3}(?:[/.\-]\d+)*(?:-?[a-z]{1,6})?")
+_WORD = re.compile(r"[A-Za-z]+")
+_LEADING_BRACKETS = re.compile(r"^\s*(?:\([^)]*\)|\[[^\]]*\]|（[^）]*）)\s*")
 
 
-def _clean_value(value):
-    return safe_text(value) if isinstance(value, str) else value
+def _glossary(path: Path, text: str, table) -> dict[str, tuple[str, ...]]:
+    if not isinstance(table, dict):
+        raise PromptError(path, _line_of(text, "glossary"), "[glossary] must be a table of word = [\"term\", …]")
+    glossary = {}
+    for word, terms in table.items():
+        if not isinstance(terms, list) or not terms or not all(isinstance(t, str) and t.strip() for t in terms):
+            raise PromptError(path, _line_of(text, "glossary", f"{word} ="),
+                              f"glossary: {word!r} needs a list of one or more non-empty terms")
+        glossary[word.lower()] = tuple(t.strip() for t in terms)
+    return glossary
 
 
 def safe_text(text: str) -> str:
     """Catalog text is untrusted: drop markup and odd characters, and cut it to a name's length."""
-    text = _UNSAFE_CHARS.sub(" ", _TAGS.sub(" ", text))
-    text = re.sub(r"\s+", " ", text).strip()
-    return text[:MAX_NAME].rstrip()
+    return _clean(text)[:MAX_NAME].rstrip()
 
 
-def item_name(item: ItemRef, lang: str) -> str:
-    """The item's name in `lang`, or a neutral brand + category name when the title looks like an
-    instruction or a price claim (prompt injection through titles is a real attack)."""
-    title = (item.title_zh if lang == "zh" else item.title_en) or item.title
-    if not _HOSTILE.search(title) and not _TAGS.search(title):
-        cleaned = safe_text(title)
-        if cleaned:
-            return cleaned
-    category = (item.category_zh if lang == "zh" and item.category_zh else item.category).split(">")[-1].strip()
-    return safe_text(" ".join(p for p in (item.brand, category) if p)) or ("这件商品" if lang == "zh" else "this item")
+def _clean(text: str) -> str:
+    return re.sub(r"\s+", " ", _UNSAFE_CHARS.sub(" ", _TAGS.sub(" ", text))).strip()
+
+
+def _lead(title: str) -> str:
+    """The title up to its first break, after a leading "(2-Pack)" or "[New]"."""
+    title = _LEADING_BRACKETS.sub("", title) or title
+    return next((part for part in _NAME_BREAK.split(title) if safe_text(part)), title)
+
+
+def short_name(title: str, limit: int) -> str:
+    """The title's lead: up to the first comma, dash, bar, bracket, "with"/"for", or a size after the third
+    word (sizes follow the noun). Longer than `limit`, it keeps its opening words and its head noun, the
+    last plain word, because English titles end on what the thing is: "HATCHBOX PLA 3D Printer Filament"
+    → "HATCHBOX PLA Filament", not "…3D Printer". Sizes and counts ("4-Inch", "10yd", "2") go; model codes
+    ("DW4524") stay. One long unspaced word (Chinese) is cut hard."""
+    words = _clean(_lead(title)).split()
+    size_at = next((i for i, w in enumerate(words) if i >= 3 and _MEASURE.fullmatch(w)), len(words))
+    words = words[:size_at]
+    while len(words) > 1 and (_MEASURE.fullmatch(words[-1]) or words[-1].lower() in _DANGLING | _UNITS):
+        words.pop()
+    if len(" ".join(words)) <= limit:
+        return " ".join(words)
+    plain = [i for i, w in enumerate(words) if not re.search(r"\d", w) and w.lower() not in _DANGLING | _UNITS]
+    head_at = plain[-1] if plain and plain[-1] > 0 else len(words)
+    head = words[head_at:head_at + 1]
+    kept: list[str] = []
+    for word in words[:head_at]:
+        if _MEASURE.fullmatch(word) or word.lower() in _DANGLING | _UNITS or word in head:
+            continue
+        if len(" ".join([*kept, word, *head])) > limit:
+            break
+        kept.append(word)
+    name = " ".join([*kept, *head])
+    return name if kept and len(name) <= limit else words[0][:limit]
+
+
+def display_name(title: str, limit: int) -> str:
+    """A short name safe to show, or "" for a title with markup or one whose shown words read like an
+    instruction or a price claim (prompt injection through titles is a real attack). The shown words are
+    judged as the catalog wrote them ("100%" before cleaning drops the "%"); what the cut drops never
+    reaches the model or the shopper."""
+    if _TAGS.search(title):
+        return ""
+    name = short_name(title, limit)
+    shown = " ".join(_lead(title).split()[: len(name.split())])
+    return "" if _HOSTILE.search(name) or _HOSTILE.search(shown) else name
 
 
 @dataclass
@@ -338,7 +465,7 @@ def lint(root: Path | str) -> list[PromptError]:
             for t in (t for t in templates if t.language == lang):
                 for key in RENDERED_KEYS:
                     try:
-                        t.render(key, item_name(facts.item, lang), reasons, ["x"])
+                        t.render(key, book.item_name(facts.item), reasons, ["x"], "x")
                     except PromptError as e:
                         problems.append(e)
     unique = {str(p): p for p in problems}

@@ -8,7 +8,9 @@ The rules, each reported as claims with pass/fail and why:
 - numbers: every number (digits, English number words, Chinese numerals before a measure word) must
   occur in the rendered reasons or the item name;
 - names: every brand of the catalog, model code (letters+digits) and capitalised/Latin name must occur
-  in the reasons or the item name;
+  in the reasons or the item name; what the text calls the item ("这款焊枪", "this welder") must be said
+  by its name or category, a glossary word for them ("tape" → "胶带"), or be a plain "item" — a model
+  given an English name guesses a Chinese noun;
 - claim words (praise, discounts, superlatives, reviews) need the fact kind that backs them, and some
   are never backed;
 - citation: the top reason, and the second when there is one, must be cited (a cue word or name);
@@ -32,7 +34,15 @@ ZH_NUMERALS = {"两": "2", "二": "2", "三": "3", "四": "4", "五": "5", "六"
 ZH_NUMBER = re.compile(r"([两二三四五六七八九十百千万]+)(?=[件款个次位种台套元块])")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 LATIN_WORD = re.compile(r"(?<![A-Za-z0-9])[0-9]*[A-Za-z][A-Za-z0-9\-'&]*")
-MODEL_CODE = re.compile(r"\b(?=[A-Za-z0-9\-]*\d)(?=[A-Za-z0-9\-]*[A-Za-z])[A-Za-z0-9\-]{2,}\b")
+MODEL_CODE = re.compile(r"(?<![A-Za-z0-9\-])(?=[A-Za-z0-9\-]*\d)(?=[A-Za-z0-9\-]*[A-Za-z])"
+                        r"[A-Za-z0-9\-]{2,}(?![A-Za-z0-9\-])")  # ASCII bounds: in zh, "A10一起" has no \b
+ZH_THIS = re.compile(r"这(?:款|套|个|件|台|种|把|双|只|支|条|瓶|盒|包|组|副|些)"
+                     r"([^，。、；：！？,.;:!?\s常与和跟也在是很而都就可为被能让的您及还已比正]+)")
+EN_THIS = re.compile(r"\b(?:this|these)\s+(?!(?:is|are|was|were|has|have|pairs|goes|fits|matches|and|also|too|"
+                     r"one|once|twice|can|could|will|would|which|that|often|gets|sells|comes|costs|time|week|month|year)\b)"
+                     r"([A-Za-z][\w\-]*)(?:\s+([A-Za-z][\w\-]*))?", re.IGNORECASE)
+GENERIC_NOUNS = {"zh": ("商品", "产品", "宝贝", "物品", "东西", "好物"),
+                 "en": ("item", "items", "product", "products", "one", "ones", "pick", "model", "option")}
 SENTENCE_END = re.compile(r"[.!?](?=\s|$)|[。！？]")
 
 # Claim words: which fact kind backs each (None: never backed, no fact says it).
@@ -95,12 +105,15 @@ class Grounding:
     reasons: tuple[tuple[str, str, tuple[str, ...]], ...]  # (kind, phrase, cue words), strongest first
     item_name: str
     brands: frozenset[str] = frozenset()
+    item_category: str = ""
+    item_kinds: tuple[str, ...] = ()  # the glossary's words for what the item is (zh: "胶带")
+    item_kind: str = ""  # the one the prompt offers
     max_chars: int = 180
     max_sentences: int = 1
 
     @property
     def source_text(self) -> str:
-        return " ".join([self.item_name, *(p for _, p, _ in self.reasons)])
+        return " ".join([self.item_name, self.item_category, *(p for _, p, _ in self.reasons)])
 
     @property
     def kinds(self) -> set[str]:
@@ -166,6 +179,10 @@ def verify(text: str, g: Grounding) -> VerificationReport:
         if g.lang == "zh" or (word[0].isupper() and not _sentence_initial(text, word)):
             ok = word.lower() in {"i"} or _contains(source, word)
             report.add("name", word, ok, "in the facts" if ok else "a name or Latin word not in the facts")
+    for noun in _item_nouns(text, g.lang):
+        ok = _noun_backed(noun, source, g.lang) or any(kind in noun for kind in g.item_kinds)
+        report.add("name", noun, ok, "the item's name or category says so" if ok else
+                   "calls the item something its name and category do not say")
 
     remaining = lowered
     for claim, kind in sorted(CLAIMS[g.lang].items(), key=lambda kv: -len(kv[0])):
@@ -202,6 +219,28 @@ def verify(text: str, g: Grounding) -> VerificationReport:
     report.add("echo", ", ".join(echoed) or "-", not echoed,
                "no instructions echoed" if not echoed else "instruction text or markup in the output")
     return report
+
+
+def _item_nouns(text: str, lang: str) -> list[str]:
+    """What the text calls the item: the head after "这款" (its first Chinese run) or the word after "this"
+    (after a claim word, which has its own rule)."""
+    if lang == "zh":
+        runs = (re.search(r"[\u4e00-\u9fff]+", m.group(1)) for m in ZH_THIS.finditer(text))
+        return [r.group(0) for r in runs if r]
+    nouns = []
+    for m in EN_THIS.finditer(text):
+        first, second = m.group(1), m.group(2)
+        nouns.append(second if first.lower() in CLAIMS["en"] and second else first)  # "this popular drill"
+    return nouns
+
+
+def _noun_backed(noun: str, source: str, lang: str) -> bool:
+    """A plain "item", or said by the name or category: in zh the run's first two characters ("汤锅价格"
+    starts with "汤锅"), in en the word, singular or plural."""
+    if lang == "zh":
+        return any(noun.startswith(g) for g in GENERIC_NOUNS["zh"]) or noun[:2] in source
+    word = noun.lower()
+    return word in GENERIC_NOUNS["en"] or any(_contains(source, w) for w in (word, word.rstrip("s"), word + "s"))
 
 
 def _cites(text: str, cue: str, brands: frozenset[str]) -> bool:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from narrator.backends import Generation
+from narrator.facts import Facts, ItemRef
 from narrator.narrate import Narrator
 from narrator.prompts import PromptLibrary
-from tests.narrator_cases import BRANDS, HOSTILE_TITLES, facts_of, hostile
+from tests.narrator_cases import BRANDS, EVIDENCE, HOSTILE_TITLES, fact, facts_of, hostile
 
 
 class Scripted:
@@ -112,6 +113,52 @@ def test_hostile_titles_never_reach_a_served_explanation(title, lang):
     n, backend = narrator(*obeying)
     e = n.explain(facts, lang)
     served = e.text.lower()
+    assert not any(word.lower() in served for word in INJECTED), e.text
+    prompt = " ".join(m["content"] for m in backend.prompts[0])
+    assert "ignore previous" not in prompt.lower() and "忽略以上指令" not in prompt and "<script" not in prompt
+
+
+def history_facts(with_title: str, like_title: str, item: ItemRef | None = None) -> Facts:
+    """Facts naming two earlier items, as the ranker fills them for a shop without Chinese titles:
+    the `_zh` names fall back to the catalog title."""
+    together = {**EVIDENCE["bought_together"], "with_title": with_title, "with_title_zh": with_title}
+    similar = {**EVIDENCE["similar_text"], "like_title": like_title, "like_title_zh": like_title}
+    base = facts_of("bought_together", "similar_text")
+    return Facts("U1", item or base.item, (fact("bought_together", 1, 0.6, together),
+                                           fact("similar_text", 2, 0.4, similar)))
+
+
+SCIENTIFIC = ItemRef("B1", "DEWALT DW4524 4-1/2-Inch by 1/4-Inch by 7/8-Inch Concrete/Masonry Grinding Wheel", "DEWALT",
+                     "Industrial & Scientific > Abrasive > Wheels & Discs", None)
+
+
+@pytest.mark.parametrize(("lang", "names"), [
+    ("zh", ["J-B Weld 8297 HighHeat", "Gorilla Original Glue"]),
+    ("en", ["J-B Weld 8297 HighHeat", "Gorilla Original Gorilla Glue"]),
+])
+def test_items_without_chinese_titles_are_named_briefly_and_the_fallback_passes(lang, names):
+    """Amazon-like catalogs have English titles only; whole, they made the zh fallback overrun its length."""
+    facts = history_facts("J-B Weld 8297 HighHeat 550 Degree Epoxy Putty Stick - 2 oz",
+                          "Gorilla Original Gorilla Glue, Waterproof Polyurethane Glue, 8 ounce Bottle, Brown",
+                          item=SCIENTIFIC)
+    n = Narrator(PromptLibrary.load(), None, brands=BRANDS | {"DEWALT", "J-B Weld", "Gorilla"})
+    e = n.explain(facts, lang, mode="template")
+    assert e.verified, e.report
+    assert all(name in e.text for name in names), e.text
+    assert "2 oz" not in e.text and "Bottle" not in e.text
+    expected = "DEWALT DW4524"
+    assert n.grounding(facts, n.prompts.template(lang)).item_name == expected
+
+
+@pytest.mark.parametrize("title", HOSTILE_TITLES)
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_hostile_titles_of_earlier_items_never_reach_a_served_explanation(title, lang):
+    """The evidence names items the shopper bought or viewed; their titles are catalog text too."""
+    facts = history_facts(title, title)
+    n, backend = narrator(title, title)
+    e = n.explain(facts, lang)
+    served = e.text.lower()
+    assert e.fallback_used and e.verified, e.report
     assert not any(word.lower() in served for word in INJECTED), e.text
     prompt = " ".join(m["content"] for m in backend.prompts[0])
     assert "ignore previous" not in prompt.lower() and "忽略以上指令" not in prompt and "<script" not in prompt

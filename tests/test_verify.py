@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from narrator.facts import ItemRef
 from narrator.narrate import Narrator
 from narrator.prompts import PromptLibrary
 from tests.narrator_cases import BRANDS, facts_of
@@ -84,3 +85,40 @@ def test_report_explains_each_claim(narrator):
     bad = [c for c in report["claims"] if not c["ok"]]
     assert bad == [{"rule": "number", "text": "5", "ok": False,
                     "why": "no fact or the item name says this number"}]
+
+
+def test_model_codes_touching_chinese_are_read_whole(narrator):
+    """In zh a code runs straight into the next character ("A10一起"); it is one code, not its prefix."""
+    facts = facts_of("bought_together", "popular")
+    backed = "这款商品常与您买过的Brisk 钻头套装 B12一起购买，而且很受欢迎（已售120件）。"
+    assert narrator.verify_text(backed, facts, "zh").passed
+    invented = narrator.verify_text(backed.replace("B12一起", "B12-X9一起"), facts, "zh")
+    assert {c.text for c in invented.failures if c.rule == "name"} == {"B12-X9"}
+
+
+@pytest.mark.parametrize(("lang", "backed", "invented"), [
+    ("zh", "您已购买过3件Voltmark的商品，这款电钻在您常买的$40至$120价位内。",
+     "您已购买过3件Voltmark的商品，这款焊枪在您常买的$40至$120价位内。"),
+    ("zh", "您已购买过3件Voltmark的商品，这款商品在您常买的$40至$120价位内。",
+     "您已购买过3件Voltmark的商品，这款3D打印机在您常买的$40至$120价位内。"),
+    ("en", "You have bought 3 Voltmark items, and this drill fits your usual price range.",
+     "You have bought 3 Voltmark items, and this welder fits your usual price range."),
+    ("en", "You have bought 3 Voltmark items, and this item fits your usual price range.",
+     "You have bought 3 Voltmark items, and these earbuds fit your usual price range."),
+])
+def test_what_the_text_calls_the_item_must_be_in_its_name_or_category(narrator, lang, backed, invented):
+    """Given an English-only name, a small model guesses a Chinese noun ("这款焊枪" for an epoxy putty)."""
+    assert narrator.verify_text(backed, FACTS, lang).passed
+    failed = narrator.verify_text(invented, FACTS, lang).failures
+    assert {c.rule for c in failed} == {"name"}
+    assert any(c.why.startswith("calls the item") for c in failed), failed
+
+
+def test_a_glossary_kind_of_an_english_only_item_may_name_it_in_zh(narrator):
+    tape = ItemRef("T1", "Scotch Heavy Duty Shipping Packaging Tape, 1.88 Inches", "Scotch",
+                   "Industrial & Scientific > Tapes > Packaging Tape", None)
+    facts = facts_of("brand", "popular", item=tape)
+    said = "您已购买过3件Voltmark的商品，这款{}也很受欢迎（已售120件）。"
+    assert narrator.verify_text(said.format("胶带"), facts, "zh").passed
+    failed = narrator.verify_text(said.format("胶水"), facts, "zh").failures
+    assert [c.text for c in failed] == ["胶水"]
