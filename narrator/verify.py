@@ -12,7 +12,8 @@ The rules, each reported as claims with pass/fail and why:
   by its name or category, a glossary word for them ("tape" → "胶带"), or be a plain "item" — a model
   given an English name guesses a Chinese noun;
 - claim words (praise, discounts, superlatives, reviews) need the fact kind that backs them, and some
-  are never backed;
+  are never backed; so do the phrase books' cue words of other kinds ("一起购买" turns a brand reason into
+  an invented co-purchase);
 - citation: the top reason, and the second when there is one, must be cited (a cue word or name);
 - language: zh text is Chinese, en text has no Chinese;
 - length: at most the template's characters and sentences;
@@ -108,6 +109,7 @@ class Grounding:
     item_category: str = ""
     item_kinds: tuple[str, ...] = ()  # the glossary's words for what the item is (zh: "胶带")
     item_kind: str = ""  # the one the prompt offers
+    other_cues: tuple[tuple[str, str], ...] = ()  # (kind, cue word) of kinds that are not reasons: "一起", "similar"
     max_chars: int = 180
     max_sentences: int = 1
 
@@ -191,6 +193,10 @@ def verify(text: str, g: Grounding) -> VerificationReport:
             ok = _contains(source, claim) or (kind is not None and kind in g.kinds)
             report.add("claim", claim, ok, f"backed by the {kind} fact" if ok else
                        "no fact backs this claim" if kind is None else f"needs a {kind} fact, which is not a reason")
+
+    for kind, cue in g.other_cues:
+        if cue.lower() not in CLAIMS[g.lang] and _contains(text, cue) and not _contains(source, cue):
+            report.add("claim", cue, False, f"says {kind}, which is not a reason here")
 
     for rank, (kind, phrase, cues) in enumerate(g.reasons, 1):
         cited = any(_cites(text, c, g.brands) for c in cues) or _contains(text, phrase)

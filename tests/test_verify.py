@@ -122,3 +122,14 @@ def test_a_glossary_kind_of_an_english_only_item_may_name_it_in_zh(narrator):
     assert narrator.verify_text(said.format("胶带"), facts, "zh").passed
     failed = narrator.verify_text(said.format("胶水"), facts, "zh").failures
     assert [c.text for c in failed] == ["胶水"]
+
+
+@pytest.mark.parametrize(("lang", "text"), [
+    ("zh", "这款电钻常与您买过的Voltmark商品一起购买，而且在您常买的价位内。"),
+    ("en", "You have bought 3 Voltmark items, and this drill is similar to what fits your usual price range."),
+])
+def test_cue_words_of_a_kind_that_is_not_a_reason_are_invented_claims(narrator, lang, text):
+    """Seen on Amazon: "您已购买过1件X的商品" rewritten as "常与您买过的X一起购买" — a co-purchase nobody made."""
+    failed = narrator.verify_text(text, FACTS, lang).failures
+    assert [(c.rule, c.why) for c in failed if c.rule == "claim"] == [
+        ("claim", f"says {'bought_together' if lang == 'zh' else 'similar_text'}, which is not a reason here")]
