@@ -43,13 +43,12 @@ def run(narrator: Narrator, facts_list: list[Facts], lang: str, style: str = "sh
     return rows
 
 
-def claimed_kinds(text: str, e: Explanation, cues: dict[str, list[str]]) -> set[str]:
+def claimed_kinds(text: str, e: Explanation, cues: dict[str, tuple[str, ...]]) -> set[str]:
     return set(e.cited) | {kind for kind, words in cues.items() if any(_contains(text, w) for w in words)}
 
 
-def static_cues(narrator: Narrator, lang: str) -> dict[str, list[str]]:
-    book = narrator.prompts.phrases[lang]
-    return {kind: [c for c in cues if "{" not in c] for kind, cues in book.cues.items()}
+def static_cues(narrator: Narrator, lang: str) -> dict[str, tuple[str, ...]]:
+    return narrator.prompts.phrases[lang].static_cues
 
 
 def metrics(narrator: Narrator, rows: list[Row], lang: str) -> dict:

@@ -67,12 +67,12 @@ class Narrator:
     def grounding(self, facts: Facts, template: PromptTemplate) -> Grounding:
         book = self.prompts.phrases[template.language]
         reasons = tuple((f.kind, book.phrase(f, facts), tuple(book.cue_words(f, facts))) for f in facts.facts)
-        kinds = {f.kind for f in facts.facts}
-        other_cues = tuple((kind, cue) for kind, cues in book.cues.items() if kind not in kinds
-                           for cue in cues if "{" not in cue)
+        given = {f.kind for f in facts.facts}
+        other_cues = tuple((kind, cue) for kind, cues in book.static_cues.items() if kind not in given for cue in cues)
+        kinds = book.item_kinds(facts.item)
         return Grounding(template.language, reasons, book.item_name(facts.item), self.brands,
-                         book.item_category(facts.item), book.item_kinds(facts.item), book.item_kind(facts.item),
-                         other_cues, template.max_chars, template.max_sentences)
+                         book.item_category(facts.item), kinds, book.item_kind(facts.item, kinds), other_cues,
+                         template.max_chars, template.max_sentences)
 
     def fallback_text(self, facts: Facts, template: PromptTemplate, g: Grounding | None = None) -> str:
         """The deterministic sentence: the template's fallback over the true phrases."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from jinja2 import StrictUndefined, TemplateError, meta
@@ -223,6 +223,11 @@ class PhraseBook:
         return cls(path, language, texts, cues, {r: str(problems[r]) for r in RULES}, name_chars,
                    unnamed_item.strip(), _glossary(path, text, data.get("glossary", {})), text)
 
+    @cached_property
+    def static_cues(self) -> dict[str, tuple[str, ...]]:
+        """Each kind's cue words that need no evidence ("一起", "similar"): they claim the kind wherever they occur."""
+        return {kind: tuple(c for c in cues if "{" not in c) for kind, cues in self.cues.items()}
+
     def name(self, title: str) -> str:
         """What a sentence calls a referenced item: its short, clean name, or "" when it must not be shown."""
         return display_name(title, self.name_chars)
@@ -253,12 +258,11 @@ class PhraseBook:
                     break
         return tuple(kinds)
 
-    def item_kind(self, item: ItemRef) -> str:
-        """The kind the prompt offers (`item_kind`): only for an item without a title in this language,
-        whose name the model would otherwise translate by guessing."""
+    def item_kind(self, item: ItemRef, kinds: tuple[str, ...]) -> str:
+        """Of the item's `kinds`, the one the prompt offers (`item_kind`): only for an item without a title
+        in this language, whose name the model would otherwise translate by guessing."""
         own_title = item.title_zh if self.language == "zh" else item.title_en
-        kinds = () if own_title else self.item_kinds(item)
-        return kinds[0] if kinds else ""
+        return kinds[0] if kinds and not own_title else ""
 
     def _variables(self, fact: Fact, facts: Facts) -> dict:
         variables = {k: self._value(k, v) for k, v in fact.evidence.items()}
@@ -316,6 +320,7 @@ _UNITS = {"inch", "inches", "in", "oz", "ounce", "ounces", "mm", "cm", "m", "ft"
           "yards", "lb", "lbs", "pound", "pounds", "pack", "pk", "count", "ct", "pcs", "pc", "pieces", "piece",
           "gallon", "quart", "ml", "l", "liter", "g", "kg", "mil", "awg", "degree", "degrees", "long", "wide",
           "thick"}
+_FILLER = _DANGLING | _UNITS
 _MEASURE = re.compile(r"(?i)\d{1,3}(?:[/.\-]\d+)*(?:-?[a-z]{1,6})?")
 _WORD = re.compile(r"[A-Za-z]+")
 _LEADING_BRACKETS = re.compile(r"^\s*(?:\([^)]*\)|\[[^\]]*\]|（[^）]*）)\s*")
@@ -357,16 +362,16 @@ def short_name(title: str, limit: int) -> str:
     words = _clean(_lead(title)).split()
     size_at = next((i for i, w in enumerate(words) if i >= 3 and _MEASURE.fullmatch(w)), len(words))
     words = words[:size_at]
-    while len(words) > 1 and (_MEASURE.fullmatch(words[-1]) or words[-1].lower() in _DANGLING | _UNITS):
+    while len(words) > 1 and (_MEASURE.fullmatch(words[-1]) or words[-1].lower() in _FILLER):
         words.pop()
     if len(" ".join(words)) <= limit:
         return " ".join(words)
-    plain = [i for i, w in enumerate(words) if not re.search(r"\d", w) and w.lower() not in _DANGLING | _UNITS]
+    plain = [i for i, w in enumerate(words) if not re.search(r"\d", w) and w.lower() not in _FILLER]
     head_at = plain[-1] if plain and plain[-1] > 0 else len(words)
     head = words[head_at:head_at + 1]
     kept: list[str] = []
     for word in words[:head_at]:
-        if _MEASURE.fullmatch(word) or word.lower() in _DANGLING | _UNITS or word in head:
+        if _MEASURE.fullmatch(word) or word.lower() in _FILLER or word in head:
             continue
         if len(" ".join([*kept, word, *head])) > limit:
             break

@@ -141,8 +141,8 @@ FILAMENT = ItemRef("F1", "HATCHBOX PLA 3D Printer Filament, Dimensional Accuracy
 def test_the_glossary_names_the_head_noun_and_the_prompt_offers_it_only_without_a_chinese_title():
     books = PromptLibrary.load().phrases
     assert books["zh"].item_kinds(FILAMENT)[0] == "耗材" and "打印机" not in books["zh"].item_kinds(FILAMENT)
-    assert books["zh"].item_kind(FILAMENT) == "耗材"
-    assert books["zh"].item_kind(DRILL) == "" and "电钻" in books["zh"].item_kinds(DRILL)
+    assert books["zh"].item_kind(FILAMENT, books["zh"].item_kinds(FILAMENT)) == "耗材"
+    assert books["zh"].item_kind(DRILL, books["zh"].item_kinds(DRILL)) == "" and "电钻" in books["zh"].item_kinds(DRILL)
     assert books["en"].item_kinds(FILAMENT) == ()
     user = PromptLibrary.load().template("zh").messages("HATCHBOX PLA Filament", ["很受欢迎（已售9件）"],
                                                         item_kind="耗材")[-1]["content"]
