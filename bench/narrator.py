@@ -47,7 +47,7 @@ def build_facts(model_dir: Path, n_pairs: int, seed: int = 0) -> tuple[list, set
             lists.append((user, facts))
         if len(lists) * 10 >= n_pairs:
             break
-    return lists, set(ranker.items["brand"].dropna().astype(str))
+    return lists, ranker.brands()
 
 
 def run_model(name: str, backend_name: str, lists, brands, langs) -> dict:
@@ -55,8 +55,9 @@ def run_model(name: str, backend_name: str, lists, brands, langs) -> dict:
     from narrator.backends import load_backend
     from narrator.narrate import Narrator
     from narrator.prompts import PromptLibrary
+    from service.settings import Settings
 
-    backend = load_backend(backend_name, name)
+    backend = load_backend(Settings(backend=backend_name, llm=name).llm_options())
     narrator = Narrator(PromptLibrary.load(), backend, brands=brands, cache_size=0)
     out: dict = {"model": backend.model_id, "backend": backend.name}
     facts = [f for _, fl in lists for f in fl]
@@ -80,9 +81,10 @@ def raw_llama(model_path: Path, narrator, lists, langs, limit: int = 60) -> dict
     """Plain llama-cpp-python on the same first-attempt prompts (one context, same order, same sampling)."""
     from llama_cpp import Llama
 
-    from narrator.backends import REPETITION_PENALTY, _threads
+    from narrator.backends import REPETITION_PENALTY
+    from service.settings import Settings
 
-    llm = Llama(model_path=str(model_path), n_ctx=1024, n_threads=_threads(), n_batch=512, verbose=False)
+    llm = Llama(model_path=str(model_path), n_ctx=1024, n_threads=Settings().threads, n_batch=512, verbose=False)
     tokens, seconds, decode_tokens, decode_seconds = 0, 0.0, 0, 0.0
     prompts = [(lang, facts) for lang in langs for _, fl in lists for facts in fl][:limit]
     for lang, facts in prompts:

@@ -70,12 +70,14 @@ def main() -> None:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from narrator.backends import _threads, converted_folder
+    from narrator.backends import converted_folder
     from narrator.models import resolve
+    from service.settings import Settings
 
-    torch.set_num_threads(_threads())
-    path, model_id = resolve(args.model)
-    folder = converted_folder(path, model_id)
+    settings = Settings()
+    torch.set_num_threads(settings.threads)
+    path, model_id = resolve(args.model, settings.model_cache)
+    folder = converted_folder(path, model_id, settings.model_cache)
     tokenizer = AutoTokenizer.from_pretrained(folder)
     work = prompts(args.prompts)
     results = {}

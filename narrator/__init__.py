@@ -1,5 +1,4 @@
 """Turns the ranker's attributions into language: facts, prompts, generation and verification.
 
 Never imports TensorFlow: it consumes the small typed fact records that `ranker` produces.
-(Built by the narrator and attribution issues.)
 """

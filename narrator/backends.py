@@ -6,7 +6,8 @@
 - `openai`: an OpenAI-compatible `/v1/chat/completions` server (vLLM, TGI, llama.cpp server).
 
 All decode greedily with a repetition penalty (the 0.5B model loops without one), so the same facts
-give the same sentence, which is what makes caching honest.
+give the same sentence, which is what makes caching honest. Nothing here reads the environment: the
+caller's settings arrive as one `LlmOptions`.
 """
 
 from __future__ import annotations
@@ -16,17 +17,44 @@ import json
 import os
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
-from narrator.models import ModelError, cache_dir, resolve
+from cachetools import LRUCache
 
-Messages = list[dict[str, str]]
+from narrator import atomic
+from narrator.models import DEFAULT_CACHE, ModelError, resolve
+from narrator.templates import Messages
+
 REPETITION_PENALTY = 1.1
 BACKENDS = ("llama.cpp", "transformers", "openai")
+WEIGHTS = ("bf16", "int8")
+
+
+def default_threads() -> int:
+    """The process's thread budget when no setting names one: every core."""
+    return max(1, os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class LlmOptions:
+    """Which text model narrates and how it runs. The service's settings build one (`WHYREC_LLM`,
+    `WHYREC_BACKEND`, …); a library caller passes its own."""
+
+    backend: str | None = None
+    """llama.cpp, transformers or openai; None picks llama.cpp when installed, else transformers."""
+    model: str = "default"
+    """default, small, or a path to a GGUF file or HF folder (for openai: the served model's name)."""
+    threads: int | None = None
+    llama_slots: int = 4
+    transformers_weights: str = "bf16"
+    openai_url: str | None = None
+    openai_model: str | None = None
+    """The model name sent to the OpenAI-compatible server (default: `model`)."""
+    openai_key: str | None = None
+    model_cache: Path = DEFAULT_CACHE
 
 
 @dataclass(frozen=True)
@@ -45,10 +73,6 @@ class Backend(Protocol):
     def stream(self, messages: Messages, max_tokens: int) -> Iterator[str]: ...
 
 
-def _threads() -> int:
-    return int(os.environ.get("WHYREC_THREADS", os.cpu_count() or 2))
-
-
 class LlamaCppBackend:
     """GGUF through llama-cpp-python, using the chat template stored in the GGUF file.
 
@@ -62,25 +86,22 @@ class LlamaCppBackend:
     name = "llama.cpp"
 
     def __init__(self, model_path: Path, model_id: str, n_ctx: int = 1024, threads: int | None = None,
-                 slots: int | None = None):
+                 slots: int = 4):
         self.model_id, self.model_path = model_id, model_path
-        self.n_ctx, self.threads = n_ctx, threads or _threads()
-        self.max_slots = slots or int(os.environ.get("WHYREC_LLAMA_SLOTS", "4"))
-        self._slots: OrderedDict[str, object] = OrderedDict()
+        self.n_ctx, self.threads = n_ctx, threads or default_threads()
+        self._slots: LRUCache[str, Any] = LRUCache(max(1, slots))
         self._lock = threading.Lock()
         self._slot("")
 
-    def _slot(self, key: str):
-        if key in self._slots:
-            self._slots.move_to_end(key)
-            return self._slots[key]
-        from llama_cpp import Llama
+    def _slot(self, key: str) -> Any:
+        """Called under `_lock`."""
+        llm = self._slots.get(key)
+        if llm is None:
+            from llama_cpp import Llama
 
-        llm = Llama(model_path=str(self.model_path), n_ctx=self.n_ctx, n_threads=self.threads, n_batch=512,
-                    verbose=False)
-        self._slots[key] = llm
-        while len(self._slots) > self.max_slots:
-            self._slots.popitem(last=False)
+            llm = Llama(model_path=str(self.model_path), n_ctx=self.n_ctx, n_threads=self.threads, n_batch=512,
+                        verbose=False)
+            self._slots[key] = llm
         return llm
 
     @staticmethod
@@ -89,7 +110,7 @@ class LlamaCppBackend:
         last = max((i for i, m in enumerate(messages) if m["role"] == "assistant"), default=0)
         return hashlib.sha256(json.dumps(messages[: last + 1], ensure_ascii=False).encode()).hexdigest()
 
-    def _params(self, max_tokens: int) -> dict:
+    def _params(self, max_tokens: int) -> dict[str, Any]:
         return {"max_tokens": max_tokens, "temperature": 0.0, "top_k": 1, "repeat_penalty": REPETITION_PENALTY}
 
     def generate(self, messages: Messages, max_tokens: int) -> Generation:
@@ -109,9 +130,9 @@ class LlamaCppBackend:
                     yield piece
 
 
-def converted_folder(gguf: Path, model_id: str) -> Path:
-    """Convert a GGUF file once into a bf16 safetensors folder next to the model cache."""
-    folder = cache_dir() / f"{model_id}-bf16"
+def converted_folder(gguf: Path, model_id: str, cache: Path = DEFAULT_CACHE) -> Path:
+    """Convert a GGUF file once into a bf16 safetensors folder in the model cache."""
+    folder = Path(cache) / f"{model_id}-bf16"
     if (folder / "config.json").is_file():
         return folder
     import torch
@@ -122,34 +143,30 @@ def converted_folder(gguf: Path, model_id: str) -> Path:
     # would dequantize on every call; the dense folder is what loads in seconds afterwards.
     model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.bfloat16,
                                                  quantization_config=GgufConfig(dequantize=True))
-    tmp = folder.with_name(folder.name + ".partial")
-    model.save_pretrained(tmp)
-    tokenizer.save_pretrained(tmp)
-    tmp.replace(folder)
+    with atomic.atomic_path(folder) as tmp:
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
     return folder
-
-
-WEIGHTS = ("bf16", "int8")
 
 
 class TransformersBackend:
     """A Hugging Face causal LM on the CPU, greedy with a repetition penalty.
 
-    Weights (`weights=` or `WHYREC_TRANSFORMERS_WEIGHTS`): `bf16` as converted, or `int8`: torch's dynamic
+    Weights: `bf16` as converted, or `int8`: torch's dynamic
     quantization of every Linear (fp32 activations), 2.6x bf16 decoding for the 1.5B on 2 cores — an AVX2
     CPU emulates bf16, and decoding is bound by weight bytes (bench/transformers_speed.py)."""
 
     name = "transformers"
 
-    def __init__(self, model_path: Path, model_id: str, threads: int | None = None, weights: str | None = None):
+    def __init__(self, model_path: Path, model_id: str, threads: int | None = None, weights: str = "bf16",
+                 cache: Path = DEFAULT_CACHE):
+        if weights not in WEIGHTS:
+            raise ModelError(f"transformers weights {weights!r}: expected one of {', '.join(WEIGHTS)}")
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        weights = weights or os.environ.get("WHYREC_TRANSFORMERS_WEIGHTS") or "bf16"
-        if weights not in WEIGHTS:
-            raise ModelError(f"WHYREC_TRANSFORMERS_WEIGHTS={weights!r}: expected one of {', '.join(WEIGHTS)}")
-        torch.set_num_threads(threads or _threads())
-        folder = converted_folder(model_path, model_id) if model_path.is_file() else model_path
+        torch.set_num_threads(threads or default_threads())
+        folder = converted_folder(model_path, model_id, cache) if model_path.is_file() else model_path
         self.model_id, self.weights = model_id, weights
         self.tokenizer = AutoTokenizer.from_pretrained(folder)
         dtype = torch.bfloat16 if weights == "bf16" else torch.float32
@@ -175,7 +192,7 @@ class TransformersBackend:
         with self._lock, torch.inference_mode():
             out = self.model.generate(**inputs, **self._kwargs(max_tokens))
         new = out[0, inputs["input_ids"].shape[1]:]
-        return Generation(self.tokenizer.decode(new, skip_special_tokens=True).strip(), int(new.shape[0]),
+        return Generation(str(self.tokenizer.decode(new, skip_special_tokens=True)).strip(), int(new.shape[0]),
                           time.perf_counter() - start)
 
     def stream(self, messages: Messages, max_tokens: int) -> Iterator[str]:
@@ -255,23 +272,19 @@ def llama_cpp_available() -> bool:
     return importlib.util.find_spec("llama_cpp") is not None
 
 
-def load_backend(backend: str | None = None, model: str | None = None) -> Backend:
-    """Backend and model from arguments or the environment (`WHYREC_BACKEND`, `WHYREC_MODEL`,
-    `WHYREC_OPENAI_URL`, `WHYREC_OPENAI_MODEL`, `WHYREC_OPENAI_KEY`); the default is llama.cpp when
-    installed, else transformers, with the `default` model."""
-    backend = backend or os.environ.get("WHYREC_BACKEND") or ("llama.cpp" if llama_cpp_available() else "transformers")
-    model = model or os.environ.get("WHYREC_MODEL", "default")
+def load_backend(options: LlmOptions) -> Backend:
+    """The text model `options` name; the default backend is llama.cpp when installed, else transformers."""
+    backend = options.backend or ("llama.cpp" if llama_cpp_available() else "transformers")
     if backend == "openai":
-        url = os.environ.get("WHYREC_OPENAI_URL")
-        if not url:
+        if not options.openai_url:
             raise ModelError("backend 'openai' needs WHYREC_OPENAI_URL (e.g. http://127.0.0.1:8080)")
-        return OpenAIBackend(url, os.environ.get("WHYREC_OPENAI_MODEL", model),
-                             api_key=os.environ.get("WHYREC_OPENAI_KEY"))
-    path, model_id = resolve(model)
+        return OpenAIBackend(options.openai_url, options.openai_model or options.model, api_key=options.openai_key)
+    if backend not in BACKENDS:
+        raise ModelError(f"unknown backend {backend!r}; choose one of {BACKENDS}")
+    path, model_id = resolve(options.model, options.model_cache)
     if backend == "llama.cpp":
         if not llama_cpp_available():
             raise ModelError("backend 'llama.cpp' needs llama-cpp-python: pip install '.[fast]'")
-        return LlamaCppBackend(path, model_id)
-    if backend == "transformers":
-        return TransformersBackend(path, model_id)
-    raise ModelError(f"unknown backend {backend!r}; choose one of {BACKENDS}")
+        return LlamaCppBackend(path, model_id, threads=options.threads, slots=options.llama_slots)
+    return TransformersBackend(path, model_id, threads=options.threads, weights=options.transformers_weights,
+                               cache=options.model_cache)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from narrator.facts import Facts
-from narrator.narrate import Explanation, Narrator
+from narrator.narrate import Explanation, Mode, Narrator
 from narrator.verify import _contains
 
 WORD = re.compile(r"[A-Za-z0-9$.]+|[\u4e00-\u9fff]")
@@ -33,7 +33,7 @@ class Row:
     seconds: float
 
 
-def run(narrator: Narrator, facts_list: list[Facts], lang: str, style: str = "short", mode: str = "auto",
+def run(narrator: Narrator, facts_list: list[Facts], lang: str, style: str = "short", mode: Mode = "auto",
         prompt_id: str | None = None) -> list[Row]:
     rows = []
     for facts in facts_list:

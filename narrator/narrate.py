@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
+from cachetools import LRUCache
+
 from narrator.backends import Backend, Generation
 from narrator.facts import Facts
-from narrator.prompts import PromptLibrary, PromptTemplate
+from narrator.library import PromptLibrary
+from narrator.templates import PromptTemplate
 from narrator.verify import Grounding, VerificationReport, verify
 
 Mode = Literal["template", "llm", "auto"]
@@ -56,8 +58,7 @@ class Narrator:
         self.prompts, self.backend = prompts, backend
         self.brands = frozenset(b for b in (brands or ()) if b)
         self.max_tokens = max_tokens
-        self._cache: OrderedDict[tuple, Explanation] = OrderedDict()
-        self._cache_size = cache_size
+        self._cache: LRUCache[tuple, Explanation] | None = LRUCache(cache_size) if cache_size > 0 else None
         self._lock = threading.Lock()
 
     @property
@@ -98,10 +99,9 @@ class Narrator:
         if hit is not None:
             return hit
         result = self._generate(facts, template)
-        with self._lock:
-            self._cache[key] = result
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
+        if self._cache is not None:
+            with self._lock:
+                self._cache[key] = result
         return result
 
     def _key(self, facts: Facts, template: PromptTemplate) -> tuple:
@@ -112,11 +112,11 @@ class Narrator:
         return self._lookup(self._key(facts, self.prompts.template(lang, style, prompt_id)))
 
     def _lookup(self, key: tuple) -> Explanation | None:
+        if self._cache is None:
+            return None
         with self._lock:
-            if key not in self._cache:
-                return None
-            self._cache.move_to_end(key)
-            return Explanation(**{**asdict(self._cache[key]), "cache_hit": True})
+            hit = self._cache.get(key)
+        return None if hit is None else Explanation(**{**asdict(hit), "cache_hit": True})
 
     def fallback(self, facts: Facts, lang: str, style: str, why: str, prompt_id: str | None = None) -> Explanation:
         """The template sentence served in place of the model's (deadline passed, queue full): marked
@@ -150,13 +150,16 @@ class Narrator:
     def _generate(self, facts: Facts, template: PromptTemplate, first: Generation | None = None) -> Explanation:
         """Up to two attempts (the second with the stricter retry text), then the fallback; `first` is an
         attempt already generated elsewhere (the streamed one)."""
+        backend = self.backend
+        if backend is None:
+            raise RuntimeError("generating needs a text model backend; none is loaded")
         g = self.grounding(facts, template)
         timings: dict[str, float] = {}
         rejected: list[str] = []
         report = None
         for attempt in (1, 2):
             generation = first if attempt == 1 and first is not None else \
-                self.backend.generate(self.messages(facts, template, report, g), self.max_tokens)
+                backend.generate(self.messages(facts, template, report, g), self.max_tokens)
             timings[f"generate_{attempt}_s"] = generation.seconds
             timings[f"tokens_{attempt}"] = generation.completion_tokens
             report = verify(generation.text, g)

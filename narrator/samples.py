@@ -9,10 +9,6 @@ from narrator.facts import Fact, Facts, ItemRef
 ITEM = ItemRef("S1", "Voltmark 20V Cordless Drill A10", "Voltmark", "Tools > Cordless Drill", 88.99,
                "Voltmark 20V无线电钻 A10", "Voltmark 20V Cordless Drill A10", "工具 > 无线电钻")
 
-_GROUP = {"brand": "brand_affinity", "category": "category_interest", "price": "price_fit",
-          "bought_together": "bought_together", "similar_text": "text_similarity", "popular": "popularity",
-          "rating": "rating", "activity": "shopper_activity"}
-
 VARIANTS: dict[str, list[dict]] = {
     "brand": [{"brand": "Voltmark", "bought": 3, "viewed": 1}, {"brand": "Voltmark", "bought": 0, "viewed": 2}],
     "category": [{"category": "Cordless Drill", "category_zh": "无线电钻", "category_path": "Tools > Cordless Drill",
@@ -37,10 +33,10 @@ def sample_facts() -> list[Facts]:
     out = []
     for kind, variants in VARIANTS.items():
         for evidence in variants:
-            first = Fact(kind, (_GROUP[kind],), 0.6, 0.6, 1, evidence)
-            second = Fact("popular" if kind != "popular" else "price", (_GROUP["popular"],), 0.4, 0.4, 2,
-                          VARIANTS["popular" if kind != "popular" else "price"][0])
+            other = "popular" if kind != "popular" else "price"
+            first = Fact(kind, ("sample",), 0.6, 0.6, 1, evidence)
+            second = Fact(other, ("sample",), 0.4, 0.4, 2, VARIANTS[other][0])
             out.append(Facts("sample", ITEM, (first, second)))
-    out.append(Facts("new-shopper", ITEM, (Fact("popular", ("popularity",), 1.0, 1.0, 1, VARIANTS["popular"][0]),),
+    out.append(Facts("new-shopper", ITEM, (Fact("popular", ("sample",), 1.0, 1.0, 1, VARIANTS["popular"][0]),),
                      cold_start=True))
     return out

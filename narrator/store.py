@@ -16,27 +16,18 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import shutil
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
-from narrator.prompts import LANGUAGES, PromptError, PromptLibrary, lint
+from narrator import atomic
+from narrator.library import PromptLibrary, lint
+from narrator.phrases import LANGUAGES
 
 REF = re.compile(r"^(?P<id>[a-z0-9][a-z0-9_-]*)@(?P<version>\d+|[A-Za-z][\w-]*)$")
 
 
 class StoreError(ValueError):
     """A bad reference, a missing version or label, or a refused promotion."""
-
-
-@dataclass(frozen=True)
-class Served:
-    """Which prompt version serves a request (the A/B arm is chosen by shopper hash)."""
-
-    prompt_id: str
-    version: int
-    library: PromptLibrary
 
 
 def parse_ref(ref: str) -> tuple[str, str]:
@@ -47,9 +38,7 @@ def parse_ref(ref: str) -> tuple[str, str]:
 
 
 def _write_json(path: Path, data: dict) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    atomic.write_text(path, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
 
 class PromptStore:
@@ -79,21 +68,19 @@ class PromptStore:
         if missing:
             raise StoreError(f"cannot save {prompt_id}: missing {missing}")
         version = (self.versions(prompt_id) or [0])[-1] + 1
-        tmp = self.versions_dir / f".tmp-{prompt_id}@{version}"
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        for f in files:
-            text = f.read_text(encoding="utf-8")
-            if f.name.startswith(prompt_id):
-                text = re.sub(r"^version\s*=\s*\d+", f"version = {version}", text, count=1, flags=re.MULTILINE)
-            (tmp / f.name).write_text(text, encoding="utf-8")
-        problems = lint(tmp)
-        if problems:
-            shutil.rmtree(tmp)
-            raise StoreError(f"{prompt_id} fails lint and was not saved:\n" + "\n".join(map(str, problems)))
-        (tmp / "meta.json").write_text(json.dumps({"saved": _now(), "note": note,
-                                                   "sha256": _digest(tmp)}, indent=2) + "\n")
-        tmp.replace(self.versions_dir / f"{prompt_id}@{version}")
+        self.versions_dir.mkdir(parents=True, exist_ok=True)
+        with atomic.atomic_path(self.versions_dir / f"{prompt_id}@{version}") as tmp:
+            tmp.mkdir()
+            for f in files:
+                text = f.read_text(encoding="utf-8")
+                if f.name.startswith(prompt_id):
+                    text = re.sub(r"^version\s*=\s*\d+", f"version = {version}", text, count=1, flags=re.MULTILINE)
+                (tmp / f.name).write_text(text, encoding="utf-8")
+            problems = lint(tmp)
+            if problems:
+                raise StoreError(f"{prompt_id} fails lint and was not saved:\n" + "\n".join(map(str, problems)))
+            (tmp / "meta.json").write_text(json.dumps({"saved": _now(), "note": note,
+                                                       "sha256": _digest(tmp)}, indent=2) + "\n")
         return version
 
     def library(self, prompt_id: str, version: int) -> PromptLibrary:
@@ -155,14 +142,6 @@ class PromptStore:
         _write_json(self.labels_path, data)
         return last["from"]
 
-    def served(self, prompt_id: str, label: str, user_id: str) -> Served | None:
-        """The version `label` serves this shopper (stable per shopper under an A/B split)."""
-        entry = self.label(prompt_id, label)
-        if entry is None:
-            return None
-        version = choose_version(entry, user_id, prompt_id)
-        return Served(prompt_id, version, self.library(prompt_id, version))
-
     def fingerprint(self) -> str:
         """Changes whenever labels move (what the service watches)."""
         return hashlib.sha256(self.labels_path.read_bytes()).hexdigest() if self.labels_path.is_file() else ""
@@ -192,4 +171,4 @@ def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
-__all__ = ["PromptStore", "StoreError", "Served", "parse_ref", "PromptError"]
+__all__ = ["PromptStore", "StoreError", "choose_version", "parse_ref"]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
-import shutil
 import time
 from dataclasses import dataclass
 from importlib import metadata as importlib_metadata
@@ -20,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from narrator import atomic
 from ranker.data import Shop
 from ranker.features import FeatureSpec
 
@@ -60,10 +60,8 @@ def save(root: str | Path, model, spec: FeatureSpec, shop: Shop, emb: np.ndarray
     version = time.strftime("v%Y%m%d-%H%M%S", time.gmtime())
     while (root / version).exists():
         version += "b"
-    tmp = root / f".tmp-{version}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    try:
+    with atomic.atomic_path(root / version) as tmp:
+        tmp.mkdir()
         model.save(tmp / "model.keras")
         (tmp / "spec.json").write_text(json.dumps(spec.to_dict(), indent=1))
         shop.save(tmp / "shop")
@@ -71,13 +69,7 @@ def save(root: str | Path, model, spec: FeatureSpec, shop: Shop, emb: np.ndarray
         full_meta = {"version": version, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                      "data_hash": data_hash(shop), "libraries": library_versions(), **meta}
         (tmp / "metadata.json").write_text(json.dumps(full_meta, indent=1, default=str))
-        tmp.rename(root / version)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    pointer = root / "LATEST.tmp"
-    pointer.write_text(version)
-    pointer.replace(root / "LATEST")
+    atomic.write_text(root / "LATEST", version)
     return root / version
 
 

@@ -62,7 +62,7 @@ class Attribution:
     completeness_error: np.ndarray  # per pair, relative
     steps: int                   # the most steps any pair needed
     method: str
-    pair_steps: np.ndarray | None = None  # steps used for each pair
+    pair_steps: np.ndarray       # steps used for each pair
 
     def group_table(self, pair: int = 0) -> dict[str, float]:
         return {g: float(v[pair]) for g, v in self.groups.items()}

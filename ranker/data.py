@@ -15,6 +15,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from narrator import atomic
+
 ITEM_REQUIRED = ("item_id", "title", "brand", "category")
 ITEM_OPTIONAL = ("price", "title_zh", "title_en")
 EVENT_REQUIRED = ("user_id", "item_id", "event", "timestamp")
@@ -72,12 +74,11 @@ class Shop:
         out.mkdir(parents=True, exist_ok=True)
         for name, df in (("items", self.items), ("events", self.events)):
             target = out / f"{name}.{fmt}"
-            tmp = target.with_suffix(target.suffix + ".tmp")
-            if fmt == "parquet":
-                df.to_parquet(tmp, index=False)
-            else:
-                df.to_csv(tmp, index=False)
-            tmp.replace(target)
+            with atomic.atomic_path(target) as tmp:
+                if fmt == "parquet":
+                    df.to_parquet(tmp, index=False)
+                else:
+                    df.to_csv(tmp, index=False)
         return out
 
 

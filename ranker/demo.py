@@ -84,7 +84,7 @@ class DemoConfig:
 def _catalog(cfg: DemoConfig, rng: np.random.Generator) -> pd.DataFrame:
     leaves = [(top, leaf) for top, lv in CATALOG.items() for leaf in lv]
     per_leaf = max(1, cfg.items // len(leaves))
-    rows = []
+    rows: list[dict] = []
     for (top_en, top_zh), (noun_en, noun_zh, lo, hi, specs) in leaves:
         brands = [b for b, (t, _) in BRANDS.items() if t == top_en]
         for k in range(per_leaf):
@@ -162,7 +162,8 @@ def _simulate(cfg: DemoConfig, items: pd.DataFrame, rng: np.random.Generator):
             owned = np.zeros(len(items), bool)
             owned[bought] = True
             complements = [COMPLEMENTS[leaf[b]] for b in bought[-3:] if leaf[b] in COMPLEMENTS]
-            choice, driver = None, None
+            choice: int | None = None
+            driver = DRIVERS[0]
             for _attempt in range(6):
                 driver = DRIVERS[int(rng.choice(len(DRIVERS), p=weights))]
                 if driver == "brand_affinity":

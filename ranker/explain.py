@@ -14,8 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from narrator.facts import GROUP_KIND, Fact, Facts, ItemRef
+from narrator.facts import Fact, Facts, ItemRef
 from ranker.attribution import Attribution, IntegratedGradients
+from ranker.features import GROUP_KIND
 from ranker.ranking import Ranker, UnknownUserError
 from ranker.sparse_lines import canonical, line, values_at
 
@@ -108,7 +109,7 @@ class EvidenceFinder:
         history = s.history_of(row)
         if not len(history):
             return {}
-        strength = sum(values_at(line(m, i), history) for m in self.together_csc)
+        strength = np.asarray(sum(values_at(line(m, i), history) for m in self.together_csc))
         basis = "item"
         if strength.max() <= 0:
             leaves, leaf = self.r.catalog.leaf[history], self.r.catalog.leaf[i]
@@ -210,7 +211,8 @@ class Explainer:
             by_kind[kind] = (total + float(values[pair]), groups + [group])
         cold = bool(len(self.ranker.stats.history_of(row)) == 0 and self.ranker.stats.user_views[row] == 0)
         positive_total = sum(v for v, _ in by_kind.values() if v > 0)
-        reasons, against = [], []
+        reasons: list[Fact] = []
+        against: list[Fact] = []
         for kind, (value, groups) in sorted(by_kind.items(), key=lambda kv: -kv[1][0]):
             share = value / positive_total if positive_total > 0 and value > 0 else 0.0
             if value < 0:

@@ -19,6 +19,20 @@ from ranker.sparse_lines import line, values_at
 GROUPS = ("brand_affinity", "category_interest", "price_fit", "bought_together", "text_similarity",
           "popularity", "rating", "shopper_activity", "item_text_embedding")
 EMBEDDING_GROUP = "item_text_embedding"
+# Which group becomes which kind of reason (`narrator.facts.FACT_KINDS`). Two groups may share a kind:
+# the text embedding of the item and its similarity to the shopper's items are both "it resembles
+# what you looked at", and their shares add up.
+GROUP_KIND: dict[str, str] = {
+    "brand_affinity": "brand",
+    "category_interest": "category",
+    "price_fit": "price",
+    "bought_together": "bought_together",
+    "text_similarity": "similar_text",
+    "item_text_embedding": "similar_text",
+    "popularity": "popular",
+    "rating": "rating",
+    "shopper_activity": "activity",
+}
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -49,7 +50,7 @@ def fit(shop: Shop, cfg: TrainConfig = TrainConfig(), progress: Progress = _quie
         embedding_model: str | Path | None = None, cache_dir: str | Path = DEFAULT_CACHE
         ) -> tuple[TrainResult, CatalogIndex, np.ndarray, dict]:
     """Embeddings, then training; returns what `save` needs plus step timings in seconds."""
-    timings = {}
+    timings: dict[str, Any] = {}
     t = time.perf_counter()
     progress("embedding item text", 0, 1)
     emb, model_path = embed_items(shop, embedding_model, cache_dir)

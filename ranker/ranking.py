@@ -65,6 +65,10 @@ class Ranker:
         counts = self.stats.user_buys[: self.stats.cold_row]
         return [str(self.stats.user_ids[i]) for i in sorted(range(len(counts)), key=lambda i: -counts[i])[:n]]
 
+    def brands(self) -> set[str]:
+        """Every brand in the catalog: the names a reason may mention (the verifier's brand list)."""
+        return set(self.items["brand"].dropna().astype(str))
+
     def title(self, item_id: str, column: str = "title") -> str:
         """An item's title from `column` (e.g. `title_zh`), else its `title`; one dict per column, built on
         first use, because responses ask for many titles and a pandas row lookup costs more than the rest."""

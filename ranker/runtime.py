@@ -1,7 +1,7 @@
 """Process-wide settings that must happen before TensorFlow or torch start their thread pools.
 
 TensorFlow and torch each default to one pool per core and would fight over the two cores this
-service runs on; we give each an explicit, documented budget instead (env `WHYREC_THREADS`).
+service runs on; we give each an explicit budget instead (the `threads` setting, `WHYREC_THREADS`).
 """
 
 from __future__ import annotations
@@ -11,12 +11,9 @@ import os
 _configured = False
 
 
-def thread_budget() -> int:
-    return max(1, int(os.environ.get("WHYREC_THREADS", os.cpu_count() or 1)))
-
-
-def configure() -> None:
-    """Offline hub access, quiet TF logs and explicit thread pools; safe to call many times."""
+def configure(threads: int | None = None) -> None:
+    """Offline hub access, quiet TF logs and explicit thread pools (`threads`, default every core);
+    safe to call many times: the first call decides."""
     global _configured
     if _configured:
         return
@@ -25,7 +22,7 @@ def configure() -> None:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    n = thread_budget()
+    n = max(1, threads or os.cpu_count() or 1)
     import tensorflow as tf
     import torch
 

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from narrator import atomic
 
 DEFAULT_CACHE = Path(".cache/embeddings")
 
@@ -46,7 +49,7 @@ class TextEmbedder:
         key = hashlib.sha256(str(self.model_path.resolve()).encode()).hexdigest()[:12]
         self.cache_file = Path(cache_dir) / f"{self.model_id}-{key}.npz"
         self.batch_size = batch_size
-        self._model = None
+        self._model: Any = None
 
     def _load(self):
         if self._model is None:
@@ -66,9 +69,8 @@ class TextEmbedder:
 
     def _write_cache(self, cache: dict[str, np.ndarray]) -> None:
         self.cache_file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.cache_file.with_suffix(".tmp.npz")
-        np.savez(tmp, keys=np.array(list(cache)), vectors=np.stack(list(cache.values())))
-        tmp.replace(self.cache_file)
+        with atomic.atomic_path(self.cache_file) as tmp, tmp.open("wb") as f:
+            np.savez(f, keys=np.array(list(cache)), vectors=np.stack(list(cache.values())))
 
     def encode(self, texts: list[str], progress: bool = False) -> np.ndarray:
         keys = [_hash(t) for t in texts]

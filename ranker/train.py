@@ -9,6 +9,7 @@ same fold-2 target for a held-out set of shoppers, ranked against the whole cata
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -89,7 +90,7 @@ def sample_negatives(stats: BehaviourStats, rows: np.ndarray, positives: np.ndar
 
 
 def fold_examples(shop: Shop, catalog: CatalogIndex, spec: FeatureSpec, n: int, cfg: TrainConfig,
-                  rng: np.random.Generator, skip_users: set[str] = frozenset()):
+                  rng: np.random.Generator, skip_users: AbstractSet[str] = frozenset()):
     kind = target_kind(shop.events)
     stats = BehaviourStats(truncate(shop.events, n, kind), catalog, kind)
     targets = nth_last_targets(shop.events, n, kind)

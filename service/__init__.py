@@ -1,1 +1,2 @@
-"""The `whyrec` CLI and (later) the HTTP service; depends on narrator and ranker, never the reverse."""
+"""The `whyrec` command line (`service.cli`) and the HTTP service (`service.app`); depends on the narrator
+and the ranker, never the reverse."""

@@ -14,9 +14,10 @@ import threading
 from pathlib import Path
 
 from narrator.backends import Backend
+from narrator.library import PromptLibrary, lint
 from narrator.narrate import Narrator
-from narrator.prompts import PromptError, PromptLibrary, lint
 from narrator.store import PromptStore, choose_version
+from narrator.templating import PromptError
 
 log = logging.getLogger("whyrec.prompts")
 
@@ -75,6 +76,12 @@ class PromptRouter:
 
     def all(self) -> list[Narrator]:
         return [self.base, *self.narrators.values()]
+
+    def use_backend(self, backend: Backend | None) -> None:
+        """The text model every version (loaded now or later) narrates with."""
+        self.backend = backend
+        for narrator in self.all():
+            narrator.backend = backend
 
     def watch(self, interval: float = 0.5) -> None:
         """Reload in the background whenever labels.json changes."""

@@ -121,8 +121,18 @@ class FeedbackResponse(BaseModel):
     events: int
 
 
+class Problem(BaseModel):
+    """One thing wrong with a request: where (`loc`, e.g. ["body", "k"]) when it has a place, and what."""
+
+    loc: list[str | int] | None = None
+    message: str
+
+
 class ErrorBody(BaseModel):
+    """Every error the API answers, whatever its status."""
+
     error: str
     detail: str
     id: str | None = None
     request_id: str | None = None
+    problems: list[Problem] | None = None

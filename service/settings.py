@@ -1,40 +1,83 @@
-"""Service settings: environment variables (`WHYREC_…`) over an optional TOML settings file.
+"""All of a process's settings in one object: `WHYREC_…` environment variables over an optional TOML
+file (`WHYREC_SETTINGS`), then the command line's options over both.
 
-Every knob an operator turns lives here, with its default and why; nothing is read from the
-environment anywhere else in the service.
+Every knob an operator turns lives here, with its default and why; nothing else in the project reads
+`WHYREC_*` from the environment. The narrator and the ranker are libraries: they receive what they
+need from here (`llm_options()`, `threads`), so a test or a notebook can pass its own values.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import warnings
 from pathlib import Path
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
+from narrator.backends import LlmOptions, default_threads
+from narrator.models import DEFAULT_CACHE, MODELS
+
 SETTINGS_FILE_ENV = "WHYREC_SETTINGS"
+DEPRECATED_MODEL_ENV = "WHYREC_MODEL"
+log = logging.getLogger("whyrec.settings")
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="WHYREC_", extra="ignore")
 
-    model: Path = Field(Path("artifacts"), description="Ranker artifacts root (uses LATEST) or one version folder.")
+    artifacts: Path = Field(Path("artifacts"), description="Ranker artifacts root (uses LATEST) or one version "
+                            "folder.")
+    threads: int = Field(default_factory=default_threads, ge=1, description="Threads for TensorFlow, torch and "
+                         "the text model; they share the cores (default: every core).")
+
+    # The narrator's text model.
+    backend: str | None = Field(None, description="llama.cpp, transformers, openai or none (template reasons only); "
+                                "default: llama.cpp when installed, else transformers.")
+    llm: str = Field("default", description="Narrator model: default, small, or a path to a GGUF file / HF folder.")
+    model_cache: Path = Field(DEFAULT_CACHE, description="Where assembled model files are cached.")
+    llama_slots: int = Field(4, ge=1, description="llama.cpp contexts kept, one per prompt prefix (template × "
+                             "language), so a prefix is evaluated once.")
+    transformers_weights: Literal["bf16", "int8"] = Field("bf16", description="transformers backend weights: bf16, "
+                                                          "or int8 dynamic quantization (faster decoding on a CPU).")
+    openai_url: str | None = Field(None, description="OpenAI-compatible server for backend openai.")
+    openai_model: str | None = Field(None, description="Model name sent to that server (default: `llm`).")
+    openai_key: str | None = Field(None, description="Bearer token for that server.")
     prompts: Path | None = Field(None, description="Prompt templates folder (default: the project's prompts/).")
-    backend: str | None = Field(None, description="llama.cpp, transformers, openai or none (template reasons only).")
-    llm: str = Field("default", description="Narrator model: default, small, or a path.")
+    prompt_label: str = Field("production", description="Prompt label served (the working copy without one).")
+    watch_prompts: bool = Field(True, description="Follow label moves in prompts/labels.json without a restart.")
+
+    # The HTTP service.
     llm_queue: int = Field(8, ge=1, description="Most reasons waiting for the model; beyond it, template reasons.")
     llm_deadline_s: float = Field(4.0, gt=0, description="Per-request wait for model reasons before the template.")
     batch_max: int = Field(50, ge=1, description="Most pairs in one /v1/explanations/batch request.")
-    k_max: int = Field(100, ge=1, description="Largest k a client may ask for.")
     feedback: Path = Field(Path("data/feedback/events.csv"), description="Append-only feedback events store.")
     response_cache: int = Field(50_000, ge=0, description="Cached explained responses (per model version).")
     admin_token: str | None = Field(None, description="Token for /v1/admin routes (disabled without one).")
-    prompt_label: str = Field("production", description="Prompt label served (the working copy without one).")
-    watch_prompts: bool = Field(True, description="Follow label moves in prompts/labels.json without a restart.")
     warm: bool = Field(True, description="Warm the model's prompt slots at start.")
     precompute: int = Field(0, ge=0, description="Most active shoppers whose template recommendations (k=10, "
                             "zh and en) are computed in the background after start, so their first request "
                             "is a cache hit; /readyz reports the progress.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _deprecated_model_variable(cls, data: Any) -> Any:
+        """`WHYREC_MODEL` meant the ranker artifacts to the server and the text model to the narrator; it
+        is read for one more release, by what its value looks like, with a warning naming the new names."""
+        old = os.environ.get(DEPRECATED_MODEL_ENV)
+        if not old or not isinstance(data, dict):
+            return data
+        is_llm = old in MODELS or old.endswith(".gguf")
+        field = "llm" if is_llm else "artifacts"
+        message = (f"{DEPRECATED_MODEL_ENV} is deprecated and will be removed: read as WHYREC_{field.upper()}; "
+                   "set WHYREC_ARTIFACTS for the ranker artifacts and WHYREC_LLM for the narrator model")
+        warnings.warn(message, DeprecationWarning, stacklevel=2)
+        log.warning(message)
+        if field not in data and f"WHYREC_{field.upper()}" not in os.environ:
+            data = {**data, field: old}
+        return data
 
     @classmethod
     def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
@@ -48,3 +91,13 @@ class Settings(BaseSettings):
                 raise FileNotFoundError(f"{SETTINGS_FILE_ENV}={path}: settings file not found")
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
         return tuple(sources)
+
+    @property
+    def narrates_with_model(self) -> bool:
+        """False when the backend is `none`/`template`: reasons are the editors' template sentences."""
+        return (self.backend or "").lower() not in ("none", "template")
+
+    def llm_options(self) -> LlmOptions:
+        return LlmOptions(backend=self.backend, model=self.llm, threads=self.threads, llama_slots=self.llama_slots,
+                          transformers_weights=self.transformers_weights, openai_url=self.openai_url,
+                          openai_model=self.openai_model, openai_key=self.openai_key, model_cache=self.model_cache)

@@ -120,7 +120,7 @@ def test_service_follows_label_moves_within_two_seconds(trained, prompts, tmp_pa
     edit(prompts / "reason-short.en.toml", 'fallback = "Recommended because', 'fallback = "Picked for you because')
     store.save("reason-short")
     store.promote("reason-short@1", "production")
-    settings = Settings(model=model, backend="none", prompts=prompts, feedback=tmp_path / "fb.csv", warm=False,
+    settings = Settings(artifacts=model, backend="none", prompts=prompts, feedback=tmp_path / "fb.csv", warm=False,
                         response_cache=0)
     app = create_app(settings, load_in_background=False)
     with serving(app) as url:
@@ -166,7 +166,7 @@ def test_reload_refuses_a_broken_version_and_keeps_serving(trained, prompts, tmp
     store = PromptStore(prompts)
     store.save("reason-short")
     store.promote("reason-short@1", "production")
-    settings = Settings(model=model, backend="none", prompts=prompts, feedback=tmp_path / "fb.csv", warm=False,
+    settings = Settings(artifacts=model, backend="none", prompts=prompts, feedback=tmp_path / "fb.csv", warm=False,
                         admin_token="s3cret", watch_prompts=False)
     from fastapi.testclient import TestClient
 
@@ -180,7 +180,8 @@ def test_reload_refuses_a_broken_version_and_keeps_serving(trained, prompts, tmp
         store.labels_path.write_text(json.dumps(data))
         r = c.post("/v1/admin/prompts/reload", headers={"x-admin-token": "s3cret"})
         assert r.status_code == 422
-        refused = " ".join(r.json()["detail"]["refused"])
+        assert r.json()["error"] == "prompt_refused"
+        refused = " ".join(p["message"] for p in r.json()["problems"])
         assert "reason-short.en.toml:" in refused and "nope" in refused
         user = str(c.app.state.engine.ranker.stats.user_ids[0])
         ok = c.post("/v1/recommendations", json={"user_id": user, "k": 2})

@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from narrator.facts import GROUP_KIND, Fact, Facts, ItemRef
-from ranker.features import GROUPS
+from narrator.facts import FACT_KINDS, Fact, Facts, ItemRef
+from ranker.features import GROUP_KIND, GROUPS
 
 
 def sample() -> Facts:
@@ -28,6 +28,7 @@ def test_round_trip_and_hash_is_stable():
 
 def test_every_ranker_group_has_a_fact_kind():
     assert set(GROUPS) == set(GROUP_KIND)
+    assert set(GROUP_KIND.values()) <= set(FACT_KINDS)
 
 
 def test_unknown_kind_is_refused():

@@ -11,11 +11,13 @@ import time
 
 import httpx
 import pytest
+from pydantic import ValidationError
 
 from narrator.backends import LlamaCppBackend, OpenAIBackend, TransformersBackend, llama_cpp_available
 from narrator.models import ModelError, prepare
 from narrator.narrate import Narrator
 from narrator.prompts import PromptLibrary
+from service.settings import Settings
 from tests.narrator_cases import BRANDS, HOSTILE_TITLES, facts_of, hostile
 
 pytestmark = [pytest.mark.model, pytest.mark.slow,
@@ -70,10 +72,9 @@ def test_hostile_titles_with_the_real_model(llama, title):
         assert word not in e.text.lower(), e.text
 
 
-def test_transformers_backend_from_the_gguf(small_path, tmp_path, monkeypatch):
+def test_transformers_backend_from_the_gguf(small_path):
     """Converted once into a bf16 folder; same prompts, greedy with a repetition penalty."""
-    monkeypatch.setenv("WHYREC_MODEL_CACHE", str(small_path.parent))
-    backend = TransformersBackend(small_path, "small")
+    backend = TransformersBackend(small_path, "small", cache=small_path.parent)
     narrator = Narrator(PromptLibrary.load(), backend, brands=BRANDS)
     e = narrator.explain(FACTS, "zh")
     check_served(e, "zh")
@@ -126,10 +127,13 @@ def test_openai_backend_retries_then_reports_the_server():
 
 
 def test_transformers_int8_backend(small_path, monkeypatch):
-    """WHYREC_TRANSFORMERS_WEIGHTS=int8: same prompts, a served sentence (verified or marked)."""
+    """WHYREC_TRANSFORMERS_WEIGHTS=int8 (read by the settings, handed to the backend): same prompts, a served
+    sentence (verified or marked)."""
     monkeypatch.setenv("WHYREC_MODEL_CACHE", str(small_path.parent))
     monkeypatch.setenv("WHYREC_TRANSFORMERS_WEIGHTS", "int8")
-    backend = TransformersBackend(small_path, "small")
+    options = Settings().llm_options()
+    backend = TransformersBackend(small_path, "small", options.threads, options.transformers_weights,
+                                  options.model_cache)
     assert any("quantized" in type(m).__module__ for m in backend.model.modules())
     e = Narrator(PromptLibrary.load(), backend, brands=BRANDS).explain(FACTS, "en")
     check_served(e, "en")
@@ -137,5 +141,7 @@ def test_transformers_int8_backend(small_path, monkeypatch):
 
 def test_transformers_weights_setting_is_checked(small_path, monkeypatch):
     monkeypatch.setenv("WHYREC_TRANSFORMERS_WEIGHTS", "int3")
-    with pytest.raises(ModelError, match="WHYREC_TRANSFORMERS_WEIGHTS='int3'.*bf16, int8"):
-        TransformersBackend(small_path, "small")
+    with pytest.raises(ValidationError, match="transformers_weights"):
+        Settings()
+    with pytest.raises(ModelError, match="weights 'int3'.*bf16, int8"):
+        TransformersBackend(small_path, "small", weights="int3")

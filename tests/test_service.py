@@ -21,14 +21,14 @@ from fastapi.testclient import TestClient
 
 from narrator.backends import Generation
 from service.app import create_app
-from service.engine import FeedbackStore
+from service.feedback import FeedbackStore
 from service.settings import Settings
 
 pytestmark = pytest.mark.slow
 
 
 def settings(model: Path, tmp: Path, **extra) -> Settings:
-    return Settings(model=model, backend="none", feedback=tmp / "feedback" / "events.csv", warm=False, **extra)
+    return Settings(artifacts=model, backend="none", feedback=tmp / "feedback" / "events.csv", warm=False, **extra)
 
 
 def wait_ready(client: TestClient, seconds: float = 120) -> None:
@@ -132,9 +132,22 @@ def test_unknown_item_is_a_404_naming_it(client):
 def test_invalid_bodies_are_422_with_field_errors(client):
     r = client.post("/v1/recommendations", json={"user_id": "u", "k": 0, "lang": "fr"})
     assert r.status_code == 422
-    fields = {tuple(e["loc"]) for e in r.json()["detail"]}
+    body = r.json()
+    fields = {tuple(p["loc"]) for p in body["problems"]}
     assert ("body", "k") in fields and ("body", "lang") in fields
+    assert body["error"] == "invalid_request" and "body.k" in body["detail"]
+    assert body["request_id"] == r.headers["x-request-id"]
     assert client.post("/v1/feedback", json={"user_id": "u", "item_id": "x", "event": "rating"}).status_code == 422
+
+
+def test_every_error_has_the_one_shape(client):
+    """Starlette's 404/405 and a disabled admin route answer in the same body as the API's own errors."""
+    cases = ((client.get("/nope"), 404, "not_found"), (client.get("/v1/recommendations"), 405, "method_not_allowed"),
+             (client.post("/v1/admin/prompts/reload"), 403, "forbidden"))
+    for r, status, error in cases:
+        assert r.status_code == status, r.text
+        body = r.json()
+        assert body["error"] == error and body["detail"] and body["request_id"] == r.headers["x-request-id"]
 
 
 def test_explanation_and_batch_limit(client):

@@ -1,0 +1,84 @@
+"""What a sentence calls an item: a short, clean name cut from an untrusted catalog title.
+
+Catalog titles run to a hundred characters of specs ("J-B Weld 8297 HighHeat 550 Degree Epoxy Putty
+Stick - 2 oz"), and a shop without Chinese titles would put them whole into a Chinese sentence of at
+most 80 characters. So a name is the title's lead, cut on a word boundary; a title that is markup or
+reads like an instruction or a price claim is never shown (prompt injection through titles is a real
+attack), and the caller's neutral word stands in.
+"""
+
+from __future__ import annotations
+
+import re
+
+MAX_NAME = 60
+NAME_SUFFIXES = ("title", "title_zh", "title_en")
+TAGS = re.compile(r"<[^>]*>")
+WORD = re.compile(r"[A-Za-z]+")
+_UNSAFE_CHARS = re.compile(r"[^\w\s\-+/.&'()（）\u3000-\u303f\u4e00-\u9fff]")
+_HOSTILE = re.compile(
+    r"ignore|instruction|previous|system|prompt|assistant|say |tell |script|http|www\.|\.com|%|off\b|discount|"
+    r"sale|free|cheapest|lowest|best price|coupon|忽略|指令|系统|提示|最低价|折|优惠|免费|促销|秒杀|全场",
+    re.IGNORECASE)
+_NAME_BREAK = re.compile(r",|，|、|;|；|\s[-–—|]\s|\||\(|（|\[|\n|\s(?:with|for|w/)\s", re.IGNORECASE)
+_DANGLING = {"by", "x", "for", "with", "and", "&", "of", "in", "to", "the", "a", "an", "-", "/", "+", "or"}
+_UNITS = {"inch", "inches", "in", "oz", "ounce", "ounces", "mm", "cm", "m", "ft", "feet", "foot", "yd", "yard",
+          "yards", "lb", "lbs", "pound", "pounds", "pack", "pk", "count", "ct", "pcs", "pc", "pieces", "piece",
+          "gallon", "quart", "ml", "l", "liter", "g", "kg", "mil", "awg", "degree", "degrees", "long", "wide",
+          "thick"}
+FILLER = _DANGLING | _UNITS
+_MEASURE = re.compile(r"(?i)\d{1,3}(?:[/.\-]\d+)*(?:-?[a-z]{1,6})?")
+_LEADING_BRACKETS = re.compile(r"^\s*(?:\([^)]*\)|\[[^\]]*\]|（[^）]*）)\s*")
+
+
+def safe_text(text: str) -> str:
+    """Catalog text is untrusted: drop markup and odd characters, and cut it to a name's length."""
+    return _clean(text)[:MAX_NAME].rstrip()
+
+
+def _clean(text: str) -> str:
+    return re.sub(r"\s+", " ", _UNSAFE_CHARS.sub(" ", TAGS.sub(" ", text))).strip()
+
+
+def _lead(title: str) -> str:
+    """The title up to its first break, after a leading "(2-Pack)" or "[New]"."""
+    title = _LEADING_BRACKETS.sub("", title) or title
+    return next((part for part in _NAME_BREAK.split(title) if safe_text(part)), title)
+
+
+def short_name(title: str, limit: int) -> str:
+    """The title's lead: up to the first comma, dash, bar, bracket, "with"/"for", or a size after the third
+    word (sizes follow the noun). Longer than `limit`, it keeps its opening words and its head noun, the
+    last plain word, because English titles end on what the thing is: "HATCHBOX PLA 3D Printer Filament"
+    → "HATCHBOX PLA Filament", not "…3D Printer". Sizes and counts ("4-Inch", "10yd", "2") go; model codes
+    ("DW4524") stay. One long unspaced word (Chinese) is cut hard."""
+    words = _clean(_lead(title)).split()
+    size_at = next((i for i, w in enumerate(words) if i >= 3 and _MEASURE.fullmatch(w)), len(words))
+    words = words[:size_at]
+    while len(words) > 1 and (_MEASURE.fullmatch(words[-1]) or words[-1].lower() in FILLER):
+        words.pop()
+    if len(" ".join(words)) <= limit:
+        return " ".join(words)
+    plain = [i for i, w in enumerate(words) if not re.search(r"\d", w) and w.lower() not in FILLER]
+    head_at = plain[-1] if plain and plain[-1] > 0 else len(words)
+    head = words[head_at:head_at + 1]
+    kept: list[str] = []
+    for word in words[:head_at]:
+        if _MEASURE.fullmatch(word) or word.lower() in FILLER or word in head:
+            continue
+        if len(" ".join([*kept, word, *head])) > limit:
+            break
+        kept.append(word)
+    name = " ".join([*kept, *head])
+    return name if kept and len(name) <= limit else words[0][:limit]
+
+
+def display_name(title: str, limit: int) -> str:
+    """A short name safe to show, or "" for a title with markup or one whose shown words read like an
+    instruction or a price claim. The shown words are judged as the catalog wrote them ("100%" before
+    cleaning drops the "%"); what the cut drops never reaches the model or the shopper."""
+    if TAGS.search(title):
+        return ""
+    name = short_name(title, limit)
+    shown = " ".join(_lead(title).split()[: len(name.split())])
+    return "" if _HOSTILE.search(name) or _HOSTILE.search(shown) else name

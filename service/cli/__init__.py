@@ -1,0 +1,29 @@
+"""The `whyrec` command line, one module per command group; this module only assembles them.
+
+    whyrec data demo|import      shop data (`shop`)
+    whyrec train|evaluate|recommend   the ranker (`model`)
+    whyrec explain|preview       attributions, facts and sentences (`explain`)
+    whyrec prompts …             the editors' prompt versions (`prompts`)
+    whyrec models prepare|list   the narrator's text models (`text_models`)
+    whyrec serve                 the HTTP API (`serve`)
+"""
+
+from __future__ import annotations
+
+import typer
+
+from service.cli import explain, model, prompts, serve, shop, text_models
+from service.cli.common import console
+
+app = typer.Typer(help="whyrec: recommendations that explain themselves, in Chinese and English.",
+                  epilog="Typical run: whyrec data demo --out data/demo; whyrec train --data data/demo --out "
+                         "artifacts/demo; whyrec evaluate --data data/demo --model artifacts/demo; "
+                         "whyrec explain --model artifacts/demo --user U00002",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+app.add_typer(shop.app, name="data")
+app.add_typer(text_models.app, name="models")
+app.add_typer(prompts.app, name="prompts")
+for command in (model.train, model.evaluate, model.recommend, explain.explain, explain.preview, serve.serve):
+    app.command()(command)
+
+__all__ = ["app", "console"]

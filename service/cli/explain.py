@@ -1,0 +1,144 @@
+"""`whyrec explain` (analysts: attributions, facts and sentences for a shopper's list) and `whyrec
+preview` (editors: what a shopper reads for one item, every checked claim marked)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.panel import Panel
+
+from narrator.library import DEFAULT_DIR, PromptLibrary
+from narrator.narrate import Narrator
+from service.cli.common import (
+    Backend,
+    Llm,
+    ModelDir,
+    attribution_chart,
+    configure_runtime,
+    console,
+    languages,
+    settings,
+    text_model,
+    user_errors,
+)
+from service.cli.prompts import PromptsDir, library_for
+
+
+def explain(
+    user: Annotated[str, typer.Option(help="Shopper id.")],
+    model: ModelDir = None,
+    item: Annotated[str | None, typer.Option(help="Explain this item; default: the shopper's top k.")] = None,
+    k: Annotated[int, typer.Option("-k", min=1, max=100, help="How many top items to explain.")] = 10,
+    tolerance: Annotated[float, typer.Option(help="Completeness error tolerance for IG.")] = 0.01,
+    lang: Annotated[str, typer.Option(help="Language of the reason sentence: zh, en or both.")] = "en",
+    narrate: Annotated[str | None, typer.Option(
+        help="Also write the reason sentence: template (deterministic), llm (model, verified, with "
+             "fallback) or auto.")] = None,
+    backend: Backend = None,
+    llm: Llm = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+) -> None:
+    """Why these items? Integrated-gradient attributions per group, the facts they become, and
+    (with --narrate) the verified reason sentence a shopper reads."""
+    config = settings(artifacts=model, backend=backend, llm=llm)
+    configure_runtime(config)
+    from ranker import artifacts
+    from ranker.explain import Explainer
+    from ranker.ranking import Ranker
+
+    with user_errors():
+        ranker = Ranker.from_artifact(artifacts.load(config.artifacts))
+        langs = languages(lang)
+        writer = None
+        if narrate:
+            writer = Narrator(PromptLibrary.load(), text_model(narrate, config), brands=ranker.brands())
+        results = Explainer(ranker, tolerance=tolerance).explain(user, [item] if item else None, k)
+        sentences = [{la: writer.explain(r.facts, la, mode=narrate).to_dict() for la in langs}  # type: ignore[arg-type]
+                     if writer and r.facts.facts else {} for r in results]
+    if as_json:
+        print(json.dumps([{"item_id": r.item_id, "score": r.facts.score,
+                           "groups": r.attribution.group_table(r.pair),
+                           "completeness_error": r.facts.completeness_error, "steps": r.facts.steps,
+                           "facts": r.facts.to_dict(), "explanations": said}
+                          for r, said in zip(results, sentences, strict=True)], ensure_ascii=False))
+        return
+    for r, said in zip(results, sentences, strict=True):
+        console.print(attribution_chart(r.attribution.group_table(r.pair),
+                                        f"{r.item_id} {r.facts.item.title} — score {r.facts.score:.3f}, completeness "
+                                        f"error {r.facts.completeness_error:.2%} at {r.facts.steps} steps"))
+        for f in r.facts.facts:
+            evidence = json.dumps(f.evidence, ensure_ascii=False)
+            console.print(f"  {f.rank}. [bold]{f.kind}[/] ({f.share:.0%}): {evidence}", soft_wrap=True, highlight=False)
+        if r.facts.cold_start:
+            console.print("  (new shopper: only popularity can be an honest reason)")
+        for la, e in said.items():
+            how = ("template" if not e["attempts"] else "fallback" if e["fallback_used"]
+                   else f"{e['model_id']}, verified")
+            console.print(f"  [bold]{la}[/]: {e['text']}  [dim]({how})[/]", soft_wrap=True, highlight=False)
+
+
+def preview(
+    user: Annotated[str, typer.Option(help="Shopper id.")],
+    model: ModelDir = None,
+    item: Annotated[str | None, typer.Option(help="Item id; default: the shopper's top item.")] = None,
+    lang: Annotated[str, typer.Option(help="zh, en or both.")] = "both",
+    prompt: Annotated[str | None, typer.Option(
+        help="ID@VERSION, ID@LABEL, ID@draft or a LABEL of reason-short; default: the working copy.")] = None,
+    mode: Annotated[str, typer.Option(help="auto, llm or template.")] = "auto",
+    backend: Backend = None,
+    llm: Llm = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+    root: PromptsDir = DEFAULT_DIR,
+) -> None:
+    """What a shopper would read for one item, and why: the item, an attribution bar chart, the facts,
+    and the sentence in each language with every checked claim marked verified or failed."""
+    from narrator.store import PromptStore
+
+    config = settings(artifacts=model, backend=backend, llm=llm)
+    configure_runtime(config)
+    from ranker import artifacts
+    from ranker.explain import Explainer
+    from ranker.ranking import Ranker
+
+    with user_errors():
+        langs = languages(lang)
+        ref = prompt if prompt is None or "@" in prompt else f"reason-short@{prompt}"
+        prompt_name, library = library_for(PromptStore(root), ref) if ref else ("working copy",
+                                                                                PromptLibrary.load(root))
+        ranker = Ranker.from_artifact(artifacts.load(config.artifacts))
+        explained = Explainer(ranker).explain(user, [item] if item else None, 1, allow_unknown_user=True)[0]
+        writer = Narrator(library, text_model(mode, config), brands=ranker.brands())
+        facts = explained.facts
+        said = {la: writer.explain(facts, la, mode="template" if writer.backend is None else mode)  # type: ignore[arg-type]
+                for la in langs} if facts.facts else {}
+    groups = explained.attribution.group_table(explained.pair)
+    if as_json:
+        print(json.dumps({"prompt": prompt_name, "item": facts.item.__dict__, "attribution": groups,
+                          "completeness_error": facts.completeness_error, "facts": facts.to_dict()["facts"],
+                          "explanations": {la: e.to_dict() for la, e in said.items()}}, ensure_ascii=False))
+        return
+    item_ref = facts.item
+    console.print(Panel(f"[bold]{item_ref.title}[/]\n{item_ref.title_zh or ''}\n{item_ref.brand} · {item_ref.category}"
+                        + (f" · ${item_ref.price:.2f}" if item_ref.price else ""),
+                        title=f"{item_ref.item_id} for shopper {user} (score {facts.score:.3f})"))
+    console.print(attribution_chart(groups, f"attribution (completeness error {facts.completeness_error:.2%}, "
+                                            f"{facts.steps} steps)"))
+    for f in facts.facts:
+        console.print(f"  {f.rank}. [bold]{f.kind}[/] {f.share:.0%} {json.dumps(f.evidence, ensure_ascii=False)}",
+                      soft_wrap=True, highlight=False)
+    if not facts.facts:
+        console.print("  no reason is strong enough to state honestly")
+    for la, e in said.items():
+        status = ("[yellow]template fallback[/] after the model's answer was rejected" if e.fallback_used
+                  else "template (no model)" if not e.attempts
+                  else f"[green]model answer verified[/] ({e.model_id}, attempt {e.attempts})")
+        console.print(Panel(e.text, title=f"{la} · {prompt_name} ({e.prompt_id}@{e.prompt_version}) · {status}"))
+        for c in e.report["claims"]:
+            mark = "[green]✓[/]" if c["ok"] else "[red]✗[/]"
+            console.print(f"    {mark} {c['rule']}: {c['text']} — {c['why']}", highlight=False)
+        for text in e.rejected:
+            console.print(f"    [dim]rejected: {text}[/]", soft_wrap=True, highlight=False)
+        console.print("    timings: " + ", ".join(f"{k} {v:.2f}" for k, v in e.timings.items()), highlight=False)
+

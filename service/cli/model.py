@@ -1,0 +1,108 @@
+"""`whyrec train | evaluate | recommend`: the ranker's life cycle on a shop folder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from service.cli.common import DataDir, ModelDir, configure_runtime, console, fail, progress_bar, settings, user_errors
+from service.cli.shop import print_report
+
+
+def train(
+    data: DataDir,
+    out: Annotated[Path, typer.Option(help="Artifacts root; each run adds a version folder.")] = Path("artifacts"),
+    epochs: Annotated[int, typer.Option(min=1, help="Maximum epochs (early stopping on val NDCG@10).")] = 20,
+    embedding_model: Annotated[Path | None, typer.Option(help="Any sentence-transformers folder.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed for sampling and initialisation.")] = 0,
+) -> None:
+    """Train the ranker on a shop folder and write a versioned artifact."""
+    configure_runtime(settings())
+    from ranker.data import load_shop
+    from ranker.pipeline import fit, save_result
+    from ranker.train import TrainConfig
+
+    cfg = TrainConfig(epochs=epochs, seed=seed)
+    with user_errors():
+        shop = load_shop(data)
+        print_report(shop.reports)
+        with progress_bar() as update:
+            result, _, emb, timings = fit(shop, cfg, update, embedding_model)
+        path = save_result(out, shop, result, emb, cfg, {"timings": timings})
+    console.print(f"model saved to [bold]{path}[/] (best epoch {result.best_epoch}, "
+                  f"val NDCG@10 {result.best_val_ndcg10:.4f})")
+
+
+def evaluate(
+    data: DataDir,
+    model: ModelDir = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of a table.")] = False,
+) -> None:
+    """HR/NDCG@10/50 on each shopper's last purchase, beside MostPop and ItemKNN from the same run."""
+    config = settings(artifacts=model)
+    configure_runtime(config)
+    from ranker import artifacts
+    from ranker.behaviour import CatalogIndex
+    from ranker.candidates import CandidateConfig
+    from ranker.data import load_shop
+    from ranker.pipeline import embed_items
+    from ranker.pipeline import evaluate as run_evaluate
+
+    with user_errors():
+        art = artifacts.load(config.artifacts)
+        shop = load_shop(data)
+        emb, _ = embed_items(shop, art.meta.get("timings", {}).get("embedding_model"))
+        catalog = CatalogIndex.build(shop.items, emb)
+        cand = CandidateConfig(**art.meta.get("train_config", {}).get("candidates", {}))
+        results = run_evaluate(shop, catalog, art.model, art.spec, cand)
+    if as_json:
+        print(json.dumps(results))
+        return
+    table = Table(title=f"test split of {data} ({results['whyrec']['users']:,} shoppers, full ranking)")
+    table.add_column("metric")
+    for name in results:
+        table.add_column(name, justify="right")
+    for metric in ("HR@10", "NDCG@10", "HR@50", "NDCG@50"):
+        table.add_row(metric, *(f"{results[n][metric]:.4f}" for n in results))
+    console.print(table)
+
+
+def recommend(
+    model: ModelDir = None,
+    user: Annotated[list[str] | None, typer.Option(help="Shopper id; repeat for several.")] = None,
+    k: Annotated[int, typer.Option("-k", min=1, max=1000, help="How many items per shopper.")] = 10,
+    lang: Annotated[str, typer.Option(help="Title language: zh or en.")] = "en",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+) -> None:
+    """Top-k recommendations with scores (default: the three most active shoppers)."""
+    if lang not in ("zh", "en"):
+        fail(f"--lang must be zh or en; got {lang!r}")
+    config = settings(artifacts=model)
+    configure_runtime(config)
+    from ranker import artifacts
+    from ranker.ranking import Ranker
+
+    with user_errors():
+        ranker = Ranker.from_artifact(artifacts.load(config.artifacts))
+    users = user or ranker.most_active(3)
+    out: dict[str, list[dict[str, Any]]] = {}
+    for u in users:
+        recs = ranker.recommend(u, k)
+        out[u] = [{"rank": r.rank, "item_id": r.item_id, "score": round(r.score, 4),
+                   "title": ranker.title(r.item_id, f"title_{lang}"),
+                   "brand": ranker.items.at[r.item_id, "brand"]} for r in recs]
+        if as_json:
+            continue
+        note = "" if ranker.knows(u) else " (new shopper: popular items)"
+        table = Table(title=f"top {k} for shopper {u}{note}")
+        for col in ("#", "item", "title", "brand", "score"):
+            table.add_column(col, justify="right" if col in ("#", "score") else "left")
+        for row in out[u]:
+            table.add_row(str(row["rank"]), row["item_id"], row["title"], row["brand"], f"{row['score']:.3f}")
+        console.print(table)
+    if as_json:
+        print(json.dumps(out, ensure_ascii=False))

@@ -1,0 +1,148 @@
+"""The API's bodies built from the engine's results, and the cache of finished recommendation lists.
+
+Recommendations without model reasons are kept (by shopper, k, language, mode and style, for this
+model version) as JSON bytes, so a repeat costs neither ranking nor serialization; the most active
+shoppers can be computed into the cache in the background after start.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, cast
+
+from cachetools import LRUCache
+
+from narrator.facts import Fact
+from narrator.narrate import Explanation
+from service.engine import Engine
+from service.schemas import ExplanationOut, ExplanationResponse, FactOut, ItemOut, RecommendationsResponse
+
+if TYPE_CHECKING:
+    from ranker.explain import Explained
+
+ListKey = tuple[str, int, str, str, str]
+
+
+def fact_out(fact: Fact) -> FactOut:
+    return FactOut(kind=fact.kind, share=fact.share, rank=fact.rank, evidence=fact.evidence)
+
+
+def explanation_out(e: Explanation, user_id: str, item_id: str) -> ExplanationOut:
+    digest = hashlib.sha256(f"{user_id}\x1f{item_id}\x1f{e.lang}\x1f{e.text}".encode()).hexdigest()[:20]
+    return ExplanationOut(id=digest, text=e.text, lang=e.lang, style=e.style, cited=e.cited,
+                          verified=e.verified, fallback_used=e.fallback_used, attempts=e.attempts,
+                          prompt_id=e.prompt_id, prompt_version=e.prompt_version, model_id=e.model_id,
+                          timings=e.timings)
+
+
+def explanation_response(e: Explained, reason: Explanation | None) -> ExplanationResponse:
+    f = e.facts
+    return ExplanationResponse(user_id=f.user_id, item_id=e.item_id, cold_start=f.cold_start, score=f.score,
+                               completeness_error=f.completeness_error, steps=f.steps,
+                               attribution=e.attribution.group_table(e.pair),
+                               facts=[fact_out(x) for x in f.facts], against=[fact_out(x) for x in f.against],
+                               explanation=explanation_out(reason, f.user_id, e.item_id) if reason else None)
+
+
+def explained_items(engine: Engine, user_id: str, item_ids: list[str] | None, k: int, lang: str, explain: str,
+                    style: str) -> list[ItemOut]:
+    out = []
+    for rank, (e, reason) in enumerate(engine.explained(user_id, item_ids, k, lang, style, explain), 1):
+        out.append(ItemOut(item_id=e.item_id, rank=rank, score=e.facts.score, title=engine.title(e.item_id, lang),
+                           brand=e.facts.item.brand, attribution=e.attribution.group_table(e.pair),
+                           facts=[fact_out(f) for f in e.facts.facts],
+                           explanation=explanation_out(reason, user_id, e.item_id) if reason else None))
+    return out
+
+
+def plain_item(engine: Engine, item_id: str, rank: int, score: float, lang: str) -> ItemOut:
+    return ItemOut(item_id=item_id, rank=rank, score=score, title=engine.title(item_id, lang),
+                   brand=str(engine.ranker.items.at[item_id, "brand"]))
+
+
+def ranked(engine: Engine, user_id: str, item_ids: list[str], lang: str, explain: str,
+           style: str) -> RecommendationsResponse:
+    """The given items reranked for the shopper."""
+    engine.ranker.item_indices(item_ids)
+    unique = list(dict.fromkeys(item_ids))
+    if explain == "none":
+        scores = engine.ranker.score(user_id, unique)
+        order = sorted(range(len(unique)), key=lambda j: -scores[j])
+        items = [plain_item(engine, unique[j], r + 1, float(scores[j]), lang) for r, j in enumerate(order)]
+    else:
+        items = explained_items(engine, user_id, unique, len(unique), lang, explain, style)
+    return RecommendationsResponse(user_id=user_id, cold_start=not engine.ranker.knows(user_id),
+                                   model_version=engine.version, items=items)
+
+
+def explanation(engine: Engine, user_id: str, item_id: str, lang: str, style: str,
+                mode: str) -> ExplanationResponse:
+    return explanation_response(*engine.explained(user_id, [item_id], 1, lang, style, mode)[0])
+
+
+def stream_events(engine: Engine, user_id: str, item_id: str, lang: str, style: str) -> Iterator[tuple[str, Any]]:
+    """The engine's stream as API data: `facts` (the explanation without its sentence), `token`s, `final`."""
+    for kind, value in engine.stream(user_id, item_id, lang, style):
+        if kind == "facts":
+            yield "facts", explanation_response(cast("Explained", value), None).model_dump(exclude={"explanation"})
+        elif kind == "token":
+            yield "token", {"text": value}
+        elif value is None:
+            yield "final", {"explanation": None}
+        else:
+            yield "final", explanation_out(cast(Explanation, value), user_id, item_id).model_dump()
+
+
+class Lists:
+    """Recommendation lists as response bodies, with the byte cache and the background precompute."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        size = engine.settings.response_cache
+        self._cache: LRUCache[ListKey, bytes] | None = LRUCache(size) if size > 0 else None
+        self._lock = threading.Lock()
+
+    def cached(self, key: ListKey) -> bytes | None:
+        """A finished body, cheap enough to look up on the event loop."""
+        if self._cache is None:
+            return None
+        with self._lock:
+            body = self._cache.get(key)
+        if body is not None:
+            self.engine.metrics.cache_hits.labels("response").inc()
+        return body
+
+    def body(self, user_id: str, k: int, lang: str, explain: str, style: str) -> bytes:
+        key = (user_id, k, lang, explain, style)
+        cacheable = explain in ("none", "template") and self._cache is not None
+        if cacheable and (hit := self.cached(key)) is not None:
+            return hit
+        engine = self.engine
+        if explain == "none":
+            items = [plain_item(engine, r.item_id, r.rank, r.score, lang) for r in engine.ranker.recommend(user_id, k)]
+        else:
+            items = explained_items(engine, user_id, None, k, lang, explain, style)
+        body = RecommendationsResponse(user_id=user_id, cold_start=not engine.ranker.knows(user_id),
+                                       model_version=engine.version, items=items).model_dump_json().encode()
+        if cacheable and self._cache is not None:
+            with self._lock:
+                self._cache[key] = body
+        return body
+
+    def start_precompute(self) -> None:
+        """Template lists (k=10, zh and en) of the most active shoppers, into the cache. Called before the
+        engine reports ready, so the total is known before anyone can see the server ready."""
+        size, wanted = self.engine.settings.response_cache, self.engine.settings.precompute
+        if not (wanted and size):
+            return
+        shoppers = self.engine.ranker.most_active(min(wanted, size // 2))
+        self.engine.status.precompute_total = len(shoppers)
+        threading.Thread(target=self._precompute, args=(shoppers,), daemon=True, name="precompute").start()
+
+    def _precompute(self, shoppers: list[str]) -> None:
+        for user in shoppers:
+            for lang in ("zh", "en"):
+                self.body(user, 10, lang, "template", "short")
+            self.engine.status.precomputed += 1

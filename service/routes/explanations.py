@@ -1,0 +1,48 @@
+"""Why an item for a shopper: one pair, a batch, or a live stream of the sentence being written."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from sse_starlette import EventSourceResponse, ServerSentEvent
+
+from service import deps, responses
+from service.deps import Ready
+from service.errors import ApiError, documented
+from service.schemas import BatchRequest, BatchResponse, ExplanationRequest, ExplanationResponse
+from service.settings import Settings
+
+router = APIRouter(prefix="/v1/explanations", tags=["explanations"], responses=documented(404, 422, 503))
+
+
+@router.post("", response_model=ExplanationResponse)
+def explanation(body: ExplanationRequest, engine: Ready) -> ExplanationResponse:
+    """Why this item for this shopper: attribution, facts and the reason sentence."""
+    return responses.explanation(engine, body.user_id, body.item_id, body.lang, body.style, body.mode)
+
+
+@router.post("/batch", response_model=BatchResponse, responses=documented(413))
+def batch(body: BatchRequest, engine: Ready, settings: Annotated[Settings, Depends(deps.settings)]) -> BatchResponse:
+    """Up to `batch_max` (user, item) pairs in one call."""
+    if len(body.pairs) > settings.batch_max:
+        raise ApiError(413, "batch_too_large", f"{len(body.pairs)} pairs; at most {settings.batch_max} per request")
+    engine.ranker.item_indices([p.item_id for p in body.pairs])
+    return BatchResponse(results=[responses.explanation(engine, p.user_id, p.item_id, p.lang, p.style, p.mode)
+                                  for p in body.pairs])
+
+
+@router.post("/stream", responses={200: {"content": {"text/event-stream": {}}}})
+def stream(body: ExplanationRequest, engine: Ready) -> EventSourceResponse:
+    """Server-Sent Events: `facts`, then `token` events as the model writes, then `final` (the verified
+    text, or the template fallback with `fallback_used: true`)."""
+    engine.ranker.item_indices([body.item_id])
+
+    def events() -> Iterator[ServerSentEvent]:
+        for kind, data in responses.stream_events(engine, body.user_id, body.item_id, body.lang, body.style):
+            yield ServerSentEvent(data=json.dumps(data, ensure_ascii=False), event=kind)
+
+    return EventSourceResponse(events(), headers={"cache-control": "no-cache", "x-accel-buffering": "no"},
+                               ping=15)

@@ -1,0 +1,91 @@
+"""The editors' web playground: its data routes (`/v1/playground/…`); the page itself is static files.
+
+Editors pick a shopper and item (or paste facts), edit a template in the browser, and see zh and en
+output side by side with each claim verified or failed. Edited templates are rendered from a
+temporary folder with the same strict, sandboxed loader as production, so an error shows as
+`template:line: message`, never a 500.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from narrator.facts import Facts
+from narrator.library import copy_with
+from narrator.narrate import Narrator
+from narrator.phrases import LANGUAGES
+from narrator.templating import PromptError
+from service.deps import Ready
+from service.errors import ApiError, documented
+from service.schemas import Lang, Style
+
+STATIC = Path(__file__).resolve().parents[1] / "static"
+router = APIRouter(prefix="/v1/playground", tags=["playground"], responses=documented(404, 422, 503))
+
+
+class RenderRequest(BaseModel):
+    user_id: str | None = Field(None, max_length=200)
+    item_id: str | None = Field(None, max_length=200)
+    facts: dict | None = Field(None, description="Facts JSON instead of a shopper and item.")
+    style: Style = "short"
+    templates: dict[Lang, str] | None = Field(None, description="Edited template files (TOML) per language.")
+    mode: str = Field("auto", pattern="^(auto|template|llm)$")
+
+
+@router.get("/shoppers")
+def shoppers(engine: Ready, n: int = 20) -> list[str]:
+    """The most active shoppers, to pick from."""
+    return engine.ranker.most_active(min(n, 200))
+
+
+@router.get("/items")
+def items(user_id: str, engine: Ready) -> list[dict[str, str]]:
+    recommended = engine.ranker.recommend(user_id, 10)
+    return [{"item_id": r.item_id, "title": engine.title(r.item_id, "en")} for r in recommended]
+
+
+@router.get("/templates")
+def templates(engine: Ready, style: Style = "short") -> dict[str, str]:
+    """The working copy of the template for `style`, both languages, as editors see the files."""
+    base = engine.prompts.base.prompts
+    return {"prompt_id": base.template("en", style).id, **{lang: base.template(lang, style).text for lang in LANGUAGES}}
+
+
+def _errors(e: PromptError, facts: Facts, attribution: dict | None) -> dict[str, Any]:
+    return {"errors": [f"{Path(e.path).name}:{e.line}: {e.message}"], "facts": facts.to_dict(),
+            "attribution": attribution}
+
+
+@router.post("/render")
+def render(body: RenderRequest, engine: Ready) -> dict[str, Any]:
+    """Facts (from a shopper and item, or pasted) through the (edited) template in zh and en."""
+    attribution = None
+    if body.facts is not None:
+        try:
+            facts = Facts.from_dict(body.facts)
+        except (KeyError, TypeError, ValueError) as e:
+            raise ApiError(422, "invalid_facts", f"facts JSON: {e}") from None
+    elif body.user_id and body.item_id:
+        explained = engine.explainer.explain(body.user_id, [body.item_id], allow_unknown_user=True)[0]
+        facts, attribution = explained.facts, explained.attribution.group_table(explained.pair)
+    else:
+        raise ApiError(422, "invalid_request", "give user_id and item_id, or facts")
+    if not facts.facts:
+        raise ApiError(422, "no_reason", "these facts hold no reason to state")
+    base = engine.prompts.base
+    prompt_id = base.prompts.template("en", body.style).id
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            library = copy_with(base.prompts.root, prompt_id, body.templates or {}, Path(tmp))
+            narrator = Narrator(library, engine.backend, brands=set(base.brands), cache_size=0)
+            mode = "template" if engine.backend is None else body.mode
+            outputs = {lang: narrator.explain(facts, lang, body.style, mode).to_dict()  # type: ignore[arg-type]
+                       for lang in LANGUAGES}
+        except PromptError as e:
+            return _errors(e, facts, attribution)
+    return {"errors": [], "facts": facts.to_dict(), "attribution": attribution, "outputs": outputs}
