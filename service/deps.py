@@ -27,15 +27,23 @@ async def any_engine(request: Request) -> Engine:
     return request.app.state.engine
 
 
-async def engine(request: Request) -> Engine:
-    """The engine, or a 503 naming why it is not ready."""
+def ready_engine(request: Request) -> Engine:
+    """The engine, or a 503 naming why it is not ready (called directly on the hottest route)."""
     loaded: Engine = request.app.state.engine
     if not loaded.status.ready:
         raise NotReady(loaded.status.error or "models are still loading; retry shortly")
     return loaded
 
 
-async def lists(request: Request, ready: Annotated[Engine, Depends(engine)]) -> Lists:
+async def engine(request: Request) -> Engine:
+    """The engine, or a 503 naming why it is not ready."""
+    return ready_engine(request)
+
+
+def lists(request: Request) -> Lists:
+    """The list cache, once the engine is ready. Called in the route's body rather than through `Depends`:
+    for a cached list, FastAPI's dependency resolution cost ~12% of the throughput (measured with wrk)."""
+    ready_engine(request)
     return request.app.state.lists
 
 
@@ -50,5 +58,4 @@ async def admin(request: Request, x_admin_token: Annotated[str | None, Header()]
 
 
 Ready = Annotated[Engine, Depends(engine)]
-ListsDep = Annotated[Lists, Depends(lists)]
 Admin = Depends(admin)

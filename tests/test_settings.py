@@ -26,7 +26,8 @@ def test_new_names(monkeypatch):
     assert options.model == "small" and options.threads == 3 and options.model_cache == s.model_cache
 
 
-@pytest.mark.parametrize(("value", "field"), [("small", "llm"), ("/m/qwen.gguf", "llm"), ("artifacts/demo", "artifacts")])
+@pytest.mark.parametrize(("value", "field"),
+                         [("small", "llm"), ("/m/qwen.gguf", "llm"), ("artifacts/demo", "artifacts")])
 def test_the_old_model_variable_is_read_by_its_value_with_a_warning(monkeypatch, value, field):
     monkeypatch.setenv("WHYREC_MODEL", value)
     with pytest.warns(DeprecationWarning, match="WHYREC_ARTIFACTS.*WHYREC_LLM"):

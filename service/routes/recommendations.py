@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from service import responses
-from service.deps import ListsDep, Ready
+from service import deps, responses
+from service.deps import Ready
 from service.errors import documented
 from service.schemas import RankRequest, RecommendationsRequest, RecommendationsResponse
 
@@ -15,8 +15,9 @@ router = APIRouter(prefix="/v1", tags=["recommendations"], responses=documented(
 
 
 @router.post("/recommendations", response_model=RecommendationsResponse)
-async def recommendations(body: RecommendationsRequest, lists: ListsDep) -> Response:
+async def recommendations(body: RecommendationsRequest, request: Request) -> Response:
     """Top k for a shopper (new shoppers get popular items with an honest "popular now" reason)."""
+    lists = deps.lists(request)
     key = (body.user_id, body.k, body.lang, body.explain, body.style)
     content = lists.cached(key) or await run_in_threadpool(lists.body, *key)
     return Response(content, media_type="application/json")
