@@ -35,7 +35,7 @@ demo: setup
 	$(BIN)/whyrec data demo --out $(DEMO_DATA)
 	$(BIN)/whyrec train --data $(DEMO_DATA) --out $(DEMO_MODEL)
 	$(BIN)/whyrec evaluate --data $(DEMO_DATA) --model $(DEMO_MODEL)
-	$(BIN)/whyrec recommend --model $(DEMO_MODEL)
+	$(BIN)/whyrec recommend --model $(DEMO_MODEL) -k 3 --reasons auto --llm small
 	$(BIN)/whyrec serve --model $(DEMO_MODEL) --llm small
 
 lint: setup

@@ -107,9 +107,13 @@ class Narrator:
     def _key(self, facts: Facts, template: PromptTemplate) -> tuple:
         return self.model_id, template.id, template.version, template.language, template.style, facts.content_hash()
 
+    def cache_key(self, facts: Facts, lang: str, style: str = "short", prompt_id: str | None = None) -> tuple:
+        """What a model sentence is cached by: model, prompt id and version, language, style, facts hash."""
+        return self._key(facts, self.prompts.template(lang, style, prompt_id))
+
     def cached(self, facts: Facts, lang: str, style: str = "short", prompt_id: str | None = None) -> Explanation | None:
         """The model's sentence for these facts if one was made before (no generation)."""
-        return self._lookup(self._key(facts, self.prompts.template(lang, style, prompt_id)))
+        return self._lookup(self.cache_key(facts, lang, style, prompt_id))
 
     def _lookup(self, key: tuple) -> Explanation | None:
         if self._cache is None:

@@ -8,6 +8,7 @@ always contain (duplicates, events for items missing from the catalog) are skipp
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -45,18 +46,27 @@ class LoadReport:
     rows_kept: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
     examples: dict[str, list[str]] = field(default_factory=dict)
+    repaired: dict[str, int] = field(default_factory=dict)
 
     def skip(self, reason: str, count: int, examples: list[str] | None = None) -> None:
+        self._count(self.skipped, reason, count, examples)
+
+    def repair(self, reason: str, count: int, examples: list[str] | None = None) -> None:
+        """Rows kept with a value filled in or cleaned (say what, so nothing changes silently)."""
+        self._count(self.repaired, reason, count, examples)
+
+    def _count(self, counts: dict[str, int], reason: str, count: int, examples: list[str] | None) -> None:
         if count <= 0:
             return
-        self.skipped[reason] = self.skipped.get(reason, 0) + int(count)
+        counts[reason] = counts.get(reason, 0) + int(count)
         self.examples.setdefault(reason, []).extend((examples or [])[: 3 - len(self.examples.get(reason, []))])
 
     def lines(self) -> list[str]:
         out = [f"{self.source}: read {self.rows_read:,} rows, kept {self.rows_kept:,}"]
-        for reason, n in self.skipped.items():
-            ex = "; ".join(self.examples.get(reason, []))
-            out.append(f"  skipped {n:,} ({reason})" + (f", e.g. {ex}" if ex else ""))
+        for verb, counts in (("skipped", self.skipped), ("repaired", self.repaired)):
+            for reason, n in counts.items():
+                ex = "; ".join(self.examples.get(reason, []))
+                out.append(f"  {verb} {n:,} ({reason})" + (f", e.g. {ex}" if ex else ""))
         return out
 
 
@@ -98,6 +108,11 @@ def _read_table(path: Path) -> pd.DataFrame:
 def _line_of(path: Path, index: int) -> int:
     """Human line number of a 0-based data row (CSV has a header on line 1)."""
     return index + (1 if path.suffix == ".parquet" else 2)
+
+
+def _examples(path: Path, values: pd.Series) -> list[str]:
+    """Up to three `line N: value` examples for a report."""
+    return [f"line {_line_of(path, int(i))}: {v!r}" for i, v in values.head(3).items()]
 
 
 def _reject(
@@ -143,7 +158,8 @@ def validate_items(df: pd.DataFrame, path: Path, on_error: OnError = "raise") ->
     for col in ITEM_REQUIRED + tuple(c for c in ITEM_OPTIONAL if c in df.columns):
         df[col] = df[col].astype(str).str.strip()
     df = _reject(path, df, df["item_id"].eq(""), "item_id", "empty id", on_error, report)
-    df = _reject(path, df, df["title"].eq(""), "title", "empty title", on_error, report)
+    _unescape(path, df, report)
+    _name_untitled(path, df, report)
     if "price" in df.columns:
         price = pd.to_numeric(df["price"], errors="coerce")
         bad = (price.isna() & df["price"].ne("")) | (price < 0)
@@ -153,11 +169,38 @@ def validate_items(df: pd.DataFrame, path: Path, on_error: OnError = "raise") ->
         df["price"] = np.nan
     dup = df["item_id"].duplicated(keep="first")
     report.skip("duplicate item_id, first kept", int(dup.sum()),
-                [f"line {_line_of(path, int(i))}: {v!r}" for i, v in df.loc[dup, "item_id"].head(3).items()])
+                _examples(path, df.loc[dup, "item_id"]))
     df = df[~dup]
     df["category"] = df["category"].map(normalise_category)
     report.rows_kept = len(df)
     return df.reset_index(drop=True), report
+
+
+TEXT_COLUMNS = ("title", "title_zh", "title_en", "brand", "category")
+
+
+def _unescape(path: Path, df: pd.DataFrame, report: LoadReport) -> None:
+    """Catalog exports often carry HTML entities ("Copy &amp; Print", "Quartet&reg;"): text is stored as a
+    shopper reads it."""
+    for col in (c for c in TEXT_COLUMNS if c in df.columns):
+        clean = df[col].map(html.unescape)
+        changed = clean.ne(df[col])
+        report.repair(f"{col}: HTML entities unescaped", int(changed.sum()),
+                      _examples(path, df.loc[changed, col]))
+        df[col] = clean
+
+
+def _name_untitled(path: Path, df: pd.DataFrame, report: LoadReport) -> None:
+    """An item without a title is still sold and still has events: it is named by brand and the last level
+    of its category (its id when it has neither), and kept."""
+    empty = df["title"].eq("")
+    if not empty.any():
+        return
+    leaf = df.loc[empty, "category"].map(lambda c: str(c).split(CATEGORY_SEP)[-1].strip())
+    named = (df.loc[empty, "brand"] + " " + leaf).str.strip()
+    df.loc[empty, "title"] = named.where(named.ne(""), df.loc[empty, "item_id"])
+    report.repair("title: empty, named by brand and category", int(empty.sum()),
+                  _examples(path, df.loc[empty, "title"]))
 
 
 def normalise_category(path: str) -> str:
@@ -190,7 +233,7 @@ def validate_events(
     df["value"] = pd.to_numeric(df["value"], errors="coerce")
     unknown = ~df["item_id"].isin(set(item_ids))
     report.skip("item_id not in catalog", int(unknown.sum()),
-                [f"line {_line_of(path, int(i))}: {v!r}" for i, v in df.loc[unknown, "item_id"].head(3).items()])
+                _examples(path, df.loc[unknown, "item_id"]))
     df = df[~unknown]
     dup = df.duplicated(subset=["user_id", "item_id", "event", "value", "timestamp"], keep="first")
     report.skip("exact duplicate event", int(dup.sum()),

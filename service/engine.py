@@ -39,6 +39,8 @@ class Status:
     error: str | None = None
     precomputed: int = 0
     precompute_total: int = 0
+    written_ahead: int = 0
+    write_ahead_total: int = 0
 
     @property
     def ready(self) -> bool:
@@ -62,7 +64,7 @@ class Engine:
         self.settings, self.metrics = settings, metrics
         self.status = Status()
         self.feedback = FeedbackStore(settings.feedback)
-        self.llm = LlmQueue(metrics, settings.llm_queue, settings.llm_deadline_s)
+        self.llm = LlmQueue(metrics, settings.llm_queue, settings.llm_deadline_s, settings.llm_background)
         self.backend: Backend | None = None
         self._loaded: Loaded | None = None
 
@@ -128,6 +130,10 @@ class Engine:
             self._warm(first_user)
         if before_ready is not None:
             before_ready()
+        if self.backend is not None and self.settings.llm_precompute:
+            shoppers = ranker.most_active(self.settings.llm_precompute)
+            self.status.write_ahead_total = len(shoppers)
+            threading.Thread(target=self.write_ahead, args=(shoppers,), daemon=True, name="write-ahead").start()
         self.status.narrator = True
 
     def _warm(self, user: str) -> None:
@@ -138,6 +144,17 @@ class Engine:
             for narrator in self._loaded.prompts.all():
                 for lang in ("zh", "en"):
                     narrator.explain(facts, lang)
+
+    def write_ahead(self, shoppers: list[str]) -> None:
+        """Model reasons for the most active shoppers' top 10 (zh and en), one at a time at the queue's
+        lowest priority, so their first request reads sentences the model already wrote."""
+        for user in shoppers:
+            narrator = self.prompts.narrator(user, "short")
+            for e in self.explainer.explain(user, k=10):
+                for lang in ("zh", "en"):
+                    if e.facts.facts and (future := self.llm.write_ahead(narrator, e.facts, lang, "short")):
+                        future.exception()
+            self.status.written_ahead += 1
 
     def use_backend(self, backend: Backend | None) -> None:
         """Swap the text model every prompt version uses (tests inject slow or scripted models)."""

@@ -51,7 +51,13 @@ class Settings(BaseSettings):
 
     # The HTTP service.
     llm_queue: int = Field(8, ge=1, description="Most reasons waiting for the model; beyond it, template reasons.")
-    llm_deadline_s: float = Field(4.0, gt=0, description="Per-request wait for model reasons before the template.")
+    llm_deadline_s: float = Field(4.0, gt=0, description="Per-request wait for model reasons before the template "
+                                  "(mode llm; mode auto never waits).")
+    llm_background: int = Field(1000, ge=0, description="Most reasons queued to be written ahead (auto mode's "
+                                "misses); beyond it they are written on a later request.")
+    llm_precompute: int = Field(20, ge=0, description="Most active shoppers whose top-10 model reasons (zh and en) "
+                                "are written in the background after start, so their first request reads them; "
+                                "/readyz reports the progress.")
     batch_max: int = Field(50, ge=1, description="Most pairs in one /v1/explanations/batch request.")
     feedback: Path = Field(Path("data/feedback/events.csv"), description="Append-only feedback events store.")
     response_cache: int = Field(50_000, ge=0, description="Cached explained responses (per model version).")

@@ -98,3 +98,19 @@ def test_timestamps_accept_epoch_and_iso():
 def test_missing_folder_is_a_data_error(tmp_path):
     with pytest.raises(DataError, match="not a folder"):
         load_shop(tmp_path / "absent")
+
+
+def test_entities_are_unescaped_and_an_untitled_item_is_kept_with_its_events(tmp_path):
+    items = TOY_ITEMS.copy()
+    items.loc[0, "title"] = "Copy &amp; Print Drill&reg;"
+    items.loc[1, "title"] = ""
+    items.loc[3, ["title", "brand", "category"]] = ["", "", ""]
+    write_shop(tmp_path, items=items)
+    shop = load_shop(tmp_path)
+    titles = shop.items.set_index("item_id")["title"]
+    assert titles["i0"] == "Copy & Print Drill®"
+    assert titles["i1"] == "Acme Bits" and titles["i3"] == "i3"
+    assert len(shop.items) == len(TOY_ITEMS) and len(shop.events) == len(TOY_EVENTS)
+    lines = "\n".join(shop.reports[0].lines())
+    assert "repaired 1 (title: HTML entities unescaped)" in lines
+    assert "repaired 2 (title: empty, named by brand and category), e.g. line 3: 'Acme Bits'" in lines

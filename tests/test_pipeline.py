@@ -74,6 +74,25 @@ def test_recommend_excludes_history_and_handles_new_shoppers(trained):
     assert {x["item_id"] for x in out["nobody"]} <= popular
 
 
+def test_recommend_with_reasons_in_both_languages(trained):
+    """`make demo`'s first impression: each item with its zh and en reason and who wrote it."""
+    _, model = trained
+    plain = json.loads(run("recommend", "--model", str(model), "-k", "3", "--json").output.strip().splitlines()[-1])
+    r = run("recommend", "--model", str(model), "-k", "3", "--reasons", "template", "--json")
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.output.strip().splitlines()[-1])
+    assert out.keys() == plain.keys()
+    for user, rows in out.items():
+        assert [x["item_id"] for x in rows] == [x["item_id"] for x in plain[user]]
+        reasons = [x["reasons"] for x in rows if x["reasons"]]
+        assert reasons, rows
+        for said in reasons:
+            assert set(said) == {"zh", "en"} and all(e["verified"] and e["model_id"] == "template" for e in said.values())
+    shown = run("recommend", "--model", str(model), "-k", "3", "--reasons", "template").output
+    assert "(template)" in shown and "推荐理由" in shown
+    assert run("recommend", "--model", str(model), "--reasons", "sometimes").exit_code == 2
+
+
 def test_missing_model_is_a_clear_error(tmp_path):
     r = run("recommend", "--model", str(tmp_path))
     assert r.exit_code == 2

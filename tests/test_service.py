@@ -245,6 +245,27 @@ def test_deadline_and_full_queue_serve_marked_template_reasons(trained, tmp_path
         assert engine.llm.pending <= 1
 
 
+def test_auto_reads_reasons_written_ahead_and_never_waits(trained, tmp_path):
+    """The most active shoppers' reasons are written in the background; `auto` serves them, and for
+    anything not written yet serves the template at once (marked pending) and writes it for next time."""
+    _, model = trained
+    app = create_app(settings(model, tmp_path, llm_deadline_s=30.0), load_in_background=False)
+    with TestClient(app) as c:
+        engine = c.app.state.engine
+        user = engine.ranker.most_active(1)[0]
+        explained = next(e for e in engine.explainer.explain(user, k=10) if e.facts.facts)
+        true_text = engine.prompts.base.explain(explained.facts, "en", mode="template").text
+        engine.use_backend(SlowBackend(0.05, true_text))
+        body = {"user_id": user, "k": 10, "lang": "en", "explain": "auto"}
+        before = {i["item_id"]: i["explanation"] for i in c.post("/v1/recommendations", json=body).json()["items"]}
+        assert before[explained.item_id]["fallback_used"] and "fallback_pending" in before[explained.item_id]["timings"]
+        engine.write_ahead([user])
+        assert engine.status.written_ahead == 1
+        after = {i["item_id"]: i["explanation"] for i in c.post("/v1/recommendations", json=body).json()["items"]}
+        e = after[explained.item_id]
+        assert e["model_id"] == "slow" and e["verified"] and not e["fallback_used"] and e["text"] == true_text
+
+
 @contextmanager
 def serving(app):
     """The app on a real uvicorn server on a free port of 127.0.0.1; yields the base URL."""

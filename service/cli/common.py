@@ -19,6 +19,7 @@ from rich.table import Table
 
 if TYPE_CHECKING:
     from narrator.backends import Backend as TextModel
+    from narrator.narrate import Explanation
     from service.settings import Settings
 
 console = Console()
@@ -100,6 +101,15 @@ def text_model(mode: str, config: Settings) -> TextModel | None:
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}; got {mode!r}")
     return load_backend(config.llm_options()) if mode != "template" and config.narrates_with_model else None
+
+
+def provenance(e: Explanation) -> str:
+    """Who wrote a served sentence, as a reader should know it."""
+    if not e.attempts:
+        return "template"
+    if e.fallback_used:
+        return "template: the model's sentence failed the verifier"
+    return f"✓ {e.model_id}, verified"
 
 
 def attribution_chart(groups: dict[str, float], title: str) -> Table:

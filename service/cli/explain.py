@@ -19,6 +19,7 @@ from service.cli.common import (
     configure_runtime,
     console,
     languages,
+    provenance,
     settings,
     text_model,
     user_errors,
@@ -55,13 +56,13 @@ def explain(
         if narrate:
             writer = Narrator(PromptLibrary.load(), text_model(narrate, config), brands=ranker.brands())
         results = Explainer(ranker, tolerance=tolerance).explain(user, [item] if item else None, k)
-        sentences = [{la: writer.explain(r.facts, la, mode=narrate).to_dict() for la in langs}  # type: ignore[arg-type]
+        sentences = [{la: writer.explain(r.facts, la, mode=narrate) for la in langs}  # type: ignore[arg-type]
                      if writer and r.facts.facts else {} for r in results]
     if as_json:
         print(json.dumps([{"item_id": r.item_id, "score": r.facts.score,
                            "groups": r.attribution.group_table(r.pair),
                            "completeness_error": r.facts.completeness_error, "steps": r.facts.steps,
-                           "facts": r.facts.to_dict(), "explanations": said}
+                           "facts": r.facts.to_dict(), "explanations": {la: e.to_dict() for la, e in said.items()}}
                           for r, said in zip(results, sentences, strict=True)], ensure_ascii=False))
         return
     for r, said in zip(results, sentences, strict=True):
@@ -74,9 +75,7 @@ def explain(
         if r.facts.cold_start:
             console.print("  (new shopper: only popularity can be an honest reason)")
         for la, e in said.items():
-            how = ("template" if not e["attempts"] else "fallback" if e["fallback_used"]
-                   else f"{e['model_id']}, verified")
-            console.print(f"  [bold]{la}[/]: {e['text']}  [dim]({how})[/]", soft_wrap=True, highlight=False)
+            console.print(f"  [bold]{la}[/]: {e.text}  [dim]({provenance(e)})[/]", soft_wrap=True, highlight=False)
 
 
 def preview(

@@ -9,7 +9,20 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from service.cli.common import DataDir, ModelDir, configure_runtime, console, fail, progress_bar, settings, user_errors
+from service.cli.common import (
+    Backend,
+    DataDir,
+    Llm,
+    ModelDir,
+    configure_runtime,
+    console,
+    fail,
+    progress_bar,
+    provenance,
+    settings,
+    text_model,
+    user_errors,
+)
 from service.cli.shop import print_report
 
 
@@ -76,28 +89,55 @@ def recommend(
     user: Annotated[list[str] | None, typer.Option(help="Shopper id; repeat for several.")] = None,
     k: Annotated[int, typer.Option("-k", min=1, max=1000, help="How many items per shopper.")] = 10,
     lang: Annotated[str, typer.Option(help="Title language: zh or en.")] = "en",
+    reasons: Annotated[str | None, typer.Option(
+        help="Also write each item's reason in zh and en: template, llm or auto (the model's sentence when it "
+             "passes the verifier, else the template).")] = None,
+    backend: Backend = None,
+    llm: Llm = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
 ) -> None:
-    """Top-k recommendations with scores (default: the three most active shoppers)."""
+    """Top-k recommendations with scores (default: the three most active shoppers), and with --reasons the
+    sentence a shopper reads under each, in zh and en, marked model-written and verified or template."""
     if lang not in ("zh", "en"):
         fail(f"--lang must be zh or en; got {lang!r}")
-    config = settings(artifacts=model)
+    config = settings(artifacts=model, backend=backend, llm=llm)
     configure_runtime(config)
+    from narrator.library import PromptLibrary
+    from narrator.narrate import Narrator
     from ranker import artifacts
+    from ranker.explain import Explainer
     from ranker.ranking import Ranker
 
     with user_errors():
         ranker = Ranker.from_artifact(artifacts.load(config.artifacts))
+        writer = Narrator(PromptLibrary.load(), text_model(reasons, config), brands=ranker.brands()) \
+            if reasons else None
+    explainer = Explainer(ranker) if writer else None
     users = user or ranker.most_active(3)
     out: dict[str, list[dict[str, Any]]] = {}
     for u in users:
-        recs = ranker.recommend(u, k)
-        out[u] = [{"rank": r.rank, "item_id": r.item_id, "score": round(r.score, 4),
-                   "title": ranker.title(r.item_id, f"title_{lang}"),
-                   "brand": ranker.items.at[r.item_id, "brand"]} for r in recs]
+        if explainer and writer:
+            explained = explainer.explain(u, k=k, allow_unknown_user=True)
+            rows = [(e.item_id, e.facts.score, {la: writer.explain(e.facts, la, mode=reasons)  # type: ignore[arg-type]
+                                                for la in ("zh", "en")} if e.facts.facts else {})
+                    for e in explained]
+        else:
+            rows = [(r.item_id, r.score, {}) for r in ranker.recommend(u, k)]
+        out[u] = [{"rank": n, "item_id": item, "score": round(score, 4), "title": ranker.title(item, f"title_{lang}"),
+                   "brand": ranker.items.at[item, "brand"],
+                   **({"reasons": {la: e.to_dict() for la, e in said.items()}} if writer else {})}
+                  for n, (item, score, said) in enumerate(rows, 1)]
         if as_json:
             continue
         note = "" if ranker.knows(u) else " (new shopper: popular items)"
+        if writer:
+            console.print(f"[bold]top {k} for shopper {u}{note}[/]")
+            for row, (_, _, said) in zip(out[u], rows, strict=True):
+                line = f" {row['rank']:>2}. {row['item_id']} {row['title']} · {row['brand']} · {row['score']:.3f}"
+                console.print(line, soft_wrap=True, highlight=False)
+                for la, e in said.items():
+                    console.print(f"     {la} {e.text} [dim]({provenance(e)})[/]", soft_wrap=True, highlight=False)
+            continue
         table = Table(title=f"top {k} for shopper {u}{note}")
         for col in ("#", "item", "title", "brand", "score"):
             table.add_column(col, justify="right" if col in ("#", "score") else "left")

@@ -25,7 +25,8 @@ def readyz(engine: Annotated[Engine, Depends(deps.any_engine)]) -> JSONResponse:
     s = engine.status
     body: dict[str, object] = {"ready": s.ready, "ranker": s.ranker, "attributions": s.attributions,
                                "narrator": s.narrator, "error": s.error, "precomputed": s.precomputed,
-                               "precompute_total": s.precompute_total}
+                               "precompute_total": s.precompute_total, "written_ahead": s.written_ahead,
+                               "write_ahead_total": s.write_ahead_total}
     if s.ready:
         body.update(model_version=engine.version, narrator_model=engine.model_id)
     return JSONResponse(body, status_code=200 if s.ready else 503)
