@@ -8,7 +8,8 @@ Starts `whyrec serve` on 127.0.0.1 (one uvicorn process), waits for /readyz, the
    gradients, facts and template reasons; repeats within the run are cache hits);
 2. warm: the same load on the most active half of the shoppers, whose responses the server
    precomputed after start (`WHYREC_PRECOMPUTE`, cached per model version);
-3. LLM reasons (`explain: auto`, separate server with the narrator model): latency, fallback share
+3. LLM reasons (`explain: llm`: each request waits for the model up to its deadline; separate server with
+   the narrator model): latency, fallback share
    (from /metrics), and 5xx count under the same load;
 4. fuzz: schemathesis over the running app's OpenAPI; any 5xx is a failure.
 wrk needs Debian's `wrk` package; schemathesis is a dev dependency.
@@ -168,7 +169,7 @@ def main() -> None:
             port = free_port()
             proc = start_server(args.model, port, "llama.cpp", args.llm, Path(tmp) / "feedback2.csv")
             try:
-                out["llm"] = wrk(port, cold_users, args.seconds, args.connections, "zh", "auto")
+                out["llm"] = wrk(port, cold_users, args.seconds, args.connections, "zh", "llm")
                 metrics = scrape(port)
                 outcomes = {k.split('outcome="')[1].split('"')[0]: v for k, v in metrics.items()
                             if k.startswith("explanations_total")}
@@ -183,7 +184,7 @@ def main() -> None:
     print(f"{'run':34}{'rps':>9}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}{'non-2xx':>9}{'sock err':>9}")
     runs = [("template reasons, cold shoppers", out["cold"]), ("template reasons, warm cache", out["warm"])]
     if "llm" in out:
-        runs.append((f"LLM reasons (auto, {args.llm}), zh", out["llm"]))
+        runs.append((f"LLM reasons (llm, {args.llm}), zh", out["llm"]))
     for name, r in runs:
         print(f"{name:34}{r['rps']:9.1f}{r['p50_ms']:9.1f}{r['p90_ms']:9.1f}{r['p99_ms']:9.1f}{r['non2xx']:9d}"
               f"{r['socket_errors'] + r['timeouts']:9d}")
