@@ -20,7 +20,7 @@ import numpy as np
 
 from narrator.facts import Facts
 from narrator.narrate import Explanation, Mode, Narrator
-from narrator.verify import _contains
+from narrator.text_match import contains
 
 WORD = re.compile(r"[A-Za-z0-9$.]+|[\u4e00-\u9fff]")
 UNSUPPORTED_RULES = ("number", "brand", "name", "claim")
@@ -44,7 +44,7 @@ def run(narrator: Narrator, facts_list: list[Facts], lang: str, style: str = "sh
 
 
 def claimed_kinds(text: str, e: Explanation, cues: dict[str, tuple[str, ...]]) -> set[str]:
-    return set(e.cited) | {kind for kind, words in cues.items() if any(_contains(text, w) for w in words)}
+    return set(e.cited) | {kind for kind, words in cues.items() if any(contains(text, w) for w in words)}
 
 
 def static_cues(narrator: Narrator, lang: str) -> dict[str, tuple[str, ...]]:

@@ -16,7 +16,7 @@ from narrator.names import NAME_SUFFIXES, WORD, display_name, safe_text
 from narrator.templating import PromptError, check_compiles, line_of, read_toml, render, render_frozen
 
 LANGUAGES = ("zh", "en")
-RULES = ("number", "brand", "name", "claim", "citation", "language", "length", "echo")
+RULES = ("number", "brand", "name", "claim", "relation", "citation", "language", "length", "echo")
 DEFAULT_NAME_CHARS = {"zh": 24, "en": 42}
 DEFAULT_UNNAMED_ITEM = {"zh": "商品", "en": "item"}
 MIN_NAME_CHARS = 8
@@ -33,6 +33,7 @@ class PhraseBook:
     language: str
     texts: dict[str, str]
     cues: dict[str, tuple[str, ...]]
+    owners: dict[str, tuple[str, ...]]
     problems: dict[str, str]
     name_chars: int
     unnamed_item: str
@@ -52,25 +53,32 @@ class PhraseBook:
         unnamed_item = data.get("unnamed_item", DEFAULT_UNNAMED_ITEM[language])
         if not isinstance(unnamed_item, str) or not unnamed_item.strip():
             raise PromptError(path, line_of(text, "unnamed_item"), "unnamed_item must be a non-empty text")
-        texts, cues = {}, {}
+        texts, cues, owners = {}, {}, {}
         for kind in FACT_KINDS:
             if kind not in data or "text" not in data[kind]:
                 raise PromptError(path, line_of(text, kind), f"missing [{kind}] with a `text` phrase")
             texts[kind] = data[kind]["text"]
             cues[kind] = tuple(data[kind].get("cues", ()))
+            owners[kind] = _words(path, text, kind, data[kind].get("owner", []))
             for source in (texts[kind], *cues[kind]):
                 check_compiles(path, text, kind, source)
         problems = data.get("problems", {})
         missing = [rule for rule in RULES if rule not in problems]
         if missing:
             raise PromptError(path, line_of(text, "problems"), f"[problems] needs a text for {missing}")
-        return cls(path, language, texts, cues, {r: str(problems[r]) for r in RULES}, name_chars,
+        return cls(path, language, texts, cues, owners, {r: str(problems[r]) for r in RULES}, name_chars,
                    unnamed_item.strip(), _glossary(path, text, data.get("glossary", {})), text)
 
     @cached_property
     def static_cues(self) -> dict[str, tuple[str, ...]]:
         """Each kind's cue words that need no evidence ("一起", "similar"): they claim the kind wherever they occur."""
         return {kind: tuple(c for c in cues if "{" not in c) for kind, cues in self.cues.items()}
+
+    def named_items(self, fact: Fact, facts: Facts) -> tuple[str, ...]:
+        """The other items this fact names, as the phrase shows them ("the X you bought")."""
+        variables = self._variables(fact, facts)
+        names = (variables[k] for k in fact.evidence if k.endswith(NAME_SUFFIXES))
+        return tuple(dict.fromkeys(n for n in names if n and n != self.unnamed_item))
 
     def name(self, title: str) -> str:
         """What a sentence calls a referenced item: its short, clean name, or "" when it must not be shown."""
@@ -138,6 +146,12 @@ class PhraseBook:
             return render_frozen(source, frozen)
         except TemplateError as e:
             raise PromptError(self.path, line_of(self.text, kind), f"{kind}: {e}") from None
+
+
+def _words(path: Path, text: str, kind: str, words: object) -> tuple[str, ...]:
+    if not isinstance(words, list) or not all(isinstance(w, str) and w.strip() for w in words):
+        raise PromptError(path, line_of(text, kind), f"[{kind}] owner must be a list of non-empty words")
+    return tuple(w.strip() for w in words)
 
 
 def _glossary(path: Path, text: str, table: object) -> dict[str, tuple[str, ...]]:

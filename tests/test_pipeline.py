@@ -87,7 +87,8 @@ def test_recommend_with_reasons_in_both_languages(trained):
         reasons = [x["reasons"] for x in rows if x["reasons"]]
         assert reasons, rows
         for said in reasons:
-            assert set(said) == {"zh", "en"} and all(e["verified"] and e["model_id"] == "template" for e in said.values())
+            assert set(said) == {"zh", "en"}
+            assert all(e["verified"] and e["model_id"] == "template" for e in said.values())
     shown = run("recommend", "--model", str(model), "-k", "3", "--reasons", "template").output
     assert "(template)" in shown and "推荐理由" in shown
     assert run("recommend", "--model", str(model), "--reasons", "sometimes").exit_code == 2

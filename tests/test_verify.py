@@ -133,3 +133,68 @@ def test_cue_words_of_a_kind_that_is_not_a_reason_are_invented_claims(narrator, 
     failed = narrator.verify_text(text, FACTS, lang).failures
     assert [(c.rule, c.why) for c in failed if c.rule == "claim"] == [
         ("claim", f"says {'bought_together' if lang == 'zh' else 'similar_text'}, which is not a reason here")]
+
+
+TWO_ITEMS = facts_of("bought_together", "similar_text")
+
+
+@pytest.mark.parametrize(("lang", "good", "bad"), [
+    ("en", "It is similar to the IronPeak 20V Cordless Drill A47 you looked at, and shoppers often buy it together "
+           "with the Brisk Drill Bit Set B12 you bought.",
+     "It is similar to the IronPeak 20V Cordless Drill A47, and shoppers often buy it together with the Brisk Drill "
+     "Bit Set B12 you looked at."),
+    ("en", "Shoppers often buy it together with the Brisk Drill Bit Set B12 you bought, and it is similar to the "
+           "IronPeak 20V Cordless Drill A47 you looked at.",
+     "It is similar to the Brisk Drill Bit Set B12 you bought, and shoppers often buy it together with the IronPeak "
+     "20V Cordless Drill A47 you looked at."),
+    ("zh", "常与您买过的Brisk 钻头套装 B12一起购买，并且与您浏览过的IronPeak 20V无线电钻 A47相似。",
+     "常与您浏览过的Brisk 钻头套装 B12一起购买，并且与您浏览过的IronPeak 20V无线电钻 A47相似。"),
+    ("zh", "常与您买过的Brisk 钻头套装 B12一起购买，并且与您浏览过的IronPeak 20V无线电钻 A47相似。",
+     "与您买过的Brisk 钻头套装 B12相似，并且常与您浏览过的IronPeak 20V无线电钻 A47一起购买。"),
+    ("zh", "常与您买过的Brisk 钻头套装 B12一起购买，并且与您浏览过的IronPeak 20V无线电钻 A47相似。",
+     "您已购买过Brisk 钻头套装 B12一起购买，并且与您浏览过的IronPeak 20V无线电钻 A47相似。"),
+])
+def test_each_named_item_keeps_its_own_relation(narrator, lang, good, bad):
+    """Bought vs viewed, bought together vs similar: bound to the item each reason names, in its clause."""
+    assert narrator.verify_text(good, TWO_ITEMS, lang).passed, narrator.verify_text(good, TWO_ITEMS, lang).failures
+    failed = narrator.verify_text(bad, TWO_ITEMS, lang).failures
+    assert {c.rule for c in failed} == {"relation"}, failed
+
+
+@pytest.mark.parametrize(("lang", "bad"), [
+    ("en", "Shoppers often buy this bit set together with the Brisk Drill Bit Set B12 you bought, and it is similar "
+           "to the IronPeak 20V Cordless Drill A47 you looked at."),
+    ("zh", "这款钻头套装常与您买过的Brisk 钻头套装 B12一起购买，并且与您浏览过的IronPeak 20V无线电钻 A47相似。"),
+])
+def test_the_item_is_never_called_by_another_items_noun(narrator, lang, bad):
+    failed = narrator.verify_text(bad, TWO_ITEMS, lang).failures
+    assert {c.rule for c in failed} == {"name"} and any("own name" in c.why for c in failed), failed
+
+
+@pytest.mark.parametrize("bad", ["您已购买过3件Voltmark的商品，这款 drill在您常买的$40至$120价位内。",
+                                 "您已购买过3件Voltmark的商品，这款Protectors在您常买的$40至$120价位内。"])
+def test_no_english_word_inside_chinese_text(narrator, bad):
+    failed = narrator.verify_text(bad, FACTS, "zh").failures
+    assert "language" in {c.rule for c in failed}, failed
+    assert narrator.verify_text("您已购买过3件Voltmark的商品，这款Voltmark 20V无线电钻 A10在您常买的$40至$120价位内。",
+                                FACTS, "zh").passed
+
+
+@pytest.mark.parametrize(("lang", "bad"), [
+    ("en", "You have bought 3 Voltmark items, and this drill fits your usual price range &amp; budget."),
+    ("zh", "您已购买过3件Voltmark的商品&reg;，这款电钻在您常买的价位内。"),
+])
+def test_html_entities_are_markup(narrator, lang, bad):
+    assert "echo" in failed_rules(narrator, bad, lang)
+
+
+@pytest.mark.parametrize(("good", "bad"), [
+    ("You have bought 3 Voltmark items, and this drill fits your usual price range.",
+     "You have bought 3 Voltmark items, and these drill fits your usual price range."),
+    ("You have bought 3 Voltmark items, and these items are in your usual price range.",
+     "You have bought 3 Voltmark items, and this drills are in your usual price range."),
+])
+def test_this_and_these_agree_with_their_noun(narrator, good, bad):
+    assert narrator.verify_text(good, FACTS, "en").passed
+    failed = narrator.verify_text(bad, FACTS, "en").failures
+    assert any("does not agree" in c.why for c in failed), failed
