@@ -9,25 +9,31 @@ import re
 from collections.abc import Iterable
 
 from narrator.grounding import Grounding
-from narrator.text_match import LATIN_WORD, cites, contains
+from narrator.text_match import LATIN_WORD, MODEL_CODE, contains, normal_number, numbers
 
-ZH_THIS = re.compile(r"这(?:款|套|个|件|台|种|把|双|只|支|条|瓶|盒|包|组|副|些)"
-                     r"([^，。、；：！？,.;:!?\s常与和跟也在是很而都就可为被能让的您及还已比正]+)")
+ZH_THIS = re.compile(r"这(?:款|套|个|件|台|种|把|双|只|支|条|瓶|盒|包|组|副|些)(?!可以|可能)"
+                     r"([^，。、；：！？,.;:!?\s常与和跟也在是很而都就为被能让的您及还已比正]+)")
 EN_THIS = re.compile(r"\b(?:this|these)\s+(?!(?:is|are|was|were|has|have|pairs|goes|fits|matches|and|also|too|"
                      r"one|once|twice|can|could|will|would|which|that|often|gets|sells|comes|costs|time|week|month|year)\b)"
                      r"([A-Za-z][\w\-]*)(?:\s+([A-Za-z][\w\-]*))?", re.IGNORECASE)
 GENERIC_NOUNS = {"zh": ("商品", "产品", "宝贝", "物品", "东西", "好物"),
                  "en": ("item", "items", "product", "products", "one", "ones", "pick", "model", "option")}
-EN_CLAUSE = re.compile(r"[,;:.!?]|\b(?:and|while|but|plus)\b", re.IGNORECASE)
-ZH_CLAUSE = re.compile(r"[，,；;：:。！？!?、]|并且|而且|同时|此外")
+# Clause breaks; a point or comma inside a number ("$88.99", "1,200") is not one.
+EN_CLAUSE = re.compile(r"[;:!?]|[.,](?!\d)|\b(?:and|while|but|plus)\b", re.IGNORECASE)
+ZH_CLAUSE = re.compile(r"[，；;：:。！？!?、]|,(?!\d)|并且|而且|同时|此外")
 # A finite "(you) bought X" run into "bought together" ("您已购买过X一起购买"); "您买过的X一起购买" is fine.
 ZH_CLASH = re.compile(r"[已您]购买过[^，。；的]*一起购买")
 # "this"/"these" and the head noun of what follows, up to a verb, preposition or clause end.
 _EN_STOP = ("is|are|was|were|has|have|had|will|would|can|could|should|may|might|goes|go|fits|fit|pairs|pair|matches|"
             "match|together|with|and|or|from|for|to|you|your|that|which|who|by|in|on|at|of|because|as|also|too|"
-            "often|comes|come|sells|sell|costs|cost|makes|make|works|work|since|so|but|while|shoppers")
-EN_DETERMINER = re.compile(rf"\b(this|these)\s+((?:[\w\-]+\s+){{0,3}}?)([A-Za-z][\w\-]*)"
-                           rf"(?=\s*(?:[,.;:!?)]|$)|\s+(?:{_EN_STOP})\b)", re.IGNORECASE)
+            "often|comes|come|sells|sell|costs|cost|makes|make|works|work|since|so|but|while|shoppers|once|twice|"
+            "now|right|today|here|yet|again|alongside")
+# Words of the phrase start with a letter; the head is followed by a clause end, a function word, or a
+# number or code ("this tent 2 times", "this speaker A73").
+EN_DETERMINER = re.compile(rf"\b(this|these)\s+((?:[A-Za-z][\w\-]*\s+){{0,3}}?)([A-Za-z][\w\-]*)"
+                           rf"(?=\s*(?:[,.;:!?)]|$)|\s+(?:{_EN_STOP})\b|\s+[A-Za-z\-]*\d)", re.IGNORECASE)
+# After "这款" an attribute ("这款价格$23.99", "这款销量") says "this one's price", not what the item is.
+ZH_ATTRIBUTES = ("价格", "价位", "售价", "评分", "销量", "型号")
 
 
 Finding = tuple[str, str, bool, str]  # (rule, text, ok, why)
@@ -36,7 +42,8 @@ Finding = tuple[str, str, bool, str]  # (rule, text, ok, why)
 def check(text: str, g: Grounding, claim_words: Iterable[str] = ()) -> list[Finding]:
     """What `text` calls the item (its own name, category or kind, never another item's noun), and every
     binding failure: swapped relations, clashing verbs, English words in Chinese, disagreeing determiners."""
-    failures = [*_relations(text, g), *_foreign_words(text, g), *_agreement(text, g)]
+    failures = [*_relations(text, g), *_numbers_bound(text, g), *_unsupported(text, g), *_foreign_words(text, g),
+                *_agreement(text, g)]
     nouns = _item_nouns_checked(text, g, set(claim_words))
     return [*nouns, *((rule, what, False, why) for rule, what, why in failures)]
 
@@ -57,14 +64,44 @@ def _foreign_words(text: str, g: Grounding) -> list[tuple[str, str, str]]:
     if g.lang != "zh":
         return []
     return [("language", word, "an English word in Chinese text (only whole names from the facts may be Latin)")
-            for word in sorted(set(LATIN_WORD.findall(_without_names(text, g)))) if any(c.islower() for c in word)]
+            for word in sorted(set(LATIN_WORD.findall(without_names(text, g)))) if any(c.islower() for c in word)]
 
 
 def _agreement(text: str, g: Grounding) -> list[tuple[str, str, str]]:
+    """"this"/"these" agree with the head noun, and the head is what the item is: English noun phrases end on
+    their head ("this drill bit set" is a set, "this drill" is not), so the head must be the last word of the
+    item's name or category, or end like it ("lamp" for a headlamp), or be a plain "item"."""
     if g.lang != "en":
         return []
-    return [("name", m.group(0), f"'{m.group(1)}' does not agree with '{m.group(3)}'")
-            for m in EN_DETERMINER.finditer(text) if (m.group(1).lower() == "this") == _plural(m.group(3))]
+    heads = _heads(g)
+    out = []
+    for m in EN_DETERMINER.finditer(text):
+        det, head = m.group(1).lower(), m.group(3).lower()
+        if (det == "this") == _plural(head):
+            out.append(("name", m.group(0), f"'{m.group(1)}' does not agree with '{m.group(3)}'"))
+        elif head not in GENERIC_NOUNS["en"] and not any(h.endswith(form) for h in heads for form in _forms(head)):
+            out.append(("name", m.group(0), f"calls the item a '{m.group(3)}', which its own name and category "
+                                            "do not end on"))
+    return out
+
+
+def _heads(g: Grounding) -> set[str]:
+    """The last plain word (not a model code) of the item's name and category, and its kind words."""
+    heads = {k.lower() for k in g.item_kinds}
+    for text in (g.item_name, g.item_category):
+        words = [w for w in re.findall(r"[A-Za-z][\w\-]*", text) if not MODEL_CODE.fullmatch(w)]
+        if words:
+            heads.add(_singular(words[-1].lower()))
+    return heads
+
+
+def _singular(word: str) -> str:
+    return word[:-1] if _plural(word) else word
+
+
+def _forms(word: str) -> tuple[str, ...]:
+    """The singular forms a head may stand for ("boxes" → "boxe", "box")."""
+    return (word[:-1], word[:-2]) if _plural(word) else (word,)
 
 
 def _is_kind(noun: str, kind: str) -> bool:
@@ -77,8 +114,9 @@ def _plural(word: str) -> bool:
     return w.endswith("s") and not w.endswith(("ss", "us", "is", "as"))
 
 
-def _clauses(text: str, lang: str) -> list[str]:
-    return [c for c in (ZH_CLAUSE if lang == "zh" else EN_CLAUSE).split(text) if c and c.strip()]
+def _clauses(text: str, g: Grounding) -> list[str]:
+    """The text's clauses; a name from the facts is never cut ("E.C. Kraus", "Alex Plus Silicone")."""
+    return [text[a:b] for a, b in _clause_spans(without_names(text, g), g.lang) if text[a:b].strip()]
 
 
 def _relations(text: str, g: Grounding) -> list[tuple[str, str, str]]:
@@ -97,8 +135,8 @@ def _relations(text: str, g: Grounding) -> list[tuple[str, str, str]]:
         return None
 
     out = []
-    for clause in _clauses(text, g.lang):
-        named = [kind for kind, names in g.objects if any(cites(clause, n, g.brands) for n in names)]
+    for clause in _clauses(text, g):
+        named = [kind for kind, names in g.objects if any(_names(clause, n) for n in names)]
         problems = [swapped(kind, clause) for kind in named]
         if named and all(problems):  # one name may belong to two reasons: one right reading is enough
             out.append(("relation", clause.strip(), str(problems[0])))
@@ -107,11 +145,62 @@ def _relations(text: str, g: Grounding) -> list[tuple[str, str, str]]:
     return out
 
 
-def _without_names(text: str, g: Grounding) -> str:
-    """The text with every name from the facts (the item's, the named items', the brands) taken out."""
+def _numbers_bound(text: str, g: Grounding) -> list[tuple[str, str, str]]:
+    """A number says what its reason says: "(135 purchases)" is not "viewed 135 times". Each number outside
+    a name needs, in its clause or the one before, a cue word of a reason whose phrase holds that number."""
+    bare = without_names(text, g)
+    spans = _clause_spans(bare, g.lang)
+    in_names = {normal_number(n) for name in g.names for n in numbers(name, g.lang)}
+    out = []
+    for m in re.finditer(r"(?<![A-Za-z\d.])\d+(?:[.,]\d+)*(?![A-Za-z\d])", bare):  # not codes ("B35", "20V")
+        number = normal_number(m.group(0).replace(",", ""))
+        owners = [cues for _, phrase, cues in g.reasons
+                  if number in {normal_number(n) for n in numbers(phrase, g.lang)}]
+        if not owners:
+            if number in in_names:  # only a name holds it ("4-Person Tent" is no count of views)
+                out.append(("number", m.group(0), "a number from a name, used outside it"))
+            continue  # an invented number is the number rule's
+        at = next(i for i, (a, b) in enumerate(spans) if a <= m.start() < b)  # numbers are never separators
+        window = text[spans[max(at - 1, 0)][0]:spans[at][1]]
+        if not any(contains(window, cue) for cues in owners for cue in cues):
+            out.append(("number", m.group(0), "this number belongs to a reason its clause does not state"))
+    return out
+
+
+def _unsupported(text: str, g: Grounding) -> list[tuple[str, str, str]]:
+    """Every clause states a reason (one of its cue words, names or values) or names the item: a clause
+    that states none ("and experts recommend it", "而且性价比很高") is a claim no fact makes, however it
+    is worded. A short lead-in ("Recommended because", "推荐理由") opening the sentence states nothing."""
+    cues = [c for _, _, cs in g.reasons for c in cs] + [p for _, p, _ in g.reasons] + g.names
+    out = []
+    for n, clause in enumerate(_clauses(text, g)):
+        size = len(re.findall(r"[\u4e00-\u9fff]", clause)) if g.lang == "zh" else len(re.findall(r"[A-Za-z]+", clause))
+        lead_in = n == 0 and size <= (4 if g.lang == "zh" else 2)
+        if not lead_in and not any(contains(clause, c) for c in cues):
+            out.append(("claim", clause.strip(), "a clause that states none of the reasons"))
+    return out
+
+
+def _clause_spans(text: str, lang: str) -> list[tuple[int, int]]:
+    """Where each clause lies, separators left out."""
+    spans, start = [], 0
+    for m in (ZH_CLAUSE if lang == "zh" else EN_CLAUSE).finditer(text):
+        spans.append((start, m.start()))
+        start = m.end()
+    return [*spans, (start, len(text))]
+
+
+def _names(clause: str, name: str) -> bool:
+    """A clause names an item by its whole name or its model code; a brand alone may be another reason's."""
+    return contains(clause, name) or any(contains(clause, c) for c in MODEL_CODE.findall(name) if not c.isdigit())
+
+
+def without_names(text: str, g: Grounding) -> str:
+    """The text with every name from the facts (the item's, the named items', the brands) blanked out,
+    each character by a space, so positions still match the text."""
     for name in sorted([*g.names, *(b for b in g.brands if contains(text, b))], key=len, reverse=True):
         if name:
-            text = re.sub(re.escape(name), " ", text, flags=re.IGNORECASE)
+            text = re.sub(re.escape(name), lambda m: " " * len(m.group(0)), text, flags=re.IGNORECASE)
     return text
 
 
@@ -120,7 +209,7 @@ def _item_nouns(text: str, lang: str, claim_words: set[str]) -> list[str]:
     (after a claim word, which has its own rule)."""
     if lang == "zh":
         runs = (re.search(r"[\u4e00-\u9fff]+", m.group(1)) for m in ZH_THIS.finditer(text))
-        return [r.group(0) for r in runs if r]
+        return [r.group(0) for r in runs if r and not r.group(0).startswith(ZH_ATTRIBUTES)]
     nouns = []
     for m in EN_THIS.finditer(text):
         first, second = m.group(1), m.group(2)
@@ -134,4 +223,6 @@ def _noun_backed(noun: str, source: str, lang: str) -> bool:
     if lang == "zh":
         return any(noun.startswith(g) for g in GENERIC_NOUNS["zh"]) or noun[:2] in source
     word = noun.lower()
-    return word in GENERIC_NOUNS["en"] or any(contains(source, w) for w in (word, word.rstrip("s"), word + "s"))
+    compound = len(word) >= 3 and any(w.lower().endswith(word) for w in re.findall(r"[A-Za-z]+", source))
+    plain = any(contains(source, w) for w in (word, word.rstrip("s"), word + "s"))
+    return word in GENERIC_NOUNS["en"] or compound or plain

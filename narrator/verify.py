@@ -61,6 +61,7 @@ CLAIMS = {
            "品质": None, "质量": None, "耐用": None, "可靠": None, "最好": None, "最佳": None, "第一": None,
            "官方": None, "限时": None, "保证": None, "忽略": None, "指令": None},
 }
+MONEY = re.compile(r"[$¥€£]\s?(\d+(?:\.\d+)?)|(?<![\d.])(\d+(?:\.\d+)?)\s?(?:元|块钱|美元)")
 ENTITY = re.compile(r"&(?:[A-Za-z]+|#\d+|#x[0-9A-Fa-f]+);")
 SENTENCE_END = re.compile(r"[.!?](?=\s|$)|[。！？]")
 ECHO_MARKERS = ("<|", "|>", "<", ">", "system:", "assistant:", "user:", "reasons, strongest first",
@@ -78,6 +79,10 @@ def verify(text: str, g: Grounding) -> VerificationReport:
     for n in numbers(text, g.lang):
         ok = normal_number(n) in allowed_numbers
         report.add("number", n, ok, "in the facts" if ok else "no fact or the item name says this number")
+    prices = {normal_number(n) for n in _money(source)}
+    for n in _money(text):
+        ok = normal_number(n) in prices
+        report.add("number", f"${n}", ok, "a price in the facts" if ok else "no fact gives this price")
 
     for brand in sorted(g.brands):
         if contains(text, brand):
@@ -127,7 +132,7 @@ def verify(text: str, g: Grounding) -> VerificationReport:
         ok = foreign == 0 and len(LATIN_WORD.findall(text)) >= 3
         report.add("language", "en", ok, "English" if ok else "not written in English")
 
-    sentences = len(SENTENCE_END.findall(text.strip())) or 1
+    sentences = len(SENTENCE_END.findall(binding.without_names(text, g).strip())) or 1
     ok = 0 < len(text.strip()) <= g.max_chars and sentences <= g.max_sentences
     report.add("length", f"{len(text)} chars, {sentences} sentence(s)", ok,
                "within limits" if ok else f"limit {g.max_chars} chars, {g.max_sentences} sentence(s)")
@@ -136,3 +141,8 @@ def verify(text: str, g: Grounding) -> VerificationReport:
     report.add("echo", ", ".join(echoed) or "-", not echoed,
                "no instructions echoed" if not echoed else "instruction text or markup in the output")
     return report
+
+
+def _money(text: str) -> list[str]:
+    """Amounts said as money ("$111", "111元"): only a price fact may give one."""
+    return [m.group(1) or m.group(2) for m in MONEY.finditer(text)]
