@@ -20,6 +20,7 @@ from rich.table import Table
 if TYPE_CHECKING:
     from narrator.backends import Backend as TextModel
     from narrator.narrate import Explanation
+    from ranker.ranking import Ranker
     from service.settings import Settings
 
 console = Console()
@@ -69,6 +70,17 @@ def configure_runtime(config: Settings) -> None:
     from ranker.runtime import configure
 
     configure(config.threads)
+
+
+def load_ranker(config: Settings) -> Ranker:
+    """The ranker of `config.artifacts`, the runtime configured first; a missing or broken artifact is a
+    one-line error."""
+    configure_runtime(config)
+    from ranker import artifacts
+    from ranker.ranking import Ranker
+
+    with user_errors():
+        return Ranker.from_artifact(artifacts.load(config.artifacts))
 
 
 @contextmanager

@@ -16,9 +16,9 @@ from service.cli.common import (
     Llm,
     ModelDir,
     attribution_chart,
-    configure_runtime,
     console,
     languages,
+    load_ranker,
     provenance,
     settings,
     text_model,
@@ -44,13 +44,10 @@ def explain(
     """Why these items? Integrated-gradient attributions per group, the facts they become, and
     (with --narrate) the verified reason sentence a shopper reads."""
     config = settings(artifacts=model, backend=backend, llm=llm)
-    configure_runtime(config)
-    from ranker import artifacts
+    ranker = load_ranker(config)
     from ranker.explain import Explainer
-    from ranker.ranking import Ranker
 
     with user_errors():
-        ranker = Ranker.from_artifact(artifacts.load(config.artifacts))
         langs = languages(lang)
         writer = None
         if narrate:
@@ -96,17 +93,15 @@ def preview(
     from narrator.store import PromptStore
 
     config = settings(artifacts=model, backend=backend, llm=llm)
-    configure_runtime(config)
-    from ranker import artifacts
-    from ranker.explain import Explainer
-    from ranker.ranking import Ranker
-
     with user_errors():
         langs = languages(lang)
         ref = prompt if prompt is None or "@" in prompt else f"reason-short@{prompt}"
         prompt_name, library = library_for(PromptStore(root), ref) if ref else ("working copy",
                                                                                 PromptLibrary.load(root))
-        ranker = Ranker.from_artifact(artifacts.load(config.artifacts))
+    ranker = load_ranker(config)
+    from ranker.explain import Explainer
+
+    with user_errors():
         explained = Explainer(ranker).explain(user, [item] if item else None, 1, allow_unknown_user=True)[0]
         writer = Narrator(library, text_model(mode, config), brands=ranker.brands())
         facts = explained.facts

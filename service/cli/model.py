@@ -17,6 +17,7 @@ from service.cli.common import (
     configure_runtime,
     console,
     fail,
+    load_ranker,
     progress_bar,
     provenance,
     settings,
@@ -101,15 +102,12 @@ def recommend(
     if lang not in ("zh", "en"):
         fail(f"--lang must be zh or en; got {lang!r}")
     config = settings(artifacts=model, backend=backend, llm=llm)
-    configure_runtime(config)
+    ranker = load_ranker(config)
     from narrator.library import PromptLibrary
     from narrator.narrate import Narrator
-    from ranker import artifacts
     from ranker.explain import Explainer
-    from ranker.ranking import Ranker
 
     with user_errors():
-        ranker = Ranker.from_artifact(artifacts.load(config.artifacts))
         writer = Narrator(PromptLibrary.load(), text_model(reasons, config), brands=ranker.brands()) \
             if reasons else None
     explainer = Explainer(ranker) if writer else None
