@@ -41,7 +41,8 @@ Finding = tuple[str, str, bool, str]  # (rule, text, ok, why)
 
 def check(text: str, g: Grounding, claim_words: Iterable[str] = ()) -> list[Finding]:
     """What `text` calls the item (its own name, category or kind, never another item's noun), and every
-    binding failure: swapped relations, clashing verbs, English words in Chinese, disagreeing determiners."""
+    binding failure: swapped relations, clashing verbs, numbers outside their reason's clause, clauses that
+    state no reason, English words in Chinese, disagreeing determiners and foreign head nouns."""
     failures = [*_relations(text, g), *_numbers_bound(text, g), *_unsupported(text, g), *_foreign_words(text, g),
                 *_agreement(text, g)]
     nouns = _item_nouns_checked(text, g, set(claim_words))
