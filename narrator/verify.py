@@ -16,9 +16,10 @@ The rules, each reported as claims with pass/fail and why:
   similar) and the phrase book's words for what the shopper did with it (`owner`: bought vs viewed);
   zh "您已购买过X一起购买" (two clashing verbs) is rejected;
 - claim words (praise, discounts, superlatives, reviews) need the fact kind that backs them, and some
-  are never backed; every clause must state a reason, so an invented claim fails however it is worded;
-  each number stands in the clause of the reason it comes from, and money only comes from a price fact; so do the phrase books' cue words of other kinds ("一起购买" turns a brand reason into
-  an invented co-purchase);
+  are never backed; so do the phrase books' cue words of other kinds ("一起购买" turns a brand reason
+  into an invented co-purchase); every clause must state a reason, so an invented claim fails however
+  it is worded; each number stands in the clause of the reason it comes from, and money only comes
+  from a price fact;
 - citation: the top reason, and the second when there is one, must be cited (a cue word or name);
 - language: zh text is Chinese, with no English word outside a whole name from the facts; en text has
   no Chinese;
