@@ -7,6 +7,7 @@ ranker's and the narrator's types: the API bodies are built in `service.response
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -25,6 +26,8 @@ from service.settings import Settings
 if TYPE_CHECKING:
     from ranker.explain import Explained, Explainer
     from ranker.ranking import Ranker
+
+log = logging.getLogger("whyrec.service")
 
 
 class NotReady(Exception):
@@ -211,12 +214,10 @@ class Engine:
 
 def load_quietly(engine: Engine, before_ready: Callable[[], None] | None = None) -> None:
     """For the background loading thread: a failure is logged and reported by /readyz."""
-    import logging
-
     try:
         engine.load(before_ready)
     except Exception:
-        logging.getLogger("whyrec.service").exception("loading failed; /readyz reports it")
+        log.exception("loading failed; /readyz reports it")
 
 
 def start_loading(engine: Engine, before_ready: Callable[[], None] | None = None) -> threading.Thread:
