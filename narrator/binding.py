@@ -135,9 +135,10 @@ def _relations(text: str, g: Grounding) -> list[tuple[str, str, str]]:
                 return f"names the item of the {kind} reason with another reason's {what} ('{other[0]}')"
         return None
 
+    taken = {label for label in g.labels} | set(g.brands)  # an item titled only by its brand names no item
     out = []
     for clause in _clauses(text, g):
-        named = [kind for kind, names in g.objects if any(_names(clause, n) for n in names)]
+        named = [kind for kind, names in g.objects if any(_names(clause, n) for n in names if n not in taken)]
         problems = [swapped(kind, clause) for kind in named]
         if named and all(problems):  # one name may belong to two reasons: one right reading is enough
             out.append(("relation", clause.strip(), str(problems[0])))

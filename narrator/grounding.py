@@ -52,6 +52,7 @@ class Grounding:
     max_sentences: int = 1
     objects: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (kind, names shown) of the other items reasons name
     relations: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = ()  # (kind, relation cues, owner words)
+    labels: tuple[str, ...] = ()  # brands and categories the reasons show
 
     @property
     def source_text(self) -> str:
@@ -70,4 +71,4 @@ class Grounding:
     @property
     def names(self) -> list[str]:
         """Every name the text may show verbatim: the item's and those of the items the reasons name."""
-        return [self.item_name, *(n for _, names in self.objects for n in names)]
+        return [self.item_name, self.item_category, *(n for _, names in self.objects for n in names), *self.labels]

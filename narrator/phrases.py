@@ -80,6 +80,13 @@ class PhraseBook:
         names = (variables[k] for k in fact.evidence if k.endswith(NAME_SUFFIXES))
         return tuple(dict.fromkeys(n for n in names if n and n != self.unnamed_item))
 
+    def labels(self, fact: Fact, facts: Facts) -> tuple[str, ...]:
+        """The other names a fact's phrase shows: brands and categories, as the catalog writes them (a
+        catalog without Chinese categories shows "First Aid Supplies" in a zh sentence)."""
+        variables = self._variables(fact, facts)
+        values = (variables[k] for k in fact.evidence if k in ("brand", "category", "category_zh"))
+        return tuple(v for v in values if isinstance(v, str) and v)
+
     def name(self, title: str) -> str:
         """What a sentence calls a referenced item: its short, clean name, or "" when it must not be shown."""
         return display_name(title, self.name_chars)
