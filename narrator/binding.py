@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterable
 
 from narrator.grounding import Grounding
-from narrator.text_match import LATIN_WORD, MODEL_CODE, contains, normal_number, numbers
+from narrator.text_match import LATIN_WORD, MODEL_CODE, cites, contains, normal_number, numbers
 
 ZH_THIS = re.compile(r"这(?:款|套|个|件|台|种|把|双|只|支|条|瓶|盒|包|组|副|些)(?!可以|可能)"
                      r"([^，。、；：！？,.;:!?\s常与和跟也在是很而都就为被能让的您及还已比正]+)")
@@ -136,12 +136,18 @@ def _relations(text: str, g: Grounding) -> list[tuple[str, str, str]]:
         return None
 
     taken = {label for label in g.labels} | set(g.brands)  # an item titled only by its brand names no item
+    phrases = {kind: phrase for kind, phrase, _ in g.reasons}
+    shown = {kind: [n for n in names if contains(phrases.get(kind, ""), n)] for kind, names in g.objects}
     out = []
     for clause in _clauses(text, g):
         named = [kind for kind, names in g.objects if any(_names(clause, n) for n in names if n not in taken)]
         problems = [swapped(kind, clause) for kind in named]
         if named and all(problems):  # one name may belong to two reasons: one right reading is enough
             out.append(("relation", clause.strip(), str(problems[0])))
+        for kind, words in cues.items():  # "bought together with this scale": the relation without its item
+            if shown.get(kind) and any(contains(clause, w) for w in words) and \
+                    not any(cites(clause, n, g.brands) for names in shown.values() for n in names):
+                out.append(("relation", clause.strip(), f"states the {kind} relation without the item it is with"))
     if g.lang == "zh" and (clash := ZH_CLASH.search(text)):
         out.append(("relation", clash.group(0), "two verbs clash: a purchase and a co-purchase of one item"))
     return out

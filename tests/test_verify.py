@@ -198,3 +198,14 @@ def test_this_and_these_agree_with_their_noun(narrator, good, bad):
     assert narrator.verify_text(good, FACTS, "en").passed
     failed = narrator.verify_text(bad, FACTS, "en").failures
     assert any("does not agree" in c.why for c in failed), failed
+
+
+@pytest.mark.parametrize(("lang", "bad"), [
+    ("en", "It is similar to the IronPeak 20V Cordless Drill A47 you looked at, and shoppers often buy it together "
+           "with this drill."),
+    ("zh", "与您浏览过的IronPeak 20V无线电钻 A47相似，并且常与这款电钻一起购买。"),
+])
+def test_a_relation_needs_the_item_it_is_with(narrator, lang, bad):
+    """Seen on Scientific: "shoppers often buy it together with this scale" — the bought item dropped."""
+    failed = narrator.verify_text(bad, TWO_ITEMS, lang).failures
+    assert any("without the item" in c.why for c in failed), failed
