@@ -43,8 +43,10 @@ def check(text: str, g: Grounding, claim_words: Iterable[str] = ()) -> list[Find
     """What `text` calls the item (its own name, category or kind, never another item's noun), and every
     binding failure: swapped relations, clashing verbs, numbers outside their reason's clause, clauses that
     state no reason, English words in Chinese, disagreeing determiners and foreign head nouns."""
-    failures = [*_relations(text, g), *_numbers_bound(text, g), *_unsupported(text, g), *_foreign_words(text, g),
-                *_agreement(text, g)]
+    bare = without_names(text, g)
+    clauses = _clauses(text, bare, g.lang)
+    failures = [*_relations(text, clauses, g), *_numbers_bound(text, bare, g), *_unsupported(clauses, g),
+                *_foreign_words(bare, g), *_agreement(text, g)]
     nouns = _item_nouns_checked(text, g, set(claim_words))
     return [*nouns, *((rule, what, False, why) for rule, what, why in failures)]
 
@@ -59,13 +61,13 @@ def _item_nouns_checked(text: str, g: Grounding, claim_words: set[str]) -> list[
     return out
 
 
-def _foreign_words(text: str, g: Grounding) -> list[tuple[str, str, str]]:
+def _foreign_words(bare: str, g: Grounding) -> list[tuple[str, str, str]]:
     """In zh, Latin letters only inside whole names from the facts; codes and acronyms ("PLA", "3D") are
     the name rule's."""
     if g.lang != "zh":
         return []
     return [("language", word, "an English word in Chinese text (only whole names from the facts may be Latin)")
-            for word in sorted(set(LATIN_WORD.findall(without_names(text, g)))) if any(c.islower() for c in word)]
+            for word in sorted(set(LATIN_WORD.findall(bare))) if any(c.islower() for c in word)]
 
 
 def _agreement(text: str, g: Grounding) -> list[tuple[str, str, str]]:
@@ -115,12 +117,13 @@ def _plural(word: str) -> bool:
     return w.endswith("s") and not w.endswith(("ss", "us", "is", "as"))
 
 
-def _clauses(text: str, g: Grounding) -> list[str]:
-    """The text's clauses; a name from the facts is never cut ("E.C. Kraus", "Alex Plus Silicone")."""
-    return [text[a:b] for a, b in _clause_spans(without_names(text, g), g.lang) if text[a:b].strip()]
+def _clauses(text: str, bare: str, lang: str) -> list[str]:
+    """The text's clauses, cut where `bare` (the text with its names blanked) has separators, so a name
+    from the facts is never cut ("E.C. Kraus", "Alex Plus Silicone")."""
+    return [text[a:b] for a, b in _clause_spans(bare, lang) if text[a:b].strip()]
 
 
-def _relations(text: str, g: Grounding) -> list[tuple[str, str, str]]:
+def _relations(text: str, clauses: list[str], g: Grounding) -> list[tuple[str, str, str]]:
     """Each item a reason names keeps its own relation in its clause: "bought together with the X you
     bought", "similar to the Y you looked at". A clause that names it with another reason's relation
     (its cue words, or its words for what the shopper did) and none of its own has swapped them."""
@@ -139,7 +142,7 @@ def _relations(text: str, g: Grounding) -> list[tuple[str, str, str]]:
     phrases = {kind: phrase for kind, phrase, _ in g.reasons}
     shown = {kind: [n for n in names if contains(phrases.get(kind, ""), n)] for kind, names in g.objects}
     out = []
-    for clause in _clauses(text, g):
+    for clause in clauses:
         named = [kind for kind, names in g.objects if any(_names(clause, n) for n in names if n not in taken)]
         problems = [swapped(kind, clause) for kind in named]
         if named and all(problems):  # one name may belong to two reasons: one right reading is enough
@@ -153,10 +156,9 @@ def _relations(text: str, g: Grounding) -> list[tuple[str, str, str]]:
     return out
 
 
-def _numbers_bound(text: str, g: Grounding) -> list[tuple[str, str, str]]:
+def _numbers_bound(text: str, bare: str, g: Grounding) -> list[tuple[str, str, str]]:
     """A number says what its reason says: "(135 purchases)" is not "viewed 135 times". Each number outside
     a name needs, in its clause or the one before, a cue word of a reason whose phrase holds that number."""
-    bare = without_names(text, g)
     spans = _clause_spans(bare, g.lang)
     in_names = {normal_number(n) for name in g.names for n in numbers(name, g.lang)}
     out = []
@@ -175,13 +177,13 @@ def _numbers_bound(text: str, g: Grounding) -> list[tuple[str, str, str]]:
     return out
 
 
-def _unsupported(text: str, g: Grounding) -> list[tuple[str, str, str]]:
+def _unsupported(clauses: list[str], g: Grounding) -> list[tuple[str, str, str]]:
     """Every clause states a reason (one of its cue words, names or values) or names the item: a clause
     that states none ("and experts recommend it", "而且性价比很高") is a claim no fact makes, however it
     is worded. A short lead-in ("Recommended because", "推荐理由") opening the sentence states nothing."""
     cues = [c for _, _, cs in g.reasons for c in cs] + [p for _, p, _ in g.reasons] + g.names
     out = []
-    for n, clause in enumerate(_clauses(text, g)):
+    for n, clause in enumerate(clauses):
         size = len(re.findall(r"[\u4e00-\u9fff]", clause)) if g.lang == "zh" else len(re.findall(r"[A-Za-z]+", clause))
         lead_in = n == 0 and size <= (4 if g.lang == "zh" else 2)
         if not lead_in and not any(contains(clause, c) for c in cues):

@@ -73,10 +73,9 @@ class Narrator:
         kinds = book.item_kinds(facts.item)
         objects = tuple((f.kind, names) for f in facts.facts if (names := book.named_items(f, facts)))
         labels = tuple(label for f in facts.facts for label in book.labels(f, facts))
-        relations = tuple((kind, book.static_cues[kind], owners) for kind, owners in book.owners.items() if owners)
         return Grounding(template.language, reasons, book.item_name(facts.item), self.brands,
                          book.item_category(facts.item), kinds, book.item_kind(facts.item, kinds), other_cues,
-                         template.max_chars, template.max_sentences, objects, relations, labels)
+                         template.max_chars, template.max_sentences, objects, book.relations, labels)
 
     def fallback_text(self, facts: Facts, template: PromptTemplate, g: Grounding | None = None) -> str:
         """The deterministic sentence: the template's fallback over the true phrases."""

@@ -74,6 +74,11 @@ class PhraseBook:
         """Each kind's cue words that need no evidence ("一起", "similar"): they claim the kind wherever they occur."""
         return {kind: tuple(c for c in cues if "{" not in c) for kind, cues in self.cues.items()}
 
+    @cached_property
+    def relations(self) -> tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]:
+        """(kind, relation cue words, owner words) of each kind that names another item."""
+        return tuple((kind, self.static_cues[kind], owners) for kind, owners in self.owners.items() if owners)
+
     def named_items(self, fact: Fact, facts: Facts) -> tuple[str, ...]:
         """The other items this fact names, as the phrase shows them ("the X you bought")."""
         variables = self._variables(fact, facts)
