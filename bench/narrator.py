@@ -32,11 +32,10 @@ from ranker.runtime import configure  # noqa: E402
 
 def build_facts(model_dir: Path, n_pairs: int, seed: int = 0) -> tuple[list, set[str]]:
     """(shopper, [Facts of their top 10]) for `n_pairs / 10` random known shoppers, and the brands."""
-    from ranker import artifacts
     from ranker.explain import Explainer
-    from ranker.ranking import Ranker
+    from service import catalog
 
-    ranker = Ranker.from_artifact(artifacts.load(model_dir))
+    ranker = catalog.load(model_dir)  # with its catalog enrichment, as the service shows it
     explainer = Explainer(ranker)
     rng = np.random.default_rng(seed)
     known = [str(u) for u in ranker.stats.user_ids[: ranker.stats.cold_row]]

@@ -24,7 +24,8 @@ Evidence = dict[str, str | int | float]
 
 @dataclass(frozen=True)
 class ItemRef:
-    """The recommended item as a shopper sees it (titles are untrusted catalog text)."""
+    """The recommended item as a shopper sees it (titles are untrusted catalog text). `kind_zh`/`kind_en`
+    say what the item is, from the catalog enrichment (grounded against its own title; "" when unknown)."""
 
     item_id: str
     title: str
@@ -34,6 +35,8 @@ class ItemRef:
     title_zh: str = ""
     title_en: str = ""
     category_zh: str = ""
+    kind_zh: str = ""
+    kind_en: str = ""
 
 
 @dataclass(frozen=True)

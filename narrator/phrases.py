@@ -109,10 +109,12 @@ class PhraseBook:
         return safe_text(category.split(">")[-1].strip())
 
     def item_kinds(self, item: ItemRef) -> tuple[str, ...]:
-        """The glossary's words for what the item is: for the head noun of its name, then of its category
-        ("…PLA Filament" → "耗材"; a tape category → "胶带"). Only head nouns: "3D Printer Filament" is not
-        a printer. A sentence may call the item by any of these."""
-        kinds: dict[str, None] = {}
+        """What the item is in this language: its enriched kind (the catalog enrichment, grounded against its
+        own title), then the glossary's words for the head noun of its name and of its category ("…PLA
+        Filament" → "耗材"). Only head nouns: "3D Printer Filament" is not a printer. A sentence may call
+        the item by any of these."""
+        enriched = item.kind_zh if self.language == "zh" else item.kind_en
+        kinds: dict[str, None] = {enriched: None} if enriched else {}
         for text in (self.name(item.title), item.category.split(">")[-1]):
             for word in reversed(WORD.findall(text.lower())):
                 key = next((k for k in (word, word.removesuffix("s"), word.removesuffix("es")) if k in self.glossary),

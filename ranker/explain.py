@@ -43,7 +43,8 @@ def item_ref(items: pd.DataFrame, item_id: str) -> ItemRef:
                    category=str(row.get("category", "")),
                    price=None if price is None or pd.isna(price) else float(price),
                    title_zh=_text(row.get("title_zh")), title_en=_text(row.get("title_en")),
-                   category_zh=_text(row.get("category_zh")))
+                   category_zh=_text(row.get("category_zh")), kind_zh=_text(row.get("kind_zh")),
+                   kind_en=_text(row.get("kind_en")))
 
 
 def _text(value) -> str:

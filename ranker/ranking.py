@@ -60,6 +60,24 @@ class Ranker:
         cand = CandidateConfig(**artifact.meta.get("train_config", {}).get("candidates", {}))
         return cls(artifact.model, artifact.spec, artifact.shop.items, artifact.emb, artifact.shop.events, cand)
 
+    def describe(self, descriptions: pd.DataFrame) -> int:
+        """Take item descriptions written outside the ranker (the catalog enrichment): columns `item_id`,
+        and any of `kind_zh`, `kind_en`, `name_zh`. A `name_zh` becomes the item's zh title only where the
+        catalog has none; kinds replace earlier ones. Scores do not change; only what facts show. Returns
+        how many known items were described."""
+        rows = descriptions.set_index("item_id")
+        rows = rows[rows.index.isin(self.items.index)]
+        for column in ("kind_zh", "kind_en"):
+            if column in rows:
+                current = self.items[column] if column in self.items else pd.Series("", index=self.items.index)
+                self.items[column] = rows[column].reindex(self.items.index).fillna(current).fillna("").astype(str)
+        if "name_zh" in rows:
+            own = self.items["title_zh"] if "title_zh" in self.items else pd.Series("", index=self.items.index)
+            named = rows["name_zh"].reindex(self.items.index).fillna("")
+            self.items["title_zh"] = own.where(own.map(lambda v: isinstance(v, str) and v != ""), named)
+        self._titles.clear()
+        return len(rows)
+
     def most_active(self, n: int) -> list[str]:
         """The n shoppers with the most purchases (defaults for CLI output and the playground's picker)."""
         counts = self.stats.user_buys[: self.stats.cold_row]

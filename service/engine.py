@@ -17,6 +17,7 @@ from narrator.backends import Backend, load_backend
 from narrator.facts import Facts
 from narrator.library import DEFAULT_DIR
 from narrator.narrate import TEMPLATE_MODEL, Explanation, Mode
+from service import catalog
 from service.feedback import FeedbackStore
 from service.llm_queue import LlmQueue
 from service.metrics import Metrics
@@ -116,6 +117,7 @@ class Engine:
 
         artifact = artifacts.load(self.settings.artifacts)
         ranker = Ranker.from_artifact(artifact)
+        catalog.describe(ranker, artifact.path.parent)
         first_user = str(ranker.stats.user_ids[0])
         ranker.recommend(first_user, 1)
         self.status.ranker = True

@@ -3,6 +3,7 @@
     whyrec data demo|import      shop data (`shop`)
     whyrec train|evaluate|recommend   the ranker (`model`)
     whyrec explain|preview       attributions, facts and sentences (`explain`)
+    whyrec catalog enrich|show|lint   item kinds and names in zh and en (`catalog`)
     whyrec prompts …             the editors' prompt versions (`prompts`)
     whyrec models prepare|list   the narrator's text models (`text_models`)
     whyrec serve                 the HTTP API (`serve`)
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import typer
 
-from service.cli import explain, model, prompts, serve, shop, text_models
+from service.cli import catalog, explain, model, prompts, serve, shop, text_models
 from service.cli.common import console
 
 app = typer.Typer(help="whyrec: recommendations that explain themselves, in Chinese and English.",
@@ -23,6 +24,7 @@ app = typer.Typer(help="whyrec: recommendations that explain themselves, in Chin
 app.add_typer(shop.app, name="data")
 app.add_typer(text_models.app, name="models")
 app.add_typer(prompts.app, name="prompts")
+app.add_typer(catalog.app, name="catalog")
 for command in (model.train, model.evaluate, model.recommend, explain.explain, explain.preview, serve.serve):
     app.command()(command)
 

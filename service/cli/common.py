@@ -76,11 +76,10 @@ def load_ranker(config: Settings) -> Ranker:
     """The ranker of `config.artifacts`, the runtime configured first; a missing or broken artifact is a
     one-line error."""
     configure_runtime(config)
-    from ranker import artifacts
-    from ranker.ranking import Ranker
+    from service import catalog
 
     with user_errors():
-        return Ranker.from_artifact(artifacts.load(config.artifacts))
+        return catalog.load(config.artifacts)
 
 
 @contextmanager
