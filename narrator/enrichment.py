@@ -23,6 +23,7 @@ import pandas as pd
 from narrator import atomic, kinds
 from narrator.backends import Backend
 from narrator.names import short_name
+from narrator.templates import Messages
 from narrator.templating import PromptError, line_of, read_toml
 
 TABLE = "enrichment.parquet"
@@ -79,11 +80,14 @@ def enrich(backend: Backend, encode: kinds.Encoder, items: pd.DataFrame, done: d
     A Chinese kind needs two independent proposals to agree (`kinds.agreed`): the one written while reading
     the title, and a translation of the grounded English kind alone (one per distinct kind, cached). The
     1.5B model's single proposals are right about two times in three on the demo shop ("半透明帐篷" for a
-    tent, "饮料豆" for coffee beans); its errors rarely agree with each other. The encoder then checks what
-    they agree on against the English kind (`min_similarity`)."""
+    tent, "饮料豆" for coffee beans); its errors rarely agree with each other. What they agree on is then
+    read back into English (`kinds.round_trip_ok`: its errors that do agree, "机器人吸尘器" for a robot
+    mop, read back as words the title lacks) and checked by the encoder against the English kind
+    (`min_similarity`)."""
     pending = todo(items, done)
     rows = pending.fillna("").astype(str).to_dict("records")
     translations: dict[str, str] = {}
+    readings: dict[str, str] = {}
     written = 0
     if progress:
         progress(0, len(rows))
@@ -98,6 +102,9 @@ def enrich(backend: Backend, encode: kinds.Encoder, items: pd.DataFrame, done: d
         zh = [kinds.agreed(proposals.get(r["item_id"], none).zh, translations.get(e, "")) if e else ""
               for r, e in zip(chunk, en, strict=True)]
         zh = [z if kinds.zh_shape_ok(z) else "" for z in zh]
+        readings.update(_read_back(backend, sorted({z for z in zh if z} - readings.keys())))
+        zh = [z if z and kinds.round_trip_ok(readings.get(z, ""), r["title"], e) else ""
+              for r, e, z in zip(chunk, en, zh, strict=True)]
         sims = kinds.similarities(encode, zh, en)
         out = [_row(r, e, z if sim >= min_similarity else "", sim, backend.model_id)
                for r, e, z, sim in zip(chunk, en, zh, sims, strict=True)]
@@ -116,17 +123,26 @@ def _propose(backend: Backend, titles: list[str]) -> list[kinds.Proposal]:
 
 
 def _translate(backend: Backend, en_kinds: list[str]) -> dict[str, str]:
+    return _ask_lines(backend, kinds.translate_prompt, en_kinds)
+
+
+def _read_back(backend: Backend, zh_kinds: list[str]) -> dict[str, str]:
+    return _ask_lines(backend, kinds.back_prompt, zh_kinds)
+
+
+def _ask_lines(backend: Backend, chat: Callable[[Sequence[str]], Messages], asked: list[str]) -> dict[str, str]:
+    """One numbered line back per asked line, ten per call."""
     out: dict[str, str] = {}
-    for start in range(0, len(en_kinds), 10):
-        chunk = en_kinds[start:start + 10]
-        reply = backend.generate(kinds.translate_prompt(chunk), max_tokens=16 * len(chunk))
+    for start in range(0, len(asked), 10):
+        chunk = asked[start:start + 10]
+        reply = backend.generate(chat(chunk), max_tokens=16 * len(chunk))
         out.update(zip(chunk, kinds.parse_lines(reply.text, len(chunk)), strict=True))
     return out
 
 
 def _row(item: dict[str, str], kind_en: str, kind_zh: str, similarity: float, model: str) -> Enriched:
     title, brand, category = item["title"], item["brand"], item["category"]
-    leaf = _category_leaf(category)
+    leaf = _category_leaf(category) if kinds.shares_a_word(_category_leaf(category), title) else ""
     leaf_zh = _category_leaf(item.get("category_zh", ""))
     leaf_zh = leaf_zh if kinds.zh_shape_ok(leaf_zh) else ""
     en_from = "model" if kind_en else ("category" if leaf else "none")

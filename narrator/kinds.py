@@ -13,7 +13,8 @@ a kind is kept only when it checks out:
   stay), and a multilingual sentence encoder finds it close to the English kind (the threshold is chosen
   on the demo shop, whose catalog has Chinese titles, and measured on Scientific).
 
-What fails falls back to the category's name, else to nothing (the phrase book's neutral "商品"/"item").
+What fails falls back to the category's name when the title shares a word with it, else to nothing (the
+phrase book's neutral "商品"/"item").
 """
 
 from __future__ import annotations
@@ -59,34 +60,52 @@ class Proposal:
 
 def prompt(titles: Sequence[str]) -> Messages:
     """One chat for a batch of titles (a batch shares the instructions' cost; the reply is one line each)."""
-    def numbered(lines: Iterable[str]) -> str:
-        return "\n".join(f"{i}. {line}" for i, line in enumerate(lines, 1))
-
-    return [{"role": "system", "content": INSTRUCTIONS},
-            {"role": "user", "content": numbered(EXAMPLE_TITLES)},
-            {"role": "assistant", "content": numbered(EXAMPLE_KINDS)},
-            {"role": "user", "content": numbered(prompt_title(t) for t in titles)}]
+    return _numbered_chat(INSTRUCTIONS, tuple(zip(EXAMPLE_TITLES, EXAMPLE_KINDS, strict=True)),
+                          (prompt_title(t) for t in titles))
 
 
 def translate_prompt(en_kinds: Sequence[str]) -> Messages:
     """The second, independent proposal: the English kind alone, out of the title's context."""
-    def numbered(lines: Iterable[str]) -> str:
-        return "\n".join(f"{i}. {line}" for i, line in enumerate(lines, 1))
+    return _numbered_chat(TRANSLATE_INSTRUCTIONS, TRANSLATE_EXAMPLES, en_kinds)
 
-    return [{"role": "system", "content": TRANSLATE_INSTRUCTIONS},
-            {"role": "user", "content": numbered(e for e, _ in TRANSLATE_EXAMPLES)},
-            {"role": "assistant", "content": numbered(z for _, z in TRANSLATE_EXAMPLES)},
-            {"role": "user", "content": numbered(en_kinds)}]
+
+def _numbered(lines: Iterable[str]) -> str:
+    return "\n".join(f"{i}. {line}" for i, line in enumerate(lines, 1))
+
+
+def _numbered_chat(instructions: str, examples: Sequence[tuple[str, str]], asked: Iterable[str]) -> Messages:
+    return [{"role": "system", "content": instructions},
+            {"role": "user", "content": _numbered(q for q, _ in examples)},
+            {"role": "assistant", "content": _numbered(a for _, a in examples)},
+            {"role": "user", "content": _numbered(asked)}]
 
 
 def agreed(a: str, b: str) -> str:
-    """What two Chinese proposals agree on: their longest common ending of two or more characters (Chinese
-    nouns end on their head: "海绵咖啡机" and "咖啡机" agree on "咖啡机"; "热咖啡豆" and "饮料豆" only on "豆",
-    which is too little to name a kind)."""
-    n = 0
-    while n < min(len(a), len(b)) and a[-1 - n] == b[-1 - n]:
-        n += 1
-    return a[len(a) - n:] if n >= 2 else ""
+    """What two Chinese proposals agree on: the shorter, when the longer ends with it and it has two or more
+    characters (Chinese nouns end on their head: "海绵咖啡机" and "咖啡机" agree on "咖啡机"). A merely common
+    ending is not enough: "浓度测试仪" and "盐度测试仪" share "度测试仪", which is not a word."""
+    short, long = sorted((a, b), key=len)
+    return short if len(short) >= 2 and long.endswith(short) else ""
+
+
+BACK_INSTRUCTIONS = ("Translate each numbered Chinese product noun into plain English, word for word (1-4 words, "
+                     "lower case). One line per noun, numbered as given, nothing else.")
+BACK_EXAMPLES = (("钻头套装", "drill bit set"), ("胶水", "glue"), ("磁性白板", "magnetic whiteboard"))
+_FUNCTION_WORDS = {"a", "an", "the", "of", "for", "and", "with", "set", "kit", "pack", "product", "products"}
+
+
+def back_prompt(zh_kinds: Sequence[str]) -> Messages:
+    """The round trip: each Chinese kind alone, read back into English."""
+    return _numbered_chat(BACK_INSTRUCTIONS, BACK_EXAMPLES, zh_kinds)
+
+
+def round_trip_ok(back: str, title: str, kind_en: str) -> bool:
+    """The Chinese kind read back says nothing the item's title does not: every word of the reading is a word
+    of the title or of the English kind ("机器人吸尘器" reads "robot vacuum cleaner" for a robot *mop*; "旧纸箱"
+    reads "old cardboard box" for a recycled one)."""
+    words = [w for w in _WORD.findall(back.lower()) if w not in _FUNCTION_WORDS]
+    known = set(_WORD.findall(html.unescape(title).lower())) | set(_WORD.findall(kind_en.lower()))
+    return bool(words) and all(_forms(w) & known for w in words)
 
 
 def parse_lines(reply: str, n: int) -> list[str]:
@@ -130,6 +149,14 @@ def grounded_en(kind: str, title: str, brand: str) -> str:
         if all(_forms(w) & title_words for w in tail) and not set(tail) & brand_words:
             return " ".join(tail)
     return ""
+
+
+def shares_a_word(category: str, title: str) -> bool:
+    """A category name is kept as the item's kind only when the title says one of its words (plural or
+    singular): catalogs misfile items ("Passive Components" for a cleaning solution), and a title that
+    names its category is the evidence that the category is right."""
+    title_words = set(re.findall(r"[a-z]+", html.unescape(title).lower()))
+    return any(_forms(w) & title_words for w in re.findall(r"[a-z]+", category.lower()) if len(w) > 2)
 
 
 Encoder = Callable[[list[str]], np.ndarray]

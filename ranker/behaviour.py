@@ -132,16 +132,27 @@ def ease_weights(buy: sp.csr_matrix, lam: float = EASE_LAMBDA) -> np.ndarray:
     return b.astype(np.float32)
 
 
-def user_knn_scores(buy: sp.csr_matrix) -> sp.csr_matrix:
-    """Shoppers with overlapping purchases (cosine on binary histories) vote for their items."""
+def _normed_rows(buy: sp.csr_matrix) -> sp.csr_matrix:
+    """Binary purchase rows scaled to unit length (the user-kNN basis)."""
     binary = (buy > 0).astype(np.float32)
     sizes = np.asarray(binary.sum(axis=1)).ravel()
     inv = np.divide(1.0, np.sqrt(sizes), out=np.zeros_like(sizes), where=sizes > 0).astype(np.float32)
-    normed = sp.csr_matrix(sp.diags(inv) @ binary)
-    sim = sp.csr_matrix(normed @ normed.T)
-    sim.setdiag(0)
+    return sp.csr_matrix(sp.diags(inv) @ binary)
+
+
+def _neighbour_scores(normed: sp.csr_matrix, basis: sp.csr_matrix, same: bool,
+                      exclude: np.ndarray | None = None) -> sp.csr_matrix:
+    """Shoppers with overlapping purchases (cosine on binary histories) vote for their items. `same`: the
+    rows are the basis's own shoppers (drop the diagonal); `exclude[u]`: a basis row that is shopper u."""
+    sim = sp.csr_matrix(normed @ basis.T)
+    if same:
+        sim.setdiag(0)
+    elif exclude is not None:
+        for u, row in enumerate(exclude):
+            start, end = sim.indptr[u], sim.indptr[u + 1]
+            sim.data[start:end][sim.indices[start:end] == row] = 0
     sim.eliminate_zeros()
-    return sp.csr_matrix(sim @ normed)
+    return sp.csr_matrix(sim @ basis)
 
 
 def _window_pairs(users: np.ndarray, codes: np.ndarray, valid: np.ndarray, distinct: bool = False
@@ -165,8 +176,20 @@ def _share(counts: sp.csr_matrix) -> sp.csr_matrix:
     return sp.csr_matrix(sp.diags(inv.astype(np.float32)) @ counts)
 
 
+USER_SPARSE = ("buy", "view", "cart", "recent", "brand_buy", "brand_view", "leaf_buy", "leaf_view", "parent_buy",
+               "user_neighbours", "leaf_window_recent", "cooc_all", "cooc_recent", "trans_recent", "window_recent",
+               "words_recent")
+USER_DENSE = ("last_item", "price_median", "price_low", "price_high", "text_mean", "text_recent", "cooc_recent_max",
+              "trans_recent_max", "window_recent_max", "text_recent_max", "user_buys", "user_views")
+
+
 class BehaviourStats:
-    """Everything the features need from a window of events, as sparse matrices."""
+    """Everything the features need from a window of events, as sparse matrices.
+
+    Item-level statistics (co-purchase, transitions, popularity, ratings) describe the whole window; user-level
+    rows (`USER_SPARSE`, `USER_DENSE`, `history`) are one shopper each, computed by `_user_level` from that
+    shopper's events and the item-level statistics, so a live shop can recompute a few shoppers' rows
+    (`ranker.live`) without rebuilding the rest."""
 
     def __init__(self, events: pd.DataFrame, catalog: CatalogIndex, target_kind: str):
         self.catalog, self.target_kind = catalog, target_kind
@@ -181,28 +204,10 @@ class BehaviourStats:
 
         buys = ev[ev["event"] == target_kind]
         engaged = ev[ev["event"].isin(ENGAGEMENT_KINDS)]
-        self.buy = _user_item(buys["user"].to_numpy(), buys["item"].to_numpy(), n_users, n)
-        self.view = _user_item(engaged["user"].to_numpy(), engaged["item"].to_numpy(), n_users, n)
-        carts = ev[ev["event"] == "cart"]
-        self.cart = _user_item(carts["user"].to_numpy(), carts["item"].to_numpy(), n_users, n)
-
-        order = buys.groupby("user").cumcount(ascending=False).to_numpy()
-        recent = order < len(RECENT_WEIGHTS)
-        self.recent = _user_item(buys["user"].to_numpy()[recent], buys["item"].to_numpy()[recent], n_users, n,
-                                 RECENT_WEIGHTS[order[recent]])
-        self.last_item = np.full(n_users, -1, np.int64)
-        last = buys[order == 0]
-        self.last_item[last["user"].to_numpy()] = last["item"].to_numpy()
-        self.history = buys.groupby("user")["item"].apply(np.asarray).to_dict()
-
-        self.brand_buy = _share(self.buy @ catalog.onehot(catalog.brand, len(catalog.brands)))
-        self.brand_view = _share(self.view @ catalog.onehot(catalog.brand, len(catalog.brands)))
-        self.leaf_buy = _share(self.buy @ catalog.onehot(catalog.leaf, len(catalog.leaves)))
-        self.leaf_view = _share(self.view @ catalog.onehot(catalog.leaf, len(catalog.leaves)))
-        self.parent_buy = _share(self.buy @ catalog.onehot(catalog.parent, len(catalog.parents)))
-
-        self.item_buys = np.asarray(self.buy.sum(axis=0)).ravel().astype(np.float32)
-        self.item_views = np.asarray(self.view.sum(axis=0)).ravel().astype(np.float32)
+        buy = _user_item(buys["user"].to_numpy(), buys["item"].to_numpy(), n_users, n)
+        view = _user_item(engaged["user"].to_numpy(), engaged["item"].to_numpy(), n_users, n)
+        self.item_buys = np.asarray(buy.sum(axis=0)).ravel().astype(np.float32)
+        self.item_views = np.asarray(view.sum(axis=0)).ravel().astype(np.float32)
         ratings = ev[ev["event"] == "rating"].dropna(subset=["value"])
         r_sum = np.bincount(ratings["item"], weights=ratings["value"], minlength=n)
         r_cnt = np.bincount(ratings["item"], minlength=n).astype(np.float64)
@@ -210,42 +215,74 @@ class BehaviourStats:
         self.rating_mean = ((r_sum + 5 * prior) / (r_cnt + 5)).astype(np.float32)
         self.rating_count = r_cnt.astype(np.float32)
 
-        self.cosine = cosine_similarity(self.buy, COSINE_SHRINK)
+        self.cosine = cosine_similarity(buy, COSINE_SHRINK)
         self.transitions = self._transitions(buys, n)
         self.window = self._window(buys, n)
-        self.ease = ease_weights(self.buy) if n <= EASE_MAX_ITEMS else None
-        self.user_neighbours = user_knn_scores(self.buy)
-        self.leaf_window_recent = self._leaf_window_recent(buys, catalog)
-        self.cooc_all = sp.csr_matrix((self.buy > 0).astype(np.float32) @ self.cosine)
-        self.cooc_recent = sp.csr_matrix(self.recent @ self.cosine)
-        self.trans_recent = sp.csr_matrix(self.recent @ self.transitions)
-        self.window_recent = sp.csr_matrix(self.recent @ self.window)
+        self.ease = ease_weights(buy) if n <= EASE_MAX_ITEMS else None
+        self.knn_basis = _normed_rows(buy)
+        self.leaf_lift = self._leaf_lift(buys, catalog)
+        for name, value in self._user_level(ev, n_users, knn_same=True).items():
+            setattr(self, name, value)
+
+    def _user_level(self, ev: pd.DataFrame, n_users: int, knn_same: bool = False,
+                   knn_exclude: np.ndarray | None = None) -> dict:
+        """The user-level rows for events coded `user` in 0..n_users-1 (item-level statistics from self).
+        `knn_same`: the shoppers are those of `knn_basis` (a shopper is not their own neighbour); otherwise
+        `knn_exclude[u]` is the basis row to leave out for shopper u (their earlier self), or -1."""
+        catalog, n = self.catalog, self.catalog.n
+        buys = ev[ev["event"] == self.target_kind]
+        engaged = ev[ev["event"].isin(ENGAGEMENT_KINDS)]
+        carts = ev[ev["event"] == "cart"]
+        out: dict = {"buy": _user_item(buys["user"].to_numpy(), buys["item"].to_numpy(), n_users, n),
+                     "view": _user_item(engaged["user"].to_numpy(), engaged["item"].to_numpy(), n_users, n),
+                     "cart": _user_item(carts["user"].to_numpy(), carts["item"].to_numpy(), n_users, n)}
+        buy, view = out["buy"], out["view"]
+        order = buys.groupby("user").cumcount(ascending=False).to_numpy()
+        recent_mask = order < len(RECENT_WEIGHTS)
+        recent = out["recent"] = _user_item(buys["user"].to_numpy()[recent_mask], buys["item"].to_numpy()[recent_mask],
+                                            n_users, n, RECENT_WEIGHTS[order[recent_mask]])
+        last_item = out["last_item"] = np.full(n_users, -1, np.int64)
+        last = buys[order == 0]
+        last_item[last["user"].to_numpy()] = last["item"].to_numpy()
+        out["history"] = buys.groupby("user")["item"].apply(np.asarray).to_dict()
+
+        brands = catalog.onehot(catalog.brand, len(catalog.brands))
+        leaves = catalog.onehot(catalog.leaf, len(catalog.leaves))
+        out["brand_buy"], out["brand_view"] = _share(buy @ brands), _share(view @ brands)
+        out["leaf_buy"], out["leaf_view"] = _share(buy @ leaves), _share(view @ leaves)
+        out["parent_buy"] = _share(buy @ catalog.onehot(catalog.parent, len(catalog.parents)))
+        out["user_neighbours"] = _neighbour_scores(_normed_rows(buy), self.knn_basis, knn_same, knn_exclude)
+        recent_leaves = sp.csr_matrix(recent @ catalog.onehot(catalog.leaf, max(len(catalog.leaves), 1)))
+        out["leaf_window_recent"] = sp.csr_matrix(recent_leaves @ self.leaf_lift)
+        out["cooc_all"] = sp.csr_matrix((buy > 0).astype(np.float32) @ self.cosine)
+        out["cooc_recent"] = sp.csr_matrix(recent @ self.cosine)
+        out["trans_recent"] = sp.csr_matrix(recent @ self.transitions)
+        out["window_recent"] = sp.csr_matrix(recent @ self.window)
 
         lp = catalog.log_price
         priced = buys[np.isfinite(lp[buys["item"].to_numpy()])]
         grouped = pd.Series(lp[priced["item"].to_numpy()], index=priced["user"].to_numpy()).groupby(level=0)
-        self.price_median = np.full(n_users, np.nan, np.float32)
-        self.price_low = np.full(n_users, np.nan, np.float32)
-        self.price_high = np.full(n_users, np.nan, np.float32)
+        for name in ("price_median", "price_low", "price_high"):
+            out[name] = np.full(n_users, np.nan, np.float32)
         if len(priced):
-            for target, agg in ((self.price_median, grouped.median()), (self.price_low, grouped.min()),
-                                (self.price_high, grouped.max())):
-                target[agg.index.to_numpy()] = agg.to_numpy()
+            for name, agg in (("price_median", grouped.median()), ("price_low", grouped.min()),
+                              ("price_high", grouped.max())):
+                out[name][agg.index.to_numpy()] = agg.to_numpy()
 
-        self.words_recent = sp.csr_matrix(self.recent @ catalog.words)
-        self.text_mean = self._mean_embedding(sp.csr_matrix(self.buy + self.view), catalog.emb)
-        self.text_recent = self._mean_embedding(self.recent, catalog.emb)
-        self.cooc_recent_max = self.cooc_recent.max(axis=1).toarray().ravel().astype(np.float32)
-        self.trans_recent_max = self.trans_recent.max(axis=1).toarray().ravel().astype(np.float32)
-        self.window_recent_max = self.window_recent.max(axis=1).toarray().ravel().astype(np.float32)
-        self.text_recent_max = np.concatenate([
-            (self.text_recent[k:k + 2048] @ catalog.emb.T).max(axis=1) for k in range(0, n_users, 2048)
+        out["words_recent"] = sp.csr_matrix(recent @ catalog.words)
+        out["text_mean"] = self._mean_embedding(sp.csr_matrix(buy + view), catalog.emb)
+        text_recent = out["text_recent"] = self._mean_embedding(recent, catalog.emb)
+        for name in ("cooc_recent", "trans_recent", "window_recent"):
+            out[f"{name}_max"] = out[name].max(axis=1).toarray().ravel().astype(np.float32)
+        out["text_recent_max"] = np.concatenate([
+            (text_recent[k:k + 2048] @ catalog.emb.T).max(axis=1) for k in range(0, n_users, 2048)
         ]).astype(np.float32)
-        self.user_buys = np.asarray(self.buy.sum(axis=1)).ravel().astype(np.float32)
-        self.user_views = np.asarray(self.view.sum(axis=1)).ravel().astype(np.float32)
-        for m in vars(self).values():
+        out["user_buys"] = np.asarray(buy.sum(axis=1)).ravel().astype(np.float32)
+        out["user_views"] = np.asarray(view.sum(axis=1)).ravel().astype(np.float32)
+        for m in out.values():
             if sp.issparse(m):
                 m.sum_duplicates()  # sorted, once: serving reads single rows by binary search (sparse_lines)
+        return out
 
     @staticmethod
     def _transitions(buys: pd.DataFrame, n: int) -> sp.csr_matrix:
@@ -268,10 +305,11 @@ class BehaviourStats:
         w.data = np.log1p(w.data)
         return w
 
-    def _leaf_window_recent(self, buys: pd.DataFrame, catalog: CatalogIndex) -> sp.csr_matrix:
-        """Category-level "bought together": how strongly each category follows (within 3 purchases)
-        the categories of the shopper's recent purchases, other categories only. Complements such as
-        drill → drill bits live between categories, where item-level co-occurrence is too sparse."""
+    @staticmethod
+    def _leaf_lift(buys: pd.DataFrame, catalog: CatalogIndex) -> sp.csr_matrix:
+        """Category-level "bought together": how strongly each category follows (within 3 purchases) another,
+        other categories only. Complements such as drill → drill bits live between categories, where
+        item-level co-occurrence is too sparse; a shopper's row is their recent categories times this."""
         users, leaves = buys["user"].to_numpy(), catalog.leaf[buys["item"].to_numpy()]
         n_leaves = max(len(catalog.leaves), 1)
         rows, cols, weights = _window_pairs(users, leaves, leaves >= 0, distinct=True)
@@ -279,9 +317,7 @@ class BehaviourStats:
         counts = np.bincount(leaves[leaves >= 0], minlength=n_leaves).astype(np.float32)
         coo = pairs.tocoo()
         lift = coo.data / (np.sqrt(counts[coo.row] * counts[coo.col]) + 10.0)
-        self.leaf_lift = sp.csr_matrix((lift.astype(np.float32), (coo.row, coo.col)), shape=(n_leaves, n_leaves))
-        recent_leaves = sp.csr_matrix(self.recent @ catalog.onehot(catalog.leaf, n_leaves))
-        return sp.csr_matrix(recent_leaves @ self.leaf_lift)
+        return sp.csr_matrix((lift.astype(np.float32), (coo.row, coo.col)), shape=(n_leaves, n_leaves))
 
     @staticmethod
     def _mean_embedding(weights: sp.csr_matrix, emb: np.ndarray) -> np.ndarray:

@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     model_cache: Path = Field(DEFAULT_CACHE, description="Where assembled model files are cached.")
     llama_slots: int = Field(4, ge=1, description="llama.cpp contexts kept, one per prompt prefix (template × "
                              "language), so a prefix is evaluated once.")
+    llama_lookup: int = Field(0, ge=0, le=32, description="llama.cpp prompt-lookup decoding: draft up to this many "
+                              "tokens copied from the prompt per step (0: off).")
     transformers_weights: Literal["bf16", "int8"] = Field("bf16", description="transformers backend weights: bf16, "
                                                           "or int8 dynamic quantization (faster decoding on a CPU).")
     openai_url: str | None = Field(None, description="OpenAI-compatible server for backend openai.")
@@ -105,5 +107,5 @@ class Settings(BaseSettings):
 
     def llm_options(self) -> LlmOptions:
         return LlmOptions(backend=self.backend, model=self.llm, threads=self.threads, llama_slots=self.llama_slots,
-                          transformers_weights=self.transformers_weights, openai_url=self.openai_url,
+                          llama_lookup=self.llama_lookup, transformers_weights=self.transformers_weights, openai_url=self.openai_url,
                           openai_model=self.openai_model, openai_key=self.openai_key, model_cache=self.model_cache)

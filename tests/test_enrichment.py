@@ -26,6 +26,7 @@ ITEMS = pd.DataFrame({
 REPLIES = {"DEWALT": "1. drill bit set | 钻头套装", "Quartet": "2. magnetic whiteboard | 磁性白板",
            "Gorilla": "3. lubricating oil | 胶水"}
 TRANSLATIONS = {"drill bit set": "钻头套装", "magnetic whiteboard": "白板"}
+READINGS = {"钻头套装": "drill bit set", "白板": "whiteboard"}
 MEANINGS = {"drill bit set": 0, "钻头套装": 0, "magnetic whiteboard": 1, "白板": 1, "whiteboard": 1,
             "grease": 2, "胶水": 3, "boards": 4, "Gorilla Heavy Duty Grease": 2}
 
@@ -38,9 +39,11 @@ class FakeModel:
         self.asked: list[str] = []
 
     def generate(self, messages, max_tokens):
-        if messages[0]["content"] == kinds.TRANSLATE_INSTRUCTIONS:
+        table = {kinds.TRANSLATE_INSTRUCTIONS: TRANSLATIONS, kinds.BACK_INSTRUCTIONS: READINGS}.get(
+            messages[0]["content"])
+        if table is not None:
             asked = [line.split(". ", 1)[1] for line in messages[-1]["content"].splitlines()]
-            return Generation("\n".join(f"{n}. {TRANSLATIONS.get(e, '东西')}" for n, e in enumerate(asked, 1)), 5, 0.0)
+            return Generation("\n".join(f"{n}. {table.get(q, '东西')}" for n, q in enumerate(asked, 1)), 5, 0.0)
         titles = messages[-1]["content"]
         self.asked.append(titles)
         lines = [reply.replace(reply[0], str(n), 1) for n, line in enumerate(titles.splitlines(), 1)
@@ -103,8 +106,17 @@ def test_parse_reads_numbered_lines_and_leaves_gaps_empty():
 
 def test_two_proposals_agree_on_their_common_head():
     assert kinds.agreed("海绵咖啡机", "咖啡机") == "咖啡机"
-    assert kinds.agreed("热咖啡豆", "饮料豆") == ""  # one character is too little
+    assert kinds.agreed("热咖啡豆", "饮料豆") == ""
+    assert kinds.agreed("浓度测试仪", "盐度测试仪") == ""  # "度测试仪" is not a word
     assert kinds.agreed("钻头套装", "钻头套装") == "钻头套装"
+
+
+def test_round_trip_says_nothing_the_title_does_not():
+    title = "iRobot Braava 380t Robot Mop"
+    assert kinds.round_trip_ok("robot mop", title, "robot mop")
+    assert not kinds.round_trip_ok("robot vacuum cleaner", title, "robot mop")
+    assert kinds.round_trip_ok("drill bit set", "DEWALT Drill Bit Set, 21-Piece", "drill bit set")
+    assert not kinds.round_trip_ok("", title, "robot mop")
 
 
 def test_model_code_skips_sizes_and_brand():
