@@ -65,22 +65,31 @@ def main() -> None:
                 unlabelled.append(item_id)
     print(f"enrichment rows: {len(rows)}; hand-labelled items: {len(labels)}")
     print(f"{'kind':10}{'source':10}{'labelled':>10}{'right':>8}{'precision':>11}")
+
+    def line(lang: str, source: str, c: Counter) -> str:
+        return f"{lang:10}{source:10}{sum(c.values()):>10}{c[True]:>8}{c[True] / sum(c.values()):>11.1%}"
+
     for lang in ("en", "zh"):
-        total = Counter()
+        total: Counter = Counter()
         for source in ("model", "category", "editor"):
             c = verdicts.get((lang, source), Counter())
             total.update(c)
             if c:
-                print(f"{lang:10}{source:10}{sum(c.values()):>10}{c[True]:>8}{c[True] / sum(c.values()):>11.1%}")
+                print(line(lang, source, c))
         if total:
-            print(f"{lang:10}{'all':10}{sum(total.values()):>10}{total[True]:>8}{total[True] / sum(total.values()):>11.1%}")
+            print(line(lang, "all", total))
     sources = Counter(r.zh_from for r in rows.values())
-    print("zh kind source over all rows: " + ", ".join(f"{k} {v} ({v / len(rows):.0%})" for k, v in sources.most_common()))
-    added = [(i, r.name_zh, w) for i, r in rows.items() if i in items.index and r.name_zh
-             for w in [added_words(r.name_zh, str(items.loc[i, "title"]), str(items.loc[i].get("brand", "") or ""),
-                                   r.kind_zh)] if w]
-    print(f"zh names with a word not in title, brand or kind: {len(added)} of "
-          f"{sum(1 for r in rows.values() if r.name_zh)}" + "".join(f"\n  {i}: {n!r} adds {w}" for i, n, w in added[:10]))
+    print("zh kind source over all rows: "
+          + ", ".join(f"{k} {v} ({v / len(rows):.0%})" for k, v in sources.most_common()))
+    added = []
+    for i, r in rows.items():
+        if i in items.index and r.name_zh:
+            brand = str(items.loc[i].get("brand", "") or "")
+            if words := added_words(r.name_zh, str(items.loc[i, "title"]), brand, r.kind_zh):
+                added.append((i, r.name_zh, words))
+    named = sum(1 for r in rows.values() if r.name_zh)
+    print(f"zh names with a word not in title, brand or kind: {len(added)} of {named}"
+          + "".join(f"\n  {i}: {n!r} adds {w}" for i, n, w in added[:10]))
     if args.write_unlabelled:
         todo = list(dict.fromkeys(unlabelled))[: args.sample]
         with args.write_unlabelled.open("w", encoding="utf-8") as out:

@@ -107,5 +107,6 @@ class Settings(BaseSettings):
 
     def llm_options(self) -> LlmOptions:
         return LlmOptions(backend=self.backend, model=self.llm, threads=self.threads, llama_slots=self.llama_slots,
-                          llama_lookup=self.llama_lookup, transformers_weights=self.transformers_weights, openai_url=self.openai_url,
-                          openai_model=self.openai_model, openai_key=self.openai_key, model_cache=self.model_cache)
+                          llama_lookup=self.llama_lookup, transformers_weights=self.transformers_weights,
+                          openai_url=self.openai_url, openai_model=self.openai_model, openai_key=self.openai_key,
+                          model_cache=self.model_cache)
