@@ -58,9 +58,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(model: Path, port: int, backend: str, llm: str | None, feedback: Path,
+def start_server(model: Path, port: int, backend: str, llm: str | None, events: Path,
                  precompute: int = 0) -> subprocess.Popen:
-    env = {**os.environ, "WHYREC_FEEDBACK": str(feedback), "HF_HUB_OFFLINE": "1", "WHYREC_PRECOMPUTE": str(precompute)}
+    env = {**os.environ, "WHYREC_EVENTS": str(events), "HF_HUB_OFFLINE": "1", "WHYREC_PRECOMPUTE": str(precompute)}
     cmd = [sys.executable, "-m", "service.cli", "serve", "--model", str(model), "--port", str(port),
            "--backend", backend] + (["--llm", llm] if llm else [])
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -153,7 +153,7 @@ def main() -> None:
     out: dict = {"shoppers": len(users)}
     with tempfile.TemporaryDirectory() as tmp:
         port = free_port()
-        proc = start_server(args.model, port, "none", None, Path(tmp) / "feedback.csv", len(warm_users))
+        proc = start_server(args.model, port, "none", None, Path(tmp) / "events.db", len(warm_users))
         try:
             out["warm_up_s"] = wait_precomputed(port)
             out["cold"] = wrk(port, cold_users, args.seconds, args.connections, "en", "template")
@@ -167,7 +167,7 @@ def main() -> None:
             proc.wait(timeout=30)
         if args.llm:
             port = free_port()
-            proc = start_server(args.model, port, "llama.cpp", args.llm, Path(tmp) / "feedback2.csv")
+            proc = start_server(args.model, port, "llama.cpp", args.llm, Path(tmp) / "events2.db")
             try:
                 out["llm"] = wrk(port, cold_users, args.seconds, args.connections, "zh", "llm")
                 metrics = scrape(port)

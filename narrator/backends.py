@@ -49,8 +49,6 @@ class LlmOptions:
     """default, small, or a path to a GGUF file or HF folder (for openai: the served model's name)."""
     threads: int | None = None
     llama_slots: int = 4
-    llama_lookup: int = 0
-    """Prompt-lookup decoding in llama.cpp: draft up to this many tokens by copying from the prompt (0: off)."""
     transformers_weights: str = "bf16"
     openai_url: str | None = None
     openai_model: str | None = None
@@ -88,8 +86,8 @@ class LlamaCppBackend:
     name = "llama.cpp"
 
     def __init__(self, model_path: Path, model_id: str, n_ctx: int = 1024, threads: int | None = None,
-                 slots: int = 4, lookup: int = 0):
-        self.model_id, self.model_path, self.lookup = model_id, model_path, lookup
+                 slots: int = 4):
+        self.model_id, self.model_path = model_id, model_path
         self.n_ctx, self.threads = n_ctx, threads or default_threads()
         self._slots: LRUCache[str, Any] = LRUCache(max(1, slots))
         self._lock = threading.Lock()
@@ -100,11 +98,9 @@ class LlamaCppBackend:
         llm = self._slots.get(key)
         if llm is None:
             from llama_cpp import Llama
-            from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
 
-            draft = LlamaPromptLookupDecoding(num_pred_tokens=self.lookup) if self.lookup else None
             llm = Llama(model_path=str(self.model_path), n_ctx=self.n_ctx, n_threads=self.threads, n_batch=512,
-                        draft_model=draft, verbose=False)
+                        verbose=False)
             self._slots[key] = llm
         return llm
 
@@ -289,7 +285,6 @@ def load_backend(options: LlmOptions) -> Backend:
     if backend == "llama.cpp":
         if not llama_cpp_available():
             raise ModelError("backend 'llama.cpp' needs llama-cpp-python: pip install '.[fast]'")
-        return LlamaCppBackend(path, model_id, threads=options.threads, slots=options.llama_slots,
-                               lookup=options.llama_lookup)
+        return LlamaCppBackend(path, model_id, threads=options.threads, slots=options.llama_slots)
     return TransformersBackend(path, model_id, threads=options.threads, weights=options.transformers_weights,
                                cache=options.model_cache)

@@ -65,9 +65,10 @@ class LiveRows:
 
 
 def with_rows(stats: BehaviourStats, base: BehaviourStats, events: pd.DataFrame, users: list[str]) -> BehaviourStats:
-    """A shallow copy of `stats` with one new row per shopper in `users`, computed from `events`, appended
-    before the cold-start row. A shopper's earlier row stays in place but is no longer reachable (its id is
-    retired), so readers holding the old object still see a consistent window."""
+    """A shallow copy of `stats` with one new row per shopper in `users`, computed from `events`, appended at
+    the end. Rows are never rewritten or moved (the cold-start row keeps its index): a shopper's earlier
+    row stays where it was and its id is retired, so a request that read a row index from the old object
+    reads the same data from the new one."""
     catalog = stats.catalog
     ev = events.assign(item=catalog.index_of(events["item_id"].astype(str)))
     ev = ev[ev["item"] >= 0]
@@ -75,25 +76,26 @@ def with_rows(stats: BehaviourStats, base: BehaviourStats, events: pd.DataFrame,
     in_basis = base.rows_of(users)
     exclude = np.where(in_basis == base.cold_row, -1, in_basis)
     block = stats._user_level(ev, len(users), knn_exclude=exclude)
-    cold, k = stats.cold_row, len(users)
+    start = stats.buy.shape[0]
     new = copy.copy(stats)
     for name in USER_SPARSE:
-        old = getattr(stats, name)
-        setattr(new, name, sp.csr_matrix(sp.vstack([old[:cold], block[name], old[cold:]], format="csr")))
+        setattr(new, name, sp.csr_matrix(sp.vstack([getattr(stats, name), block[name]], format="csr")))
     for name in USER_DENSE:
-        old = getattr(stats, name)
-        setattr(new, name, np.concatenate([old[:cold], block[name], old[cold:]]))
-    new.history = {**stats.history, **{cold + u: h for u, h in block["history"].items()}}
+        setattr(new, name, np.concatenate([getattr(stats, name), block[name]]))
+    new.history = {**stats.history, **{start + u: h for u, h in block["history"].items()}}
     ids = stats.user_ids.copy()
+    if len(ids) == stats.cold_row:
+        ids = np.append(ids, "\x00cold")
     previous = stats.rows_of(users)
     for user, row in zip(users, previous, strict=True):
-        if row != cold:
+        if row != stats.cold_row:
             ids[row] = f"\x00retired:{row}:{user}"
     new.user_ids = np.concatenate([ids, np.asarray(users, dtype=object)])
     new.user_index = pd.Index(new.user_ids)
-    new.cold_row = cold + k
     new.__dict__.pop("_user_rows", None)
-    for name in ("user_buys", "user_views"):
-        values = getattr(new, name)
-        values[previous[previous != cold]] = 0.0
     return new
+
+
+def retired(user_id: str) -> bool:
+    """A placeholder id of a row that no shopper reads any more."""
+    return user_id.startswith("\x00")

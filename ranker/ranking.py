@@ -80,8 +80,11 @@ class Ranker:
 
     def most_active(self, n: int) -> list[str]:
         """The n shoppers with the most purchases (defaults for CLI output and the playground's picker)."""
-        counts = self.stats.user_buys[: self.stats.cold_row]
-        return [str(self.stats.user_ids[i]) for i in sorted(range(len(counts)), key=lambda i: -counts[i])[:n]]
+        stats = self.stats
+        counts, ids = stats.user_buys, stats.user_ids
+        order = sorted((i for i in range(len(ids)) if i != stats.cold_row and not str(ids[i]).startswith("\x00")),
+                       key=lambda i: -counts[i])
+        return [str(ids[i]) for i in order[:n]]
 
     def brands(self) -> set[str]:
         """Every brand in the catalog: the names a reason may mention (the verifier's brand list)."""

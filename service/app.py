@@ -1,5 +1,5 @@
 """The FastAPI app: `/v1` recommendations, reranking, explanations (single, batch, SSE stream),
-feedback, the prompt admin routes and the editors' playground; `/healthz`, `/readyz`, `/metrics`.
+events and feedback, the prompt admin routes and the editors' playground; `/healthz`, `/readyz`, `/metrics`.
 Started by `whyrec serve`.
 
 This module only assembles: the routes live in `service.routes`, one router per resource, and share
@@ -21,7 +21,7 @@ from service.engine import Engine, start_loading
 from service.metrics import Metrics
 from service.request_log import RequestLog
 from service.responses import Lists
-from service.routes import admin, explanations, feedback, health, playground, recommendations
+from service.routes import admin, events, explanations, health, playground, recommendations
 from service.settings import Settings
 
 
@@ -30,6 +30,7 @@ def create_app(settings: Settings | None = None, load_in_background: bool = True
     metrics = Metrics()
     engine = Engine(settings, metrics)
     lists = Lists(engine)
+    engine.live.listeners.append(lists.forget)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -44,7 +45,7 @@ def create_app(settings: Settings | None = None, load_in_background: bool = True
     app.state.settings, app.state.engine, app.state.metrics, app.state.lists = settings, engine, metrics, lists
     app.add_middleware(RequestLog, metrics=metrics)
     errors.install(app)
-    for module in (health, recommendations, explanations, feedback, admin, playground):
+    for module in (health, recommendations, explanations, events, admin, playground):
         app.include_router(module.router)
     app.mount("/playground", StaticFiles(directory=playground.STATIC, html=True), name="playground")
     return app

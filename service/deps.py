@@ -47,15 +47,47 @@ def lists(request: Request) -> Lists:
     return request.app.state.lists
 
 
-async def admin(request: Request, x_admin_token: Annotated[str | None, Header()] = None) -> None:
-    """Admin routes (prompts, later items, promotions and models) need the admin token, compared in
-    constant time; without a configured token they are off."""
+def _token(authorization: str | None, x_admin_token: str | None) -> str | None:
+    if authorization and authorization.lower().startswith("bearer "):
+        return authorization[7:].strip()
+    return x_admin_token
+
+
+def _matches(given: str | None, expected: str | None) -> bool:
+    return bool(given and expected) and hmac.compare_digest(str(given).encode(), str(expected).encode())
+
+
+async def admin(request: Request, authorization: Annotated[str | None, Header()] = None,
+                x_admin_token: Annotated[str | None, Header()] = None) -> None:
+    """Admin routes (items, promotions, prompts, models) need the admin token (`Authorization: Bearer …`, or
+    the older `x-admin-token`), compared in constant time; without a configured token they are off."""
     expected = request.app.state.settings.admin_token
     if not expected:
         raise ApiError(403, "forbidden", "admin routes are disabled: set WHYREC_ADMIN_TOKEN")
-    if x_admin_token is None or not hmac.compare_digest(x_admin_token.encode(), expected.encode()):
-        raise ApiError(401, "unauthorized", "wrong or missing x-admin-token")
+    given = _token(authorization, x_admin_token)
+    if given is None:
+        raise ApiError(401, "unauthorized", "this route needs the admin token: Authorization: Bearer <token>")
+    if _matches(given, expected):
+        return
+    if _matches(given, request.app.state.settings.events_token):
+        raise ApiError(403, "forbidden", "the events token may post events only; this route needs the admin token")
+    raise ApiError(401, "unauthorized", "wrong token")
+
+
+async def events_scope(request: Request, authorization: Annotated[str | None, Header()] = None,
+                       x_admin_token: Annotated[str | None, Header()] = None) -> None:
+    """Event and feedback routes need the events token (the shop's backend holds it) or the admin token;
+    with neither configured they are off."""
+    config = request.app.state.settings
+    if not (config.events_token or config.admin_token):
+        raise ApiError(403, "forbidden", "event routes are disabled: set WHYREC_EVENTS_TOKEN")
+    given = _token(authorization, x_admin_token)
+    if given is None:
+        raise ApiError(401, "unauthorized", "this route needs the events token: Authorization: Bearer <token>")
+    if not (_matches(given, config.events_token) or _matches(given, config.admin_token)):
+        raise ApiError(401, "unauthorized", "wrong token")
 
 
 Ready = Annotated[Engine, Depends(engine)]
 Admin = Depends(admin)
+EventsScope = Depends(events_scope)

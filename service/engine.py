@@ -18,7 +18,8 @@ from narrator.facts import Facts
 from narrator.library import DEFAULT_DIR
 from narrator.narrate import TEMPLATE_MODEL, Explanation, Mode
 from service import catalog
-from service.feedback import FeedbackStore
+from service.events import EventStore
+from service.live import LiveShop
 from service.llm_queue import LlmQueue
 from service.metrics import Metrics
 from service.prompt_router import PromptRouter
@@ -67,7 +68,7 @@ class Engine:
     def __init__(self, settings: Settings, metrics: Metrics):
         self.settings, self.metrics = settings, metrics
         self.status = Status()
-        self.feedback = FeedbackStore(settings.feedback)
+        self.live = LiveShop(EventStore(settings.events_path()))
         self.llm = LlmQueue(metrics, settings.llm_queue, settings.llm_deadline_s, settings.llm_background)
         self.backend: Backend | None = None
         self._loaded: Loaded | None = None
@@ -118,6 +119,8 @@ class Engine:
         artifact = artifacts.load(self.settings.artifacts)
         ranker = Ranker.from_artifact(artifact)
         catalog.describe(ranker, artifact.path.parent)
+        replayed = self.live.attach(ranker, artifact.shop.events)
+        log.info("replayed %d stored events onto the served shoppers", replayed)
         first_user = str(ranker.stats.user_ids[0])
         ranker.recommend(first_user, 1)
         self.status.ranker = True

@@ -68,5 +68,5 @@ def install(app: FastAPI) -> None:
 def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI entries for the errors a route can answer, all in the one shape."""
     why = {401: "Missing or wrong token", 403: "Token lacks the scope, or the route is disabled",
-           404: "Unknown item", 413: "Too many pairs", 422: "Invalid request", 503: "Still loading"}
+           404: "Unknown item", 413: "Request too large", 422: "Invalid request", 503: "Still loading"}
     return {s: {"model": ErrorBody, "description": why[s]} for s in statuses}

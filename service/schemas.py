@@ -44,6 +44,37 @@ class BatchRequest(Strict):
     pairs: list[ExplanationRequest] = Field(min_length=1)
 
 
+class EventIn(Strict):
+    """One shopper event from the shop's backend."""
+
+    user_id: str = Id
+    item_id: str = Id
+    event: Literal["view", "cart", "purchase", "rating"]
+    value: float | None = Field(None, ge=1, le=5, description="The rating (1-5), for event=rating only.")
+    timestamp: float | None = Field(None, ge=0, description="Seconds since the epoch [default: when received]; "
+                                    "not later than the server clock plus WHYREC_EVENTS_FUTURE_S.")
+    event_id: str | None = Field(None, min_length=1, max_length=128, description="The shop's id for the event: "
+                                 "a retry with the same id is stored once.")
+
+    @model_validator(mode="after")
+    def rating_has_value(self) -> EventIn:
+        if (self.event == "rating") != (self.value is not None):
+            raise ValueError("value is required for event 'rating' and only for it")
+        return self
+
+
+class EventsRequest(Strict):
+    events: list[EventIn] = Field(min_length=1, description="One or more events, stored and applied together.")
+
+
+class EventsResponse(BaseModel):
+    stored: int = Field(description="Events newly stored.")
+    duplicates: int = Field(description="Events whose event_id was already stored (not stored again).")
+    applied: bool = Field(description="The shoppers' next recommendations reflect these events.")
+    shoppers: list[str]
+    model_version: str
+
+
 class FeedbackRequest(Strict):
     user_id: str = Id
     item_id: str = Id

@@ -40,8 +40,6 @@ class Settings(BaseSettings):
     model_cache: Path = Field(DEFAULT_CACHE, description="Where assembled model files are cached.")
     llama_slots: int = Field(4, ge=1, description="llama.cpp contexts kept, one per prompt prefix (template × "
                              "language), so a prefix is evaluated once.")
-    llama_lookup: int = Field(0, ge=0, le=32, description="llama.cpp prompt-lookup decoding: draft up to this many "
-                              "tokens copied from the prompt per step (0: off).")
     transformers_weights: Literal["bf16", "int8"] = Field("bf16", description="transformers backend weights: bf16, "
                                                           "or int8 dynamic quantization (faster decoding on a CPU).")
     openai_url: str | None = Field(None, description="OpenAI-compatible server for backend openai.")
@@ -61,9 +59,17 @@ class Settings(BaseSettings):
                                 "are written in the background after start, so their first request reads them; "
                                 "/readyz reports the progress.")
     batch_max: int = Field(50, ge=1, description="Most pairs in one /v1/explanations/batch request.")
-    feedback: Path = Field(Path("data/feedback/events.csv"), description="Append-only feedback events store.")
+    events: Path | None = Field(None, description="The shop's event store (SQLite): posted events and feedback, "
+                                "replayed at start [default: events.db in the artifacts root].")
+    events_batch_max: int = Field(1000, ge=1, description="Most events in one POST /v1/events.")
+    events_future_s: float = Field(300.0, ge=0, description="How far past the server clock an event's timestamp "
+                                   "may be (clock skew); later ones are refused.")
     response_cache: int = Field(50_000, ge=0, description="Cached explained responses (per model version).")
-    admin_token: str | None = Field(None, description="Token for /v1/admin routes (disabled without one).")
+    admin_token: str | None = Field(None, description="Token with the admin scope: items, promotions, prompts and "
+                                    "models (and events). Admin routes are off without one.")
+    events_token: str | None = Field(None, description="Token with the events scope: the shop's backend posts "
+                                     "events and feedback with it. Without one (and without an admin token), "
+                                     "event routes are off.")
     warm: bool = Field(True, description="Warm the model's prompt slots at start.")
     precompute: int = Field(0, ge=0, description="Most active shoppers whose template recommendations (k=10, "
                             "zh and en) are computed in the background after start, so their first request "
@@ -105,8 +111,15 @@ class Settings(BaseSettings):
         """False when the backend is `none`/`template`: reasons are the editors' template sentences."""
         return (self.backend or "").lower() not in ("none", "template")
 
+    def events_path(self) -> Path:
+        """Where the event store lives: `events`, else beside the model versions in the artifacts root."""
+        if self.events is not None:
+            return self.events
+        version_folder = (self.artifacts / "model.keras").exists()
+        return (self.artifacts.parent if version_folder else self.artifacts) / "events.db"
+
     def llm_options(self) -> LlmOptions:
         return LlmOptions(backend=self.backend, model=self.llm, threads=self.threads, llama_slots=self.llama_slots,
-                          llama_lookup=self.llama_lookup, transformers_weights=self.transformers_weights,
+                          transformers_weights=self.transformers_weights,
                           openai_url=self.openai_url, openai_model=self.openai_model, openai_key=self.openai_key,
                           model_cache=self.model_cache)

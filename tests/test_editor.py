@@ -120,7 +120,7 @@ def test_service_follows_label_moves_within_two_seconds(trained, prompts, tmp_pa
     edit(prompts / "reason-short.en.toml", 'fallback = "Recommended because', 'fallback = "Picked for you because')
     store.save("reason-short")
     store.promote("reason-short@1", "production")
-    settings = Settings(artifacts=model, backend="none", prompts=prompts, feedback=tmp_path / "fb.csv", warm=False,
+    settings = Settings(artifacts=model, backend="none", prompts=prompts, events=tmp_path / "events.db", warm=False,
                         response_cache=0)
     app = create_app(settings, load_in_background=False)
     with serving(app) as url:
@@ -166,7 +166,7 @@ def test_reload_refuses_a_broken_version_and_keeps_serving(trained, prompts, tmp
     store = PromptStore(prompts)
     store.save("reason-short")
     store.promote("reason-short@1", "production")
-    settings = Settings(artifacts=model, backend="none", prompts=prompts, feedback=tmp_path / "fb.csv", warm=False,
+    settings = Settings(artifacts=model, backend="none", prompts=prompts, events=tmp_path / "events.db", warm=False,
                         admin_token="s3cret", watch_prompts=False)
     from fastapi.testclient import TestClient
 

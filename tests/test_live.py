@@ -31,7 +31,7 @@ def row(stats: BehaviourStats, name: str, user: str) -> np.ndarray:
 def test_recomputed_rows_equal_the_trained_rows(toy):
     stats, live = toy
     fresh = live.refresh(stats, ["u0", "u1"])
-    assert fresh.cold_row == stats.cold_row + 2
+    assert fresh.cold_row == stats.cold_row and fresh.buy.shape[0] == stats.buy.shape[0] + 2
     for user in ("u0", "u1", "u2"):
         for name in (*USER_SPARSE, *USER_DENSE):
             np.testing.assert_allclose(row(fresh, name, user), row(stats, name, user), rtol=1e-6, err_msg=name)

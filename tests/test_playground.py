@@ -30,7 +30,7 @@ def test_edit_render_save_promote_in_the_browser(trained, tmp_path):
     _, model = trained
     prompts = tmp_path / "prompts"
     shutil.copytree(DEFAULT_DIR, prompts, ignore=shutil.ignore_patterns("versions", "labels.json"))
-    settings = Settings(artifacts=model, backend="none", prompts=prompts, feedback=tmp_path / "fb.csv", warm=False,
+    settings = Settings(artifacts=model, backend="none", prompts=prompts, events=tmp_path / "events.db", warm=False,
                         admin_token="t0ken", response_cache=0)
     app = create_app(settings, load_in_background=False)
     SCREENSHOTS.mkdir(exist_ok=True)

@@ -1,0 +1,104 @@
+"""The live shop inside the service: events are stored, then applied to the shoppers they touch.
+
+`ingest` answers only after the events are on disk (`service.events`) *and* the shoppers' rows are
+recomputed and swapped in (`ranker.live`), so the very next recommendation for that shopper reflects them:
+a bought item leaves the list, the counts in the reasons change, a new shopper is no longer cold. One
+refresher thread takes every shopper waiting at that moment and swaps once, so a burst of events costs
+one recomputation, not one per event. At start the store is replayed, so a restart loses nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future
+from typing import TYPE_CHECKING
+
+from service.events import Event, EventStore, Stored, as_rows
+
+if TYPE_CHECKING:
+    from ranker.live import LiveRows
+    from ranker.ranking import Ranker
+
+log = logging.getLogger("whyrec.live")
+
+
+class LiveShop:
+    def __init__(self, store: EventStore):
+        self.store = store
+        self.listeners: list[Callable[[set[str]], None]] = []
+        """Called with the shoppers whose rows changed (the response cache forgets their lists)."""
+        self._ranker: Ranker | None = None
+        self._rows: LiveRows | None = None
+        self._pending: set[str] = set()
+        self._waiting: list[Future[None]] = []
+        self._cond = threading.Condition()
+        self.applied = 0
+        self.refreshes = 0
+        self._thread: threading.Thread | None = None
+
+    def attach(self, ranker: Ranker, window_events) -> int:
+        """Serve `ranker` live: replay the store's events onto it (a restart loses nothing). Returns how many
+        events were replayed."""
+        from ranker.live import LiveRows
+
+        rows = LiveRows(ranker.stats, window_events)
+        replayed, users = 0, set()
+        for chunk in self.store.read():
+            users |= rows.add((u, i, e, v, t) for _, u, i, e, v, t in chunk)
+            replayed += len(chunk)
+        if users:
+            ranker.stats = rows.refresh(ranker.stats, users)
+        self._ranker, self._rows = ranker, rows
+        self.applied = replayed
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._refresh_loop, daemon=True, name="live-refresh")
+            self._thread.start()
+        return replayed
+
+    def ingest(self, events: list[Event]) -> tuple[Stored, Future[None]]:
+        """Store the events (blocking until they are durable), then queue their shoppers for a refresh; the
+        returned future resolves once the shoppers' new rows are served."""
+        stored = self.store.append(events).result()
+        return stored, self.apply(stored.stored)
+
+    def apply(self, events: Iterable[Event]) -> Future[None]:
+        done: Future[None] = Future()
+        rows = self._rows
+        if rows is None:
+            done.set_result(None)
+            return done
+        users = rows.add(as_rows(events))
+        if not users:
+            done.set_result(None)
+            return done
+        with self._cond:
+            self._pending |= users
+            self._waiting.append(done)
+            self._cond.notify()
+        return done
+
+    def _refresh_loop(self) -> None:
+        while True:
+            with self._cond:
+                while not self._pending:
+                    self._cond.wait()
+                users, self._pending = self._pending, set()
+                waiting, self._waiting = self._waiting, []
+            try:
+                assert self._ranker is not None and self._rows is not None
+                start = time.perf_counter()
+                self._ranker.stats = self._rows.refresh(self._ranker.stats, users)
+                for listener in self.listeners:
+                    listener(users)
+                self.refreshes += 1
+                log.debug("refreshed %d shoppers in %.1f ms", len(users), 1000 * (time.perf_counter() - start))
+            except Exception as exc:  # the events are stored; a restart applies them
+                log.exception("live refresh failed")
+                for done in waiting:
+                    done.set_exception(exc)
+                continue
+            for done in waiting:
+                done.set_result(None)
