@@ -26,12 +26,15 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 import httpx
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+EVENTS_TOKEN = "bench-service-events"
 
 WRK_SCRIPT = """
 local users = {%s}
@@ -60,7 +63,8 @@ def free_port() -> int:
 
 def start_server(model: Path, port: int, backend: str, llm: str | None, events: Path,
                  precompute: int = 0) -> subprocess.Popen:
-    env = {**os.environ, "WHYREC_EVENTS": str(events), "HF_HUB_OFFLINE": "1", "WHYREC_PRECOMPUTE": str(precompute)}
+    env = {"WHYREC_EVENTS_TOKEN": EVENTS_TOKEN, **os.environ, "WHYREC_EVENTS": str(events), "HF_HUB_OFFLINE": "1",
+           "WHYREC_PRECOMPUTE": str(precompute)}
     cmd = [sys.executable, "-m", "service.cli", "serve", "--model", str(model), "--port", str(port),
            "--backend", backend] + (["--llm", llm] if llm else [])
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -98,6 +102,30 @@ def wrk(port: int, users: list[str], seconds: int, connections: int, lang: str, 
     result = json.loads(re.search(r"JSON(\{.*\})", out).group(1))
     result["rps"] = result["requests"] / result["seconds"]
     return result
+
+
+def freshness(port: int, users: list[str], stop: threading.Event) -> dict:
+    """While the load runs: a shopper buys their top item (POST /v1/events), then asks for their list again.
+    Freshness = from the POST to the new list; reflected = the bought item left the list."""
+    seconds, reflected = [], 0
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+        def top(user: str) -> list[str]:
+            body = {"user_id": user, "k": 10, "lang": "en", "explain": "template"}
+            return [i["item_id"] for i in http.post("/v1/recommendations", json=body).json()["items"]]
+
+        for n, user in enumerate(users):
+            if stop.is_set():
+                break
+            first = top(user)
+            start = time.perf_counter()
+            r = http.post("/v1/events", headers={"authorization": f"Bearer {EVENTS_TOKEN}"}, json={"events": [
+                {"user_id": user, "item_id": first[0], "event": "purchase", "event_id": f"fresh-{n}"}]})
+            after = top(user)
+            seconds.append(time.perf_counter() - start)
+            reflected += r.status_code == 200 and first[0] not in after
+    ms = np.asarray(seconds) * 1000 if seconds else np.zeros(1)
+    return {"checks": len(seconds), "reflected": reflected, "p50_ms": float(np.percentile(ms, 50)),
+            "p99_ms": float(np.percentile(ms, 99))}
 
 
 def scrape(port: int) -> dict[str, float]:
@@ -156,7 +184,14 @@ def main() -> None:
         proc = start_server(args.model, port, "none", None, Path(tmp) / "events.db", len(warm_users))
         try:
             out["warm_up_s"] = wait_precomputed(port)
+            stop = threading.Event()
+            fresh: dict = {}
+            checker = threading.Thread(target=lambda: fresh.update(freshness(port, cold_users[::-7][:300], stop)))
+            checker.start()
             out["cold"] = wrk(port, cold_users, args.seconds, args.connections, "en", "template")
+            stop.set()
+            checker.join()
+            out["freshness"] = fresh
             out["warm"] = wrk(port, warm_users, args.seconds, args.connections, "en", "template")
             out["template_5xx"] = server_errors(scrape(port))
             if args.fuzz_cases:
@@ -188,6 +223,9 @@ def main() -> None:
     for name, r in runs:
         print(f"{name:34}{r['rps']:9.1f}{r['p50_ms']:9.1f}{r['p90_ms']:9.1f}{r['p99_ms']:9.1f}{r['non2xx']:9d}"
               f"{r['socket_errors'] + r['timeouts']:9d}")
+    f = out["freshness"]
+    print(f"freshness during the cold run (purchase posted, then the list asked again): {f['reflected']}/{f['checks']} "
+          f"reflected, p50 {f['p50_ms']:.0f} ms, p99 {f['p99_ms']:.0f} ms")
     print(f"precompute of the {len(warm_users)} most active shoppers (zh + en) after ready: {out['warm_up_s']:.1f} s; "
           f"5xx in template runs: {out['template_5xx']}")
     if "llm" in out:

@@ -17,6 +17,7 @@ import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -205,7 +206,8 @@ def merged(rows: dict[str, Enriched], edits: dict[str, dict[str, str]]) -> dict[
         if "kind_zh" in edit and "name_zh" not in edit and base.kind_zh and base.kind_zh in base.name_zh:
             edit = {**edit, "name_zh": base.name_zh.replace(base.kind_zh, edit["kind_zh"])}
         sources = {f"{lang}_from": "editor" for lang in ("en", "zh") if f"kind_{lang}" in edit}
-        out[item_id] = replace(base, **edit, **sources)
+        changes: dict[str, Any] = {**edit, **sources}
+        out[item_id] = replace(base, **changes)
     return out
 
 

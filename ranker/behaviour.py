@@ -191,6 +191,36 @@ class BehaviourStats:
     shopper's events and the item-level statistics, so a live shop can recompute a few shoppers' rows
     (`ranker.live`) without rebuilding the rest."""
 
+    buy: sp.csr_matrix
+    view: sp.csr_matrix
+    cart: sp.csr_matrix
+    recent: sp.csr_matrix
+    brand_buy: sp.csr_matrix
+    brand_view: sp.csr_matrix
+    leaf_buy: sp.csr_matrix
+    leaf_view: sp.csr_matrix
+    parent_buy: sp.csr_matrix
+    user_neighbours: sp.csr_matrix
+    leaf_window_recent: sp.csr_matrix
+    cooc_all: sp.csr_matrix
+    cooc_recent: sp.csr_matrix
+    trans_recent: sp.csr_matrix
+    window_recent: sp.csr_matrix
+    words_recent: sp.csr_matrix
+    last_item: np.ndarray
+    price_median: np.ndarray
+    price_low: np.ndarray
+    price_high: np.ndarray
+    text_mean: np.ndarray
+    text_recent: np.ndarray
+    cooc_recent_max: np.ndarray
+    trans_recent_max: np.ndarray
+    window_recent_max: np.ndarray
+    text_recent_max: np.ndarray
+    user_buys: np.ndarray
+    user_views: np.ndarray
+    history: dict[int, np.ndarray]
+
     def __init__(self, events: pd.DataFrame, catalog: CatalogIndex, target_kind: str):
         self.catalog, self.target_kind = catalog, target_kind
         n = catalog.n

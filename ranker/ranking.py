@@ -34,6 +34,13 @@ class UnknownUserError(UnknownIdError):
     what = "shopper"
 
 
+class UnavailableItemError(UnknownItemError):
+    """An item withdrawn from the catalog: known, but never recommended again."""
+
+    def __str__(self) -> str:
+        return f"item {self.value!r} is no longer available (withdrawn from the catalog)"
+
+
 @dataclass(frozen=True)
 class Recommendation:
     item_id: str
@@ -54,6 +61,7 @@ class Ranker:
         self.stats = BehaviourStats(events, self.catalog, target_kind(events))
         self.scorer = CompiledScorer(model)
         self._titles: dict[str, dict[str, str]] = {}
+        self.unavailable = np.zeros(self.catalog.n, bool)
 
     @classmethod
     def from_artifact(cls, artifact) -> Ranker:
@@ -113,7 +121,19 @@ class Ranker:
         idx = self.catalog.index_of(item_ids)
         if (idx < 0).any():
             raise UnknownItemError(str(np.asarray(item_ids, dtype=object)[idx < 0][0]))
+        if self.unavailable[idx].any():
+            raise UnavailableItemError(str(np.asarray(item_ids, dtype=object)[self.unavailable[idx]][0]))
         return idx
+
+    def set_available(self, item_ids: list[str], available: bool) -> None:
+        """Withdraw items from (or return them to) the catalog: a withdrawn item is never recommended or
+        ranked. The mask is replaced, not changed in place, so a running request sees one or the other."""
+        idx = self.catalog.index_of(item_ids)
+        if (idx < 0).any():
+            raise UnknownItemError(str(np.asarray(item_ids, dtype=object)[idx < 0][0]))
+        mask = self.unavailable.copy()
+        mask[idx] = not available
+        self.unavailable = mask
 
     def score(self, user_id: str, item_ids: list[str]) -> np.ndarray:
         return self.scorer(self.features(user_id, item_ids))
@@ -123,6 +143,7 @@ class Ranker:
         row = self.stats.rows_of([user_id])[0]
         items = candidates(self.stats, np.array([row]), self.cand_cfg)[0]
         items = np.setdiff1d(items, self.stats.history_of(row))
+        items = items[~self.unavailable[items]]
         scores = self.scorer(self.spec.compute(self.stats, np.full(len(items), row), items))
         order = np.argsort(-scores, kind="stable")[:k]
         return [Recommendation(str(self.catalog.item_ids[items[j]]), float(scores[j]), r + 1)

@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from ranker.ranking import UnknownItemError
+from ranker.ranking import UnavailableItemError, UnknownItemError
 from service.engine import NotReady
 from service.schemas import ErrorBody, Problem
 
@@ -46,6 +46,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(UnknownItemError)
     async def unknown_item(request: Request, exc: UnknownItemError) -> JSONResponse:
+        if isinstance(exc, UnavailableItemError):
+            return error_response(request, 404, "unavailable_item", str(exc), exc.args[0])
         return error_response(request, 404, "unknown_item", f"unknown item {exc.args[0]!r}", exc.args[0])
 
     @app.exception_handler(NotReady)

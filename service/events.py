@@ -34,6 +34,7 @@ CREATE TABLE IF NOT EXISTS events (
     helpful INTEGER
 );
 CREATE INDEX IF NOT EXISTS events_user ON events (user_id);
+CREATE TABLE IF NOT EXISTS withdrawn (item_id TEXT PRIMARY KEY, at REAL NOT NULL);
 """
 COLUMNS = ("event_id", "user_id", "item_id", "event", "value", "timestamp", "explanation_id", "helpful")
 
@@ -147,6 +148,18 @@ class EventStore:
                                      "WHERE seq > ? ORDER BY seq LIMIT ?", (last, batch)).fetchall():
                 yield rows
                 last = rows[-1][0]
+
+    def set_available(self, item_id: str, available: bool) -> None:
+        """Record that an item was withdrawn from (or returned to) the catalog, durably."""
+        with closing(self._connect()) as db:
+            if available:
+                db.execute("DELETE FROM withdrawn WHERE item_id = ?", (item_id,))
+            else:
+                db.execute("INSERT OR REPLACE INTO withdrawn VALUES (?, ?)", (item_id, time.time()))
+
+    def withdrawn(self) -> list[str]:
+        with closing(self._connect()) as db:
+            return [row[0] for row in db.execute("SELECT item_id FROM withdrawn ORDER BY at")]
 
     def feedback(self, limit: int = 100) -> list[dict]:
         """The latest events that carry feedback on a reason (explanation id or helpfulness)."""

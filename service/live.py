@@ -28,8 +28,9 @@ log = logging.getLogger("whyrec.live")
 class LiveShop:
     def __init__(self, store: EventStore):
         self.store = store
-        self.listeners: list[Callable[[set[str]], None]] = []
-        """Called with the shoppers whose rows changed (the response cache forgets their lists)."""
+        self.listeners: list[Callable[[set[str] | None], None]] = []
+        """Called with the shoppers whose rows changed, or None when every list may have (the response cache
+        forgets them)."""
         self._ranker: Ranker | None = None
         self._rows: LiveRows | None = None
         self._pending: set[str] = set()
@@ -51,12 +52,22 @@ class LiveShop:
             replayed += len(chunk)
         if users:
             ranker.stats = rows.refresh(ranker.stats, users)
+        known = set(ranker.catalog.item_ids.tolist())
+        ranker.set_available([i for i in self.store.withdrawn() if i in known], False)
         self._ranker, self._rows = ranker, rows
         self.applied = replayed
         if self._thread is None:
             self._thread = threading.Thread(target=self._refresh_loop, daemon=True, name="live-refresh")
             self._thread.start()
         return replayed
+
+    def set_available(self, item_id: str, available: bool) -> None:
+        """Withdraw an item (or return it): stored first, then applied; every cached list is dropped."""
+        assert self._ranker is not None
+        self.store.set_available(item_id, available)
+        self._ranker.set_available([item_id], available)
+        for listener in self.listeners:
+            listener(None)
 
     def ingest(self, events: list[Event]) -> tuple[Stored, Future[None]]:
         """Store the events (blocking until they are durable), then queue their shoppers for a refresh; the

@@ -114,12 +114,13 @@ class Lists:
             self.engine.metrics.cache_hits.labels("response").inc()
         return body
 
-    def forget(self, users: set[str]) -> None:
-        """Drop the cached lists of shoppers whose state changed (their next list is computed afresh)."""
+    def forget(self, users: set[str] | None) -> None:
+        """Drop the cached lists of shoppers whose state changed (all of them for None): their next list is
+        computed afresh."""
         if self._cache is None:
             return
         with self._lock:
-            for key in [key for key in self._cache if key[0] in users]:
+            for key in [key for key in self._cache if users is None or key[0] in users]:
                 del self._cache[key]
 
     def body(self, user_id: str, k: int, lang: str, explain: str, style: str) -> bytes:

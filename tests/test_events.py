@@ -172,3 +172,22 @@ def test_kill_9_loses_no_acknowledged_event(trained, tmp_path):
     stored = {row[0] for row in sqlite3.connect(db).execute("SELECT event_id FROM events")}
     assert len(acknowledged) > 50
     assert set(acknowledged) <= stored, f"{len(set(acknowledged) - stored)} acknowledged events lost"
+
+
+def test_a_withdrawn_item_is_never_recommended_again(trained, tmp_path):
+    settings = make(trained[1], tmp_path)
+    admin = {"authorization": f"Bearer {ADMIN}"}
+    with TestClient(create_app(settings, load_in_background=False)) as c:
+        user = str(c.app.state.engine.ranker.stats.user_ids[2])
+        item = top(c, user)[0]
+        assert c.delete(f"/v1/items/{item}", headers=AUTH).status_code == 403
+        r = c.delete(f"/v1/items/{item}", headers=admin)
+        assert r.status_code == 200 and r.json() == {"item_id": item, "available": False}
+        assert item not in top(c, user)
+        ranked = c.post("/v1/rank", json={"user_id": user, "item_ids": [item]})
+        assert ranked.status_code == 404 and ranked.json()["error"] == "unavailable_item"
+        assert c.delete("/v1/items/NOPE-3", headers=admin).status_code == 404
+    with TestClient(create_app(settings, load_in_background=False)) as c:
+        assert item not in top(c, user)
+        assert c.post(f"/v1/items/{item}/restore", headers=admin).json()["available"]
+        assert c.post("/v1/rank", json={"user_id": user, "item_ids": [item]}).status_code == 200
