@@ -4,8 +4,9 @@ The model and the item-level statistics (co-purchase, transitions, popularity) s
 window until the next training run; what a shopper did since changes *their* rows at once: a bought item
 leaves their list, "you viewed it 3 times" counts the new views, a new shopper stops being cold. `LiveRows`
 keeps each shopper's events (the window's and the new ones) and `refresh` returns a new `BehaviourStats`
-sharing every unchanged row with the old one, with fresh rows appended for the shoppers given; callers swap
-it in with one assignment, so a request sees either the old or the new rows, never a mix.
+with fresh rows for the shoppers given (in place of their old rows; appended for new shoppers); callers swap
+it in with one assignment, so a request sees either the old or the new object, and a row index it holds
+names the same shopper in both.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ class LiveRows:
 
     def __init__(self, stats: BehaviourStats, window_events: pd.DataFrame):
         self.base = stats
-        self._window = {str(u): frame for u, frame in window_events.groupby("user_id", sort=False)}
+        self._columns = {c: window_events[c].to_numpy() for c in EVENT_COLUMNS}
+        self._window = {str(u): rows for u, rows in window_events.groupby("user_id", sort=False).indices.items()}
         self._added: dict[str, list[tuple]] = {}
         self._lock = threading.Lock()
 
@@ -42,18 +44,16 @@ class LiveRows:
         return touched
 
     def events_of(self, user_ids: Iterable[str]) -> pd.DataFrame:
-        """The shoppers' complete event lists, in time order (window first, then added)."""
-        frames = []
+        """The shoppers' complete event lists, in time order (window first, then added). Column arrays and
+        plain tuples, not a frame per shopper: a refresh covers hundreds of shoppers."""
+        users = list(user_ids)
         with self._lock:
-            added = {u: list(self._added.get(u, ())) for u in user_ids}
-        for user, rows in added.items():
-            if user in self._window:
-                frames.append(self._window[user][list(EVENT_COLUMNS)])
-            if rows:
-                frames.append(pd.DataFrame(rows, columns=list(EVENT_COLUMNS)))
-        if not frames:
-            return pd.DataFrame(columns=list(EVENT_COLUMNS))
-        events = pd.concat(frames, ignore_index=True)
+            added = [row for u in users for row in self._added.get(u, ())]
+        empty = np.empty(0, np.int64)
+        at = np.concatenate([self._window.get(u, empty) for u in users] or [empty]).astype(np.int64)
+        window = pd.DataFrame({c: values[at] for c, values in self._columns.items()})
+        events = pd.concat([window, pd.DataFrame(added, columns=list(EVENT_COLUMNS))], ignore_index=True) \
+            if added else window
         events["value"] = pd.to_numeric(events["value"], errors="coerce")
         events["timestamp"] = pd.to_numeric(events["timestamp"], errors="coerce")
         return events.sort_values(["user_id", "timestamp"], kind="stable", ignore_index=True)
@@ -65,37 +65,37 @@ class LiveRows:
 
 
 def with_rows(stats: BehaviourStats, base: BehaviourStats, events: pd.DataFrame, users: list[str]) -> BehaviourStats:
-    """A shallow copy of `stats` with one new row per shopper in `users`, computed from `events`, appended at
-    the end. Rows are never rewritten or moved (the cold-start row keeps its index): a shopper's earlier
-    row stays where it was and its id is retired, so a request that read a row index from the old object
-    reads the same data from the new one."""
+    """A copy of `stats` where each shopper in `users` has rows computed from `events`: a shopper with a row
+    keeps its index (the row's content is replaced), a new shopper gets a row appended. Indices never
+    move and never change owner, so a request that read a shopper's row index from the old object reads
+    that same shopper (fresher) from the new one; rows grow only with new shoppers."""
     catalog = stats.catalog
     ev = events.assign(item=catalog.index_of(events["item_id"].astype(str)))
     ev = ev[ev["item"] >= 0]
     ev = ev.assign(user=pd.Index(users).get_indexer(ev["user_id"].astype(str)))
     in_basis = base.rows_of(users)
-    exclude = np.where(in_basis == base.cold_row, -1, in_basis)
-    block = stats._user_level(ev, len(users), knn_exclude=exclude)
-    start = stats.buy.shape[0]
+    block = stats._user_level(ev, len(users), knn_exclude=np.where(in_basis == base.cold_row, -1, in_basis))
+    n = stats.buy.shape[0]
+    previous = stats.rows_of(users)
+    known = previous != stats.cold_row
+    rows = np.arange(n)
+    rows[previous[known]] = n + np.flatnonzero(known)
+    rows = np.concatenate([rows, n + np.flatnonzero(~known)])
     new = copy.copy(stats)
     for name in USER_SPARSE:
-        setattr(new, name, sp.csr_matrix(sp.vstack([getattr(stats, name), block[name]], format="csr")))
+        setattr(new, name, sp.csr_matrix(sp.vstack([getattr(stats, name), block[name]], format="csr")[rows]))
     for name in USER_DENSE:
-        setattr(new, name, np.concatenate([getattr(stats, name), block[name]]))
-    new.history = {**stats.history, **{start + u: h for u, h in block["history"].items()}}
-    ids = stats.user_ids.copy()
-    if len(ids) == stats.cold_row:
+        setattr(new, name, np.concatenate([getattr(stats, name), block[name]])[rows])
+    target = np.where(known, previous, n + np.cumsum(~known) - 1)
+    new.history = {**stats.history}
+    for u, row in enumerate(target):
+        new.history.pop(int(row), None)
+        if u in block["history"]:
+            new.history[int(row)] = block["history"][u]
+    ids = stats.user_ids
+    if len(ids) == stats.cold_row and (~known).any():
         ids = np.append(ids, "\x00cold")
-    previous = stats.rows_of(users)
-    for user, row in zip(users, previous, strict=True):
-        if row != stats.cold_row:
-            ids[row] = f"\x00retired:{row}:{user}"
-    new.user_ids = np.concatenate([ids, np.asarray(users, dtype=object)])
+    new.user_ids = np.concatenate([ids, np.asarray(users, dtype=object)[~known]])
     new.user_index = pd.Index(new.user_ids)
     new.__dict__.pop("_user_rows", None)
     return new
-
-
-def retired(user_id: str) -> bool:
-    """A placeholder id of a row that no shopper reads any more."""
-    return user_id.startswith("\x00")
