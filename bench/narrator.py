@@ -67,7 +67,7 @@ def run_model(name: str, backend_name: str, lists, brands, langs) -> dict:
         out[lang] = evaluate.metrics(narrator, served[lang], lang)
         out[lang]["examples"] = [{"facts": [f.kind for f in r.facts.facts[:2]], "text": r.explanation.text,
                                   "fallback": r.explanation.fallback_used, "rejected": r.explanation.rejected[:1]}
-                                 for r in served[lang][:3]]
+                                 for r in served[lang][:10]]
     if len(langs) == 2:
         out["parity"] = evaluate.parity(served["zh"], served["en"])
         out["parity_gaps"] = evaluate.parity_gaps(served["zh"], served["en"])

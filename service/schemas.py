@@ -44,23 +44,28 @@ class BatchRequest(Strict):
     pairs: list[ExplanationRequest] = Field(min_length=1)
 
 
-class EventIn(Strict):
-    """One shopper event from the shop's backend."""
+class ShopperEvent(Strict):
+    """What a shopper did with an item; a rating carries its value."""
 
     user_id: str = Id
     item_id: str = Id
     event: Literal["view", "cart", "purchase", "rating"]
     value: float | None = Field(None, ge=1, le=5, description="The rating (1-5), for event=rating only.")
+
+    @model_validator(mode="after")
+    def rating_has_value(self) -> ShopperEvent:
+        if (self.event == "rating") != (self.value is not None):
+            raise ValueError("value is required for event 'rating' and only for it")
+        return self
+
+
+class EventIn(ShopperEvent):
+    """One shopper event from the shop's backend."""
+
     timestamp: float | None = Field(None, ge=0, description="Seconds since the epoch [default: when received]; "
                                     "not later than the server clock plus WHYREC_EVENTS_FUTURE_S.")
     event_id: str | None = Field(None, min_length=1, max_length=128, description="The shop's id for the event: "
                                  "a retry with the same id is stored once.")
-
-    @model_validator(mode="after")
-    def rating_has_value(self) -> EventIn:
-        if (self.event == "rating") != (self.value is not None):
-            raise ValueError("value is required for event 'rating' and only for it")
-        return self
 
 
 class EventsRequest(Strict):
@@ -75,19 +80,11 @@ class EventsResponse(BaseModel):
     model_version: str
 
 
-class FeedbackRequest(Strict):
-    user_id: str = Id
-    item_id: str = Id
-    event: Literal["view", "cart", "purchase", "rating"]
-    value: float | None = Field(None, ge=0, le=5, description="The rating, for event=rating.")
+class FeedbackRequest(ShopperEvent):
+    """An event that also says which reason the shopper saw and whether it helped."""
+
     explanation_id: str | None = Field(None, max_length=200)
     helpful: bool | None = None
-
-    @model_validator(mode="after")
-    def rating_has_value(self) -> FeedbackRequest:
-        if (self.event == "rating") != (self.value is not None):
-            raise ValueError("value is required for event 'rating' and only for it")
-        return self
 
 
 class FactOut(BaseModel):
