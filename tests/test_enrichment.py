@@ -180,3 +180,31 @@ def test_ranker_shows_enriched_kinds_and_zh_names(trained):
     assert (ref.kind_zh, ref.kind_en) == ("电钻", "drill")
     assert ranker.title(item_id, "title_zh") == own_zh
     assert ranker.title(other, "title_zh") == "Brand 电锯"
+
+
+@pytest.mark.slow
+@pytest.mark.model
+def test_catalog_commands_with_the_small_model(trained, tmp_path):
+    """The real path: the small model enriches the most active items (resumable), `show` lists them and `lint`
+    names the file and line of an editor's mistake."""
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from service.cli import app
+
+    model = tmp_path / "artifacts"
+    shutil.copytree(trained[1], model)
+    runner = CliRunner()
+    r = runner.invoke(app, ["catalog", "enrich", "--model", str(model), "--llm", "small", "--limit", "4"])
+    assert r.exit_code == 0, r.output
+    rows = enrichment.read(model)
+    assert len(rows) == 4 and all(row.kind_en or row.en_from == "none" for row in rows.values())
+    again = runner.invoke(app, ["catalog", "enrich", "--model", str(model), "--llm", "small", "--limit", "4"])
+    assert again.exit_code == 0 and len(enrichment.read(model)) == 8
+    shown = runner.invoke(app, ["catalog", "show", "--model", str(model), "-n", "3"])
+    assert shown.exit_code == 0 and "kind zh" in shown.output
+    first = next(iter(rows))
+    (model / enrichment.OVERRIDES).write_text(f'["{first}"]\nkind_zh = "glue"\n', encoding="utf-8")
+    lint = runner.invoke(app, ["catalog", "lint", "--model", str(model)])
+    assert lint.exit_code == 1 and f"{enrichment.OVERRIDES}:2" in lint.output
