@@ -73,7 +73,9 @@ def _foreign_words(bare: str, g: Grounding) -> list[tuple[str, str, str]]:
 def _agreement(text: str, g: Grounding) -> list[tuple[str, str, str]]:
     """"this"/"these" agree with the head noun, and the head is what the item is: English noun phrases end on
     their head ("this drill bit set" is a set, "this drill" is not), so the head must be the last word of the
-    item's name or category, or end like it ("lamp" for a headlamp), or be a plain "item"."""
+    item's name or category, or end like it ("lamp" for a headlamp), or be a plain "item". One product is
+    "this": "these" only for an item whose own name or kind is plural ("these coffee beans", "these gloves";
+    not "these power banks" for one power bank)."""
     if g.lang != "en":
         return []
     heads = _heads(g)
@@ -82,10 +84,21 @@ def _agreement(text: str, g: Grounding) -> list[tuple[str, str, str]]:
         det, head = m.group(1).lower(), m.group(3).lower()
         if (det == "this") == _plural(head):
             out.append(("name", m.group(0), f"'{m.group(1)}' does not agree with '{m.group(3)}'"))
+        elif det == "these" and not _plural_item(g):
+            out.append(("name", m.group(0), f"calls one item '{m.group(1)} {m.group(3)}'"))
         elif head not in GENERIC_NOUNS["en"] and not any(h.endswith(form) for h in heads for form in _forms(head)):
             out.append(("name", m.group(0), f"calls the item a '{m.group(3)}', which its own name and category "
                                             "do not end on"))
     return out
+
+
+def _plural_item(g: Grounding) -> bool:
+    """The item's own name or kind ends on a plural noun ("…Coffee Beans B19", kind "gloves")."""
+    for text in (g.item_name, *g.item_kinds):
+        words = [w for w in re.findall(r"[A-Za-z][\w\-]*", text) if not MODEL_CODE.fullmatch(w)]
+        if words and _plural(words[-1]):
+            return True
+    return False
 
 
 def _heads(g: Grounding) -> set[str]:

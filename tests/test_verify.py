@@ -191,13 +191,25 @@ def test_html_entities_are_markup(narrator, lang, bad):
 @pytest.mark.parametrize(("good", "bad"), [
     ("You have bought 3 Voltmark items, and this drill fits your usual price range.",
      "You have bought 3 Voltmark items, and these drill fits your usual price range."),
-    ("You have bought 3 Voltmark items, and these items are in your usual price range.",
+    ("You have bought 3 Voltmark items, and this item is in your usual price range.",
      "You have bought 3 Voltmark items, and this drills are in your usual price range."),
 ])
 def test_this_and_these_agree_with_their_noun(narrator, good, bad):
     assert narrator.verify_text(good, FACTS, "en").passed
     failed = narrator.verify_text(bad, FACTS, "en").failures
     assert any("does not agree" in c.why for c in failed), failed
+
+
+def test_these_only_for_an_item_whose_own_name_is_plural(narrator):
+    """One power bank is "this power bank" (seen: "You viewed these power banks 2 times"); a product named as a
+    plural ("… Coffee Beans") may be "these"."""
+    one = narrator.verify_text("You have bought 3 Voltmark items, and these drills fit your usual price range.",
+                               FACTS, "en")
+    assert any("calls one item" in c.why for c in one.failures), one.failures
+    beans = facts_of("brand", "price", "popular", item=ItemRef("C1", "Voltmark Decaf Coffee Beans B19", "Voltmark",
+                                                                "Coffee > Coffee Beans", 12.0))
+    assert narrator.verify_text("You have bought 3 Voltmark items, and these coffee beans fit your usual price range.",
+                                beans, "en").passed
 
 
 @pytest.mark.parametrize(("lang", "bad"), [
