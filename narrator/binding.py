@@ -92,22 +92,21 @@ def _agreement(text: str, g: Grounding) -> list[tuple[str, str, str]]:
     return out
 
 
+def _last_word(text: str) -> str:
+    """The last plain word of a name (not a model code): "…Coffee Beans B19" → "Beans"."""
+    words = [w for w in re.findall(r"[A-Za-z][\w\-]*", text) if not MODEL_CODE.fullmatch(w)]
+    return words[-1] if words else ""
+
+
 def _plural_item(g: Grounding) -> bool:
     """The item's own name or kind ends on a plural noun ("…Coffee Beans B19", kind "gloves")."""
-    for text in (g.item_name, *g.item_kinds):
-        words = [w for w in re.findall(r"[A-Za-z][\w\-]*", text) if not MODEL_CODE.fullmatch(w)]
-        if words and _plural(words[-1]):
-            return True
-    return False
+    return any(_plural(word) for word in map(_last_word, (g.item_name, *g.item_kinds)) if word)
 
 
 def _heads(g: Grounding) -> set[str]:
     """The last plain word (not a model code) of the item's name and category, and its kind words."""
     heads = {k.lower() for k in g.item_kinds}
-    for text in (g.item_name, g.item_category):
-        words = [w for w in re.findall(r"[A-Za-z][\w\-]*", text) if not MODEL_CODE.fullmatch(w)]
-        if words:
-            heads.add(_singular(words[-1].lower()))
+    heads |= {_singular(word.lower()) for word in map(_last_word, (g.item_name, g.item_category)) if word}
     return heads
 
 

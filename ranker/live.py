@@ -78,15 +78,14 @@ def with_rows(stats: BehaviourStats, base: BehaviourStats, events: pd.DataFrame,
     n = stats.buy.shape[0]
     previous = stats.rows_of(users)
     known = previous != stats.cold_row
-    rows = np.arange(n)
-    rows[previous[known]] = n + np.flatnonzero(known)
-    rows = np.concatenate([rows, n + np.flatnonzero(~known)])
+    target = np.where(known, previous, n + np.cumsum(~known) - 1)  # each shopper's row in the new object
+    rows = np.arange(n + int((~known).sum()))
+    rows[target] = n + np.arange(len(users))  # row r of the new object is row rows[r] of [old; block]
     new = copy.copy(stats)
     for name in USER_SPARSE:
         setattr(new, name, sp.csr_matrix(sp.vstack([getattr(stats, name), block[name]], format="csr")[rows]))
     for name in USER_DENSE:
         setattr(new, name, np.concatenate([getattr(stats, name), block[name]])[rows])
-    target = np.where(known, previous, n + np.cumsum(~known) - 1)
     new.history = {**stats.history}
     for u, row in enumerate(target):
         new.history.pop(int(row), None)

@@ -90,8 +90,7 @@ class Ranker:
         """The n shoppers with the most purchases (defaults for CLI output and the playground's picker)."""
         stats = self.stats
         counts, ids = stats.user_buys, stats.user_ids
-        order = sorted((i for i in range(len(ids)) if i != stats.cold_row and not str(ids[i]).startswith("\x00")),
-                       key=lambda i: -counts[i])
+        order = sorted((i for i in range(len(ids)) if i != stats.cold_row), key=lambda i: -counts[i])
         return [str(ids[i]) for i in order[:n]]
 
     def brands(self) -> set[str]:
@@ -117,10 +116,16 @@ class Ranker:
         items = self.item_indices(item_ids)
         return self.spec.compute(self.stats, np.full(len(items), self.stats.rows_of([user_id])[0]), items)
 
-    def item_indices(self, item_ids: list[str]) -> np.ndarray:
+    def known_indices(self, item_ids: list[str]) -> np.ndarray:
+        """Catalog positions of the items, withdrawn ones included; an unknown id is an `UnknownItemError`."""
         idx = self.catalog.index_of(item_ids)
         if (idx < 0).any():
             raise UnknownItemError(str(np.asarray(item_ids, dtype=object)[idx < 0][0]))
+        return idx
+
+    def item_indices(self, item_ids: list[str]) -> np.ndarray:
+        """Catalog positions of items that may be recommended or ranked."""
+        idx = self.known_indices(item_ids)
         if self.unavailable[idx].any():
             raise UnavailableItemError(str(np.asarray(item_ids, dtype=object)[self.unavailable[idx]][0]))
         return idx
@@ -128,9 +133,7 @@ class Ranker:
     def set_available(self, item_ids: list[str], available: bool) -> None:
         """Withdraw items from (or return them to) the catalog: a withdrawn item is never recommended or
         ranked. The mask is replaced, not changed in place, so a running request sees one or the other."""
-        idx = self.catalog.index_of(item_ids)
-        if (idx < 0).any():
-            raise UnknownItemError(str(np.asarray(item_ids, dtype=object)[idx < 0][0]))
+        idx = self.known_indices(item_ids)
         mask = self.unavailable.copy()
         mask[idx] = not available
         self.unavailable = mask

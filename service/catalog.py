@@ -2,7 +2,7 @@
 
 The ranker scores; the enrichment (`narrator.enrichment`, written by `whyrec catalog enrich`, corrected by
 editors) says what each item is and what it is called in Chinese. Both the CLI and the engine load rankers
-through `load`, so a sentence reads the same wherever it is written.
+through `load`/`ranker_of`, so a sentence reads the same wherever it is written.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import pandas as pd
 from narrator import enrichment
 
 if TYPE_CHECKING:
+    from ranker.artifacts import Artifact
     from ranker.ranking import Ranker
 
 
@@ -27,12 +28,17 @@ def root_of(artifacts_path: Path) -> Path:
 
 
 def load(artifacts_path: Path) -> Ranker:
-    """The ranker of `artifacts_path` (a root or one version folder), described by its enrichment. An
-    editor's override file with a problem stops the load with file:line."""
+    """The ranker of `artifacts_path` (a root or one version folder), described by its enrichment."""
     from ranker import artifacts
+
+    return ranker_of(artifacts.load(artifacts_path))
+
+
+def ranker_of(artifact: Artifact) -> Ranker:
+    """The artifact's ranker, described by the enrichment in its root. An editor's override file with a
+    problem stops the load with file:line."""
     from ranker.ranking import Ranker
 
-    artifact = artifacts.load(artifacts_path)
     ranker = Ranker.from_artifact(artifact)
     describe(ranker, artifact.path.parent)
     return ranker

@@ -68,7 +68,7 @@ class Engine:
     def __init__(self, settings: Settings, metrics: Metrics):
         self.settings, self.metrics = settings, metrics
         self.status = Status()
-        self.live = LiveShop(EventStore(settings.events_path()))
+        self.live = LiveShop()
         self.llm = LlmQueue(metrics, settings.llm_queue, settings.llm_deadline_s, settings.llm_background)
         self.backend: Backend | None = None
         self._loaded: Loaded | None = None
@@ -114,12 +114,11 @@ class Engine:
         configure(self.settings.threads)
         from ranker import artifacts
         from ranker.explain import Explainer
-        from ranker.ranking import Ranker
 
         artifact = artifacts.load(self.settings.artifacts)
-        ranker = Ranker.from_artifact(artifact)
-        catalog.describe(ranker, artifact.path.parent)
-        replayed = self.live.attach(ranker, artifact.shop.events)
+        ranker = catalog.ranker_of(artifact)
+        store = EventStore(self.settings.events or artifact.path.parent / "events.db")
+        replayed = self.live.attach(ranker, artifact.shop.events, store)
         log.info("replayed %d stored events onto the served shoppers", replayed)
         first_user = str(ranker.stats.user_ids[0])
         ranker.recommend(first_user, 1)

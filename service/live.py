@@ -26,8 +26,8 @@ log = logging.getLogger("whyrec.live")
 
 
 class LiveShop:
-    def __init__(self, store: EventStore):
-        self.store = store
+    def __init__(self) -> None:
+        self._store: EventStore | None = None
         self.listeners: list[Callable[[set[str] | None], None]] = []
         """Called with the shoppers whose rows changed, or None when every list may have (the response cache
         forgets them)."""
@@ -40,11 +40,18 @@ class LiveShop:
         self.refreshes = 0
         self._thread: threading.Thread | None = None
 
-    def attach(self, ranker: Ranker, window_events) -> int:
-        """Serve `ranker` live: replay the store's events onto it (a restart loses nothing). Returns how many
-        events were replayed."""
+    @property
+    def store(self) -> EventStore:
+        if self._store is None:
+            raise RuntimeError("no event store yet: the engine attaches one when it loads")
+        return self._store
+
+    def attach(self, ranker: Ranker, window_events, store: EventStore) -> int:
+        """Serve `ranker` live from `store`: replay its events onto the ranker (a restart loses nothing).
+        Returns how many events were replayed."""
         from ranker.live import LiveRows
 
+        self._store = store
         rows = LiveRows(ranker.stats, window_events)
         replayed, users = 0, set()
         for chunk in self.store.read():
@@ -62,8 +69,9 @@ class LiveShop:
         return replayed
 
     def set_available(self, item_id: str, available: bool) -> None:
-        """Withdraw an item (or return it): stored first, then applied; every cached list is dropped."""
+        """Withdraw an item (or return it): checked, stored, then applied; every cached list is dropped."""
         assert self._ranker is not None
+        self._ranker.known_indices([item_id])
         self.store.set_available(item_id, available)
         self._ranker.set_available([item_id], available)
         for listener in self.listeners:

@@ -111,13 +111,6 @@ class Settings(BaseSettings):
         """False when the backend is `none`/`template`: reasons are the editors' template sentences."""
         return (self.backend or "").lower() not in ("none", "template")
 
-    def events_path(self) -> Path:
-        """Where the event store lives: `events`, else beside the model versions in the artifacts root."""
-        if self.events is not None:
-            return self.events
-        version_folder = (self.artifacts / "model.keras").exists()
-        return (self.artifacts.parent if version_folder else self.artifacts) / "events.db"
-
     def llm_options(self) -> LlmOptions:
         return LlmOptions(backend=self.backend, model=self.llm, threads=self.threads, llama_slots=self.llama_slots,
                           transformers_weights=self.transformers_weights,

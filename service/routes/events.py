@@ -24,12 +24,13 @@ def _checked(engine, request: Request, events: list[Event]) -> list[Event]:
         raise ApiError(413, "too_large", f"{len(events)} events in one request; the most is "
                        f"{settings.events_batch_max} (WHYREC_EVENTS_BATCH_MAX)")
     latest = time.time() + settings.events_future_s
-    for row, e in enumerate(events):
+    positions = engine.ranker.catalog.index_of([e.item_id for e in events])
+    for row, (e, position) in enumerate(zip(events, positions, strict=True)):
         if e.timestamp > latest:
             raise ApiError(422, "invalid_request", f"events[{row}].timestamp {e.timestamp:.0f} is in the future "
                            f"(server clock {time.time():.0f}, allowed skew {settings.events_future_s:g} s)",
                            problems=[Problem(loc=["body", "events", row, "timestamp"], message="in the future")])
-        if engine.ranker.catalog.index_of([e.item_id])[0] < 0:
+        if position < 0:
             raise ApiError(404, "unknown_item", f"events[{row}].item_id: unknown item {e.item_id!r}", e.item_id,
                            [Problem(loc=["body", "events", row, "item_id"], message="unknown item")])
     return events

@@ -22,20 +22,12 @@ class Availability(BaseModel):
 @router.delete("/{item_id}", response_model=Availability)
 async def withdraw(item_id: str, engine: Ready) -> Availability:
     """Withdraw the item: stored durably, then no list or ranking includes it (also after a restart)."""
-    await asyncio.to_thread(engine.live.set_available, _known(engine, item_id), False)
+    await asyncio.to_thread(engine.live.set_available, item_id, False)
     return Availability(item_id=item_id, available=False)
 
 
 @router.post("/{item_id}/restore", response_model=Availability)
 async def restore(item_id: str, engine: Ready) -> Availability:
     """Return a withdrawn item to the catalog."""
-    await asyncio.to_thread(engine.live.set_available, _known(engine, item_id), True)
+    await asyncio.to_thread(engine.live.set_available, item_id, True)
     return Availability(item_id=item_id, available=True)
-
-
-def _known(engine, item_id: str) -> str:
-    from ranker.ranking import UnknownItemError
-
-    if engine.ranker.catalog.index_of([item_id])[0] < 0:
-        raise UnknownItemError(item_id)
-    return item_id
