@@ -23,6 +23,11 @@ EN_CLAUSE = re.compile(r"[;:!?]|[.,](?!\d)|\b(?:and|while|but|plus)\b", re.IGNOR
 ZH_CLAUSE = re.compile(r"[，；;：:。！？!?、]|,(?!\d)|并且|而且|同时|此外")
 # A finite "(you) bought X" run into "bought together" ("您已购买过X一起购买"); "您买过的X一起购买" is fine.
 ZH_CLASH = re.compile(r"[已您]购买过[^，。；的]*一起购买")
+# The shopper as the buyer of the recommended item: never true, since what a shopper bought is not recommended.
+EN_YOU_BUY = re.compile(r"\byou\b[^;:]*?\b(?:buy|buys|bought|purchase|purchased)\b[^;:]*?\b(?:this|these|it)\b",
+                        re.IGNORECASE)
+ZH_YOU_BUY = re.compile(r"您[^，。；、]*?(?:(?:购买|买)[^，。；、]*?(?:这[款个件套台]|它)|"
+                        r"(?:这[款个件套台]|它)[^，。；、]*?(?:购买|买))")
 # "this"/"these" and the head noun of what follows, up to a verb, preposition or clause end.
 _EN_STOP = ("is|are|was|were|has|have|had|will|would|can|could|should|may|might|goes|go|fits|fit|pairs|pair|matches|"
             "match|together|with|and|or|from|for|to|you|your|that|which|who|by|in|on|at|of|because|as|also|too|"
@@ -46,7 +51,7 @@ def check(text: str, g: Grounding, claim_words: Iterable[str] = ()) -> list[Find
     bare = without_names(text, g)
     clauses = _clauses(text, bare, g.lang)
     failures = [*_relations(text, clauses, g), *_numbers_bound(text, bare, g), *_unsupported(clauses, g),
-                *_foreign_words(bare, g), *_agreement(text, g)]
+                *_foreign_words(bare, g), *_agreement(text, g), *_shopper_bought_it(clauses, g)]
     nouns = _item_nouns_checked(text, g, set(claim_words))
     return [*nouns, *((rule, what, False, why) for rule, what, why in failures)]
 
@@ -68,6 +73,14 @@ def _foreign_words(bare: str, g: Grounding) -> list[tuple[str, str, str]]:
         return []
     return [("language", word, "an English word in Chinese text (only whole names from the facts may be Latin)")
             for word in sorted(set(LATIN_WORD.findall(bare))) if any(c.islower() for c in word)]
+
+
+def _shopper_bought_it(clauses: list[str], g: Grounding) -> list[tuple[str, str, str]]:
+    """"You often buy this power bank together with …" (seen from the small model): the shopper is never the
+    buyer of the recommended item; shoppers buy it with what *you* bought."""
+    pattern = ZH_YOU_BUY if g.lang == "zh" else EN_YOU_BUY
+    return [("relation", clause.strip(), "says you bought the recommended item")
+            for clause in clauses if pattern.search(clause)]
 
 
 def _agreement(text: str, g: Grounding) -> list[tuple[str, str, str]]:

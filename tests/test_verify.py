@@ -221,3 +221,14 @@ def test_a_relation_needs_the_item_it_is_with(narrator, lang, bad):
     """Seen on Scientific: "shoppers often buy it together with this scale" — the bought item dropped."""
     failed = narrator.verify_text(bad, TWO_ITEMS, lang).failures
     assert any("without the item" in c.why for c in failed), failed
+
+
+@pytest.mark.parametrize(("lang", "bad"), [
+    ("en", "You often buy this drill together with the Brisk Drill Bit Set B12 you bought, and it is similar to the "
+           "IronPeak 20V Cordless Drill A47 you looked at."),
+    ("zh", "您经常把这款电钻与您买过的Brisk 钻头套装 B12一起购买，并且与您浏览过的IronPeak 20V无线电钻 A47相似。"),
+])
+def test_the_shopper_never_bought_the_recommended_item(narrator, lang, bad):
+    """Seen in `make demo`: "You often buy this power bank together with the … you bought"."""
+    failed = narrator.verify_text(bad, TWO_ITEMS, lang).failures
+    assert any("says you bought" in c.why for c in failed), failed
