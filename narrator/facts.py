@@ -15,9 +15,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 FactKind = Literal["brand", "category", "price", "bought_together", "similar_text", "popular", "rating",
-                   "activity"]
+                   "activity", "new_arrival"]
 FACT_KINDS: tuple[str, ...] = ("brand", "category", "price", "bought_together", "similar_text", "popular",
-                               "rating", "activity")
+                               "rating", "activity", "new_arrival")
 
 Evidence = dict[str, str | int | float]
 

@@ -25,6 +25,7 @@ VARIANTS: dict[str, list[dict]] = {
     "popular": [{"purchases": 120, "popularity_rank": 4, "catalog_size": 600}],
     "rating": [{"rating": 4.5, "ratings": 31}],
     "activity": [{"viewed": 2, "carted": 0}, {"viewed": 1, "carted": 1}, {"viewed": 1, "carted": 0}],
+    "new_arrival": [{"added": "2026-11-29"}],
 }
 
 

@@ -53,6 +53,8 @@ class CatalogIndex:
     log_price: np.ndarray
     emb: np.ndarray
     words: sp.csr_matrix
+    vectorizer: object | None = None
+    """The fitted TF-IDF of `words`: items added while serving are read with the same vocabulary."""
 
     @classmethod
     def build(cls, items: pd.DataFrame, emb: np.ndarray) -> CatalogIndex:
@@ -61,10 +63,9 @@ class CatalogIndex:
         brand, brands = _codes(items["brand"].astype(str))
         leaf, leaves = _codes(category)
         parent, parents = _codes(parent_path)
-        price = pd.to_numeric(items.get("price", pd.Series(np.nan, index=items.index)), errors="coerce")
+        words, vectorizer = title_tfidf(items["title"].astype(str))
         return cls(items["item_id"].astype(str).to_numpy(), brand, brands, leaf, leaves, parent, parents,
-                   np.log1p(price.to_numpy(dtype=np.float64)).astype(np.float32), emb.astype(np.float32),
-                   title_tfidf(items["title"].astype(str)))
+                   log_prices(items), emb.astype(np.float32), words, vectorizer)
 
     @property
     def n(self) -> int:
@@ -88,16 +89,23 @@ class CatalogIndex:
         return sp.csr_matrix((np.ones(len(rows), np.float32), (rows, codes[rows])), shape=(self.n, max(size, 1)))
 
 
-def title_tfidf(titles: pd.Series) -> sp.csr_matrix:
+def log_prices(items: pd.DataFrame) -> np.ndarray:
+    """log(1 + price) per item, NaN where the catalog has no price."""
+    price = pd.to_numeric(items.get("price", pd.Series(np.nan, index=items.index)), errors="coerce")
+    return np.log1p(price.to_numpy(dtype=np.float64)).astype(np.float32)
+
+
+def title_tfidf(titles: pd.Series) -> tuple[sp.csr_matrix, object | None]:
     """L2-normalised TF-IDF of title words: catches product lines and model numbers ("740000801",
-    "80 Grit") that a sentence embedding smooths over."""
+    "80 Grit") that a sentence embedding smooths over. Returns the fitted vectorizer too (None when every
+    title is empty)."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     vectorizer = TfidfVectorizer(token_pattern=r"(?u)\b\w[\w.-]*\b", min_df=1, sublinear_tf=True, dtype=np.float32)
     try:
-        return sp.csr_matrix(vectorizer.fit_transform(titles.str.lower()))
+        return sp.csr_matrix(vectorizer.fit_transform(titles.str.lower())), vectorizer
     except ValueError:  # every title empty
-        return sp.csr_matrix((len(titles), 1), dtype=np.float32)
+        return sp.csr_matrix((len(titles), 1), dtype=np.float32), None
 
 
 def _user_item(users: np.ndarray, items: np.ndarray, n_users: int, n_items: int,
@@ -242,6 +250,7 @@ class BehaviourStats:
         r_sum = np.bincount(ratings["item"], weights=ratings["value"], minlength=n)
         r_cnt = np.bincount(ratings["item"], minlength=n).astype(np.float64)
         prior = float(ratings["value"].mean()) if len(ratings) else 0.0
+        self.rating_prior = prior
         self.rating_mean = ((r_sum + 5 * prior) / (r_cnt + 5)).astype(np.float32)
         self.rating_count = r_cnt.astype(np.float32)
 

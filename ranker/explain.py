@@ -9,7 +9,8 @@ groups are kept as `against` for analysts. Shoppers with no history get populari
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -21,6 +22,7 @@ from ranker.ranking import Ranker, UnknownUserError
 from ranker.sparse_lines import canonical, line, values_at
 
 MIN_SHARE = 0.05
+NEW_ARRIVAL_DAYS = 30.0
 
 
 def _zh_categories(items: pd.DataFrame) -> dict[str, str]:
@@ -56,12 +58,20 @@ class EvidenceFinder:
 
     def __init__(self, ranker: Ranker):
         self.r = ranker
-        s = ranker.stats
+        self._basis: tuple = ()
+        self._fresh()
+
+    def _fresh(self) -> None:
+        """Column views of the item-level statistics, rebuilt when they change (the catalog grew)."""
+        s = self.r.stats
+        if len(self._basis) and self._basis[0] is s.cosine and self._basis[1] is self.r.items:
+            return
         self.buy_csc = canonical(s.buy > 0, "csc")
         self.together_csc = [canonical(m, "csc") for m in (s.cosine, s.window, s.transitions)]
         self.leaf_lift_csc = canonical(s.leaf_lift, "csc")
         self.pop_rank = pd.Series(-s.item_buys).rank(method="min").to_numpy().astype(int)
-        self.zh_categories = _zh_categories(ranker.items)
+        self.zh_categories = _zh_categories(self.r.items)
+        self._basis = (s.cosine, self.r.items)
 
     def _items_of(self, row: int, matrix) -> np.ndarray:
         idx, data = line(matrix, row)
@@ -144,6 +154,8 @@ class EvidenceFinder:
 
     def popular(self, row: int, i: int) -> dict:
         s = self.r.stats
+        if s.item_buys[i] <= 0:
+            return {}
         return {"purchases": int(s.item_buys[i]), "popularity_rank": int(self.pop_rank[i]),
                 "catalog_size": int(self.r.catalog.n)}
 
@@ -160,6 +172,7 @@ class EvidenceFinder:
         return {"viewed": viewed, "carted": carted} if viewed or carted else {}
 
     def for_kind(self, kind: str, row: int, i: int) -> dict:
+        self._fresh()
         return getattr(self, kind)(row, i)
 
 
@@ -175,14 +188,18 @@ class Explainer:
     """Attributions and facts for a shopper's items, from one trained `Ranker`."""
 
     def __init__(self, ranker: Ranker, tolerance: float = 0.01, method: str = "gauss-legendre",
-                 min_share: float = MIN_SHARE):
+                 min_share: float = MIN_SHARE, new_arrival_days: float = NEW_ARRIVAL_DAYS):
         self.ranker, self.tolerance, self.min_share = ranker, tolerance, min_share
         self.ig = IntegratedGradients(ranker.model, ranker.spec, method=method)
         self.evidence = EvidenceFinder(ranker)
         self._item_refs: dict[str, ItemRef] = {}
+        self._items_seen = ranker.items
+        self.new_arrival_s = new_arrival_days * 86_400.0
 
     def item_ref(self, item_id: str) -> ItemRef:
-        """Items do not change within one model version, so each is read from the catalog once."""
+        """Each item is read from the catalog once, until the catalog changes (a new items frame)."""
+        if self._items_seen is not self.ranker.items:
+            self._item_refs, self._items_seen = {}, self.ranker.items
         ref = self._item_refs.get(item_id)
         if ref is None:
             ref = self._item_refs[item_id] = item_ref(self.ranker.items, item_id)
@@ -225,9 +242,21 @@ class Explainer:
             evidence = self.evidence.for_kind(kind, row, i)
             if evidence:
                 reasons.append(Fact(kind, tuple(groups), value, round(share, 4), len(reasons) + 1, evidence))
-        if cold and not reasons:
+        if cold and not reasons and (evidence := self.evidence.for_kind("popular", row, i)):
             value, groups = by_kind.get("popular", (0.0, ["popularity"]))
-            reasons.append(Fact("popular", tuple(groups), value, 1.0, 1, self.evidence.popular(row, i)))
+            reasons.append(Fact("popular", tuple(groups), value, 1.0, 1, evidence))
+        reasons = self._with_arrival(item_id, reasons)
         return Facts(user_id, self.item_ref(item_id), tuple(reasons), tuple(against), cold,
                      float(attribution.scores[pair]), float(attribution.completeness_error[pair]),
                      int(attribution.pair_steps[pair]))
+
+    def _with_arrival(self, item_id: str, reasons: list[Fact]) -> list[Fact]:
+        """A recently added item says so, second after the strongest reason: true of the item whatever the
+        attributions say, and what a new arrival is shown for. No attribution stands behind it (share 0)."""
+        arrived = self.ranker.arrivals.get(item_id)
+        if arrived is None or time.time() - arrived > self.new_arrival_s:
+            return reasons
+        fact = Fact("new_arrival", (), 0.0, 0.0, 0,
+                    {"added": time.strftime("%Y-%m-%d", time.gmtime(arrived))})
+        placed = [*reasons[:1], fact, *reasons[1:]]
+        return [replace(f, rank=n + 1) for n, f in enumerate(placed)]

@@ -119,15 +119,20 @@ def _words_recent(s: BehaviourStats, u: np.ndarray, i: np.ndarray) -> np.ndarray
 
 
 def _ease(s: BehaviourStats, u: np.ndarray, i: np.ndarray) -> np.ndarray:
-    """EASE scores per pair, computed one block of distinct shoppers at a time."""
+    """EASE scores per pair, computed one block of distinct shoppers at a time. Items added to the catalog
+    after training lie beyond the EASE matrix and score 0 (nobody has bought them in the window)."""
+    out = np.zeros(len(i), np.float32)
     if s.ease is None or len(u) == 0:
-        return np.zeros(len(i), np.float32)
-    users, inverse = np.unique(u, return_inverse=True)
-    out = np.empty(len(i), np.float32)
+        return out
+    n = s.ease.shape[0]
+    inside = i < n
+    users, inverse = np.unique(u[inside], return_inverse=True)
+    values = np.empty(len(inverse), np.float32)
     for start in range(0, len(users), 1024):
-        block = np.asarray((s.buy[users[start:start + 1024]] > 0).astype(np.float32) @ s.ease)
+        block = np.asarray((s.buy[users[start:start + 1024]][:, :n] > 0).astype(np.float32) @ s.ease)
         sel = (inverse >= start) & (inverse < start + 1024)
-        out[sel] = block[inverse[sel] - start, i[sel]]
+        values[sel] = block[inverse[sel] - start, i[inside][sel]]
+    out[inside] = values
     return out
 
 

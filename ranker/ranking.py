@@ -57,11 +57,36 @@ class Ranker:
 
         self.model, self.spec, self.cand_cfg = model, spec, cand_cfg
         self.items = items.set_index("item_id", drop=False)
-        self.catalog = CatalogIndex.build(items, emb)
-        self.stats = BehaviourStats(events, self.catalog, target_kind(events))
+        self.stats = BehaviourStats(events, CatalogIndex.build(items, emb), target_kind(events))
         self.scorer = CompiledScorer(model)
         self._titles: dict[str, dict[str, str]] = {}
         self.unavailable = np.zeros(self.catalog.n, bool)
+        self.arrivals: dict[str, float] = {}
+        """Items added while serving (or since training), with when they arrived: the "new arrival" fact."""
+
+    @property
+    def catalog(self) -> CatalogIndex:
+        """The catalog of the current stats: one assignment of `stats` swaps both."""
+        return self.stats.catalog
+
+    def upsert(self, items: pd.DataFrame, emb: np.ndarray) -> list[str]:
+        """Add new items and replace known ones (columns as in the catalog: item_id, title, brand, category,
+        price, optional title_zh/title_en/category_zh; `emb` one text embedding per row). A known item's row
+        is replaced whole (its enrichment too, until it is described again). New items can be recommended
+        at once. Returns the ids that were new. Callers serialise upserts with stats refreshes."""
+        from ranker.growth import place, upserted_catalog, upserted_stats
+
+        ids = items["item_id"].astype(str).tolist()
+        at = place(self.catalog, ids)
+        catalog = upserted_catalog(self.catalog, items, emb, at)
+        rows = items.set_index(items["item_id"].astype(str), drop=False)
+        kept = self.items.drop(index=[i for i in ids if i in self.items.index])
+        self.items = pd.concat([kept, rows.reindex(columns=kept.columns.union(rows.columns, sort=False))]
+                               ).loc[catalog.item_ids]
+        self.unavailable = np.concatenate([self.unavailable, np.zeros(at.n_new, bool)])
+        self.stats = upserted_stats(self.stats, catalog, at)
+        self._titles.clear()
+        return [i for i, new in zip(ids, at.new, strict=True) if new]
 
     @classmethod
     def from_artifact(cls, artifact) -> Ranker:
@@ -73,16 +98,18 @@ class Ranker:
         and any of `kind_zh`, `kind_en`, `name_zh`. A `name_zh` becomes the item's zh title only where the
         catalog has none; kinds replace earlier ones. Scores do not change; only what facts show. Returns
         how many known items were described."""
+        items = self.items.copy()
         rows = descriptions.set_index("item_id")
-        rows = rows[rows.index.isin(self.items.index)]
+        rows = rows[rows.index.isin(items.index)]
         for column in ("kind_zh", "kind_en"):
             if column in rows:
-                current = self.items[column] if column in self.items else pd.Series("", index=self.items.index)
-                self.items[column] = rows[column].reindex(self.items.index).fillna(current).fillna("").astype(str)
+                current = items[column] if column in items else pd.Series("", index=items.index)
+                items[column] = rows[column].reindex(items.index).fillna(current).fillna("").astype(str)
         if "name_zh" in rows:
-            own = self.items["title_zh"] if "title_zh" in self.items else pd.Series("", index=self.items.index)
-            named = rows["name_zh"].reindex(self.items.index).fillna("")
-            self.items["title_zh"] = own.where(own.map(lambda v: isinstance(v, str) and v != ""), named)
+            own = items["title_zh"] if "title_zh" in items else pd.Series("", index=items.index)
+            named = rows["name_zh"].reindex(items.index).fillna("")
+            items["title_zh"] = own.where(own.map(lambda v: isinstance(v, str) and v != ""), named)
+        self.items = items
         self._titles.clear()
         return len(rows)
 
@@ -141,12 +168,16 @@ class Ranker:
     def score(self, user_id: str, item_ids: list[str]) -> np.ndarray:
         return self.scorer(self.features(user_id, item_ids))
 
-    def recommend(self, user_id: str, k: int = 10) -> list[Recommendation]:
-        """Top k of the shopper's candidates, items they already bought excluded."""
+    def recommend(self, user_id: str, k: int = 10, among: list[str] | None = None) -> list[Recommendation]:
+        """Top k of the shopper's candidates (or of the items `among`, such as the new arrivals), items they
+        already bought and withdrawn items excluded."""
         row = self.stats.rows_of([user_id])[0]
-        items = candidates(self.stats, np.array([row]), self.cand_cfg)[0]
+        items = candidates(self.stats, np.array([row]), self.cand_cfg)[0] if among is None \
+            else np.unique(self.known_indices(among))
         items = np.setdiff1d(items, self.stats.history_of(row))
         items = items[~self.unavailable[items]]
+        if not len(items):
+            return []
         scores = self.scorer(self.spec.compute(self.stats, np.full(len(items), row), items))
         order = np.argsort(-scores, kind="stable")[:k]
         return [Recommendation(str(self.catalog.item_ids[items[j]]), float(scores[j]), r + 1)

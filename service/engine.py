@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from narrator.backends import Backend, load_backend
@@ -57,6 +59,7 @@ class Loaded:
     """What loading produces; the engine has all of it or none."""
 
     version: str
+    root: Path
     ranker: Ranker
     explainer: Explainer
     prompts: PromptRouter
@@ -118,12 +121,12 @@ class Engine:
         artifact = artifacts.load(self.settings.artifacts)
         ranker = catalog.ranker_of(artifact)
         store = EventStore(self.settings.events or artifact.path.parent / "events.db")
-        replayed = self.live.attach(ranker, artifact.shop.events, store)
+        replayed = self.live.attach(ranker, artifact.shop.events, store, catalog.embedder_for(artifact))
         log.info("replayed %d stored events onto the served shoppers", replayed)
         first_user = str(ranker.stats.user_ids[0])
         ranker.recommend(first_user, 1)
         self.status.ranker = True
-        explainer = Explainer(ranker)
+        explainer = Explainer(ranker, new_arrival_days=self.settings.new_arrival_days)
         explainer.explain(first_user, k=2)
         self.status.attributions = True
         if self.settings.narrates_with_model:
@@ -132,7 +135,7 @@ class Engine:
                                ranker.brands())
         if self.settings.watch_prompts:
             prompts.watch()
-        self._loaded = Loaded(artifact.path.name, ranker, explainer, prompts)
+        self._loaded = Loaded(artifact.path.name, artifact.path.parent, ranker, explainer, prompts)
         if self.backend is not None and self.settings.warm:
             self._warm(first_user)
         if before_ready is not None:
@@ -167,6 +170,31 @@ class Engine:
         """Swap the text model every prompt version uses (tests inject slow or scripted models)."""
         self.backend = backend
         self.prompts.use_backend(backend)
+
+    def new_arrivals(self) -> list[str]:
+        """Items added while serving, within the new-arrival window, still available."""
+        ranker, since = self.ranker, time.time() - self.settings.new_arrival_days * 86_400
+        ids = [i for i, at in ranker.arrivals.items() if at >= since]
+        return [i for i, idx in zip(ids, ranker.known_indices(ids), strict=True) if not ranker.unavailable[idx]]
+
+    def upsert_items(self, records: list[dict]) -> list[str]:
+        """Add or change catalog items while serving (`LiveShop.upsert`); returns the ids that were new. With a
+        text model, their enrichment is written as background model work and shown once it is stored."""
+        loaded = self.loaded
+        added = self.live.upsert(records)
+        loaded.prompts.add_brands({str(r.get("brand") or "") for r in records})
+        if self.backend is not None:
+            import pandas as pd
+
+            backend, items = self.backend, pd.DataFrame(records)
+
+            def enrich() -> None:
+                catalog.enrich_arrivals(backend, loaded.root, items, self.settings.threads or 1)
+                with self.live.changing:
+                    catalog.describe(loaded.ranker, loaded.root)
+
+            self.llm.run_in_background(enrich)
+        return added
 
     def title(self, item_id: str, lang: str) -> str:
         return self.ranker.title(item_id, f"title_{lang}")

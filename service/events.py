@@ -4,11 +4,14 @@ One writer thread takes every waiting batch, writes them in one transaction and 
 commit), so many small requests share one fsync: the store keeps up with thousands of events a second
 on two cores and an acknowledged event survives a `kill -9`. An event id makes a retried post harmless
 (`INSERT OR IGNORE`); events without one get a fresh id. Feedback on a reason is an event too, with its
-explanation id and whether it helped. Several serving processes may share the file (SQLite locks it).
+explanation id and whether it helped. Catalog changes made while serving (items added or changed, items
+withdrawn) live in the same file, so a restart serves the same catalog. Several serving processes may
+share the file (SQLite locks it).
 """
 
 from __future__ import annotations
 
+import json
 import queue
 import sqlite3
 import threading
@@ -35,6 +38,7 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE INDEX IF NOT EXISTS events_user ON events (user_id);
 CREATE TABLE IF NOT EXISTS withdrawn (item_id TEXT PRIMARY KEY, at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS items (item_id TEXT PRIMARY KEY, record TEXT NOT NULL, added REAL, updated REAL NOT NULL);
 """
 COLUMNS = ("event_id", "user_id", "item_id", "event", "value", "timestamp", "explanation_id", "helpful")
 
@@ -156,6 +160,24 @@ class EventStore:
                 db.execute("DELETE FROM withdrawn WHERE item_id = ?", (item_id,))
             else:
                 db.execute("INSERT OR REPLACE INTO withdrawn VALUES (?, ?)", (item_id, time.time()))
+
+    def put_items(self, records: list[dict], new: list[bool], at: float) -> None:
+        """Store item records (the catalog's columns) durably; `new[k]`: the k-th item was not in the catalog,
+        so `at` is when it arrived (an update keeps the arrival time it had)."""
+        with closing(self._connect()) as db:
+            db.execute("BEGIN IMMEDIATE")
+            for record, is_new in zip(records, new, strict=True):
+                db.execute("INSERT INTO items VALUES (?, ?, ?, ?) ON CONFLICT (item_id) DO UPDATE SET "
+                           "record = excluded.record, updated = excluded.updated",
+                           (record["item_id"], json.dumps(record, ensure_ascii=False), at if is_new else None, at))
+            db.execute("COMMIT")
+
+    def items(self) -> list[tuple[dict, float | None]]:
+        """Every stored item record with its arrival time (None for changes to items the catalog had), in the
+        order they were last changed."""
+        with closing(self._connect()) as db:
+            rows = db.execute("SELECT record, added FROM items ORDER BY updated").fetchall()
+        return [(json.loads(record), added) for record, added in rows]
 
     def withdrawn(self) -> list[str]:
         with closing(self._connect()) as db:

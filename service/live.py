@@ -4,7 +4,8 @@
 recomputed and swapped in (`ranker.live`), so the very next recommendation for that shopper reflects them:
 a bought item leaves the list, the counts in the reasons change, a new shopper is no longer cold. One
 refresher thread takes every shopper waiting at that moment and swaps once, so a burst of events costs
-one recomputation, not one per event. At start the store is replayed, so a restart loses nothing.
+one recomputation, not one per event. Catalog changes (new and changed items, withdrawn ones) are stored and
+applied the same way. At start the store is replayed, so a restart loses nothing.
 """
 
 from __future__ import annotations
@@ -16,13 +17,22 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from service.events import Event, EventStore, Stored, as_rows
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from ranker.live import LiveRows
     from ranker.ranking import Ranker
 
 log = logging.getLogger("whyrec.live")
+Embed = Callable[["pd.DataFrame"], "np.ndarray"]
+
+
+def _no_embedder(items: pd.DataFrame) -> np.ndarray:
+    raise RuntimeError("no text encoder yet: the engine attaches one when it loads")
 
 
 class LiveShop:
@@ -39,6 +49,10 @@ class LiveShop:
         self.applied = 0
         self.refreshes = 0
         self._thread: threading.Thread | None = None
+        self.changing = threading.Lock()
+        """Held while the served catalog or stats are recomputed and replaced (refreshes, catalog changes, new
+        item descriptions), so none overwrites another's result."""
+        self.embed: Embed = _no_embedder
 
     @property
     def store(self) -> EventStore:
@@ -46,12 +60,19 @@ class LiveShop:
             raise RuntimeError("no event store yet: the engine attaches one when it loads")
         return self._store
 
-    def attach(self, ranker: Ranker, window_events, store: EventStore) -> int:
-        """Serve `ranker` live from `store`: replay its events onto the ranker (a restart loses nothing).
-        Returns how many events were replayed."""
+    def attach(self, ranker: Ranker, window_events, store: EventStore, embed: Embed) -> int:
+        """Serve `ranker` live from `store`: replay its catalog changes and events onto the ranker (a restart
+        loses nothing). `embed` turns item rows into text embeddings for items added while serving. Returns
+        how many events were replayed."""
         from ranker.live import LiveRows
 
-        self._store = store
+        self._store, self.embed = store, embed
+        stored = store.items()
+        if stored:
+            import pandas as pd
+
+            frame = pd.DataFrame([record for record, _ in stored])
+            self._upsert(ranker, frame, embed(frame), [added for _, added in stored])
         rows = LiveRows(ranker.stats, window_events)
         replayed, users = 0, set()
         for chunk in self.store.read():
@@ -77,6 +98,35 @@ class LiveShop:
         for listener in self.listeners:
             listener(None)
 
+    def upsert(self, records: list[dict]) -> list[str]:
+        """Add or change catalog items: embedded, stored durably, then served (new items can be recommended at
+        once; shoppers who engaged with a changed item get their rows refreshed). Returns the new ids."""
+        import pandas as pd
+
+        ranker = self._ranker
+        assert ranker is not None
+        frame = pd.DataFrame(records)
+        emb = self.embed(frame)
+        with self.changing:
+            new = (ranker.catalog.index_of([r["item_id"] for r in records]) < 0).tolist()
+            at = time.time()
+            self.store.put_items(records, new, at)
+            added = self._upsert(ranker, frame, emb, [at if n else None for n in new])
+            changed = ranker.known_indices([r["item_id"] for r, n in zip(records, new, strict=True) if not n])
+            engaged = (ranker.stats.buy[:, changed] + ranker.stats.view[:, changed]).nonzero()[0]
+            users = {str(u) for u in ranker.stats.user_ids[np.unique(engaged)]}
+        for listener in self.listeners:
+            listener(None)
+        if users:
+            self._queue(users)
+        return added
+
+    @staticmethod
+    def _upsert(ranker: Ranker, frame: pd.DataFrame, emb: np.ndarray, arrived: list[float | None]) -> list[str]:
+        added = ranker.upsert(frame, emb)
+        ranker.arrivals.update({i: t for i, t in zip(frame["item_id"], arrived, strict=True) if t is not None})
+        return added
+
     def ingest(self, events: list[Event]) -> tuple[Stored, Future[None]]:
         """Store the events (blocking until they are durable), then queue their shoppers for a refresh; the
         returned future resolves once the shoppers' new rows are served."""
@@ -93,6 +143,11 @@ class LiveShop:
         if not users:
             done.set_result(None)
             return done
+        return self._queue(users, done)
+
+    def _queue(self, users: set[str], done: Future[None] | None = None) -> Future[None]:
+        """Have the refresher recompute these shoppers' rows; `done` resolves once they are served."""
+        done = done or Future()
         with self._cond:
             self._pending |= users
             self._waiting.append(done)
@@ -109,7 +164,8 @@ class LiveShop:
             try:
                 assert self._ranker is not None and self._rows is not None
                 start = time.perf_counter()
-                self._ranker.stats = self._rows.refresh(self._ranker.stats, users)
+                with self.changing:
+                    self._ranker.stats = self._rows.refresh(self._ranker.stats, users)
                 for listener in self.listeners:
                     listener(users)
                 self.refreshes += 1

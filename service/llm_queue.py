@@ -137,6 +137,12 @@ class LlmQueue:
         future.add_done_callback(_log_failure)
         return future
 
+    def run_in_background(self, run: Callable[[], object]) -> Future:
+        """Other model work (enriching new items) at the background priority: never ahead of a shopper."""
+        future = self._submit(BACKGROUND, run)  # type: ignore[arg-type]
+        future.add_done_callback(_log_failure)
+        return future
+
     def stream(self, narrator: Narrator, facts: Facts, lang: str, style: str) -> Iterator[tuple[str, object]]:
         """Tokens as the model writes them. The model runs in the caller's thread here (tokens must flow
         as they come), so it counts against the bound like a queued reason."""
@@ -152,4 +158,4 @@ class LlmQueue:
 def _log_failure(future: Future[Explanation]) -> None:
     """Nobody waits for background work: its failures go to the log."""
     if not future.cancelled() and (error := future.exception()) is not None:
-        log.error("writing a reason ahead failed: %s: %s", type(error).__name__, error)
+        log.error("background model work failed: %s: %s", type(error).__name__, error)

@@ -83,6 +83,15 @@ class PromptRouter:
         for narrator in self.all():
             narrator.backend = backend
 
+    def add_brands(self, brands: set[str]) -> None:
+        """Brands of items added while serving: the verifier must know them to catch one a reason invents."""
+        brands = {b for b in brands if b} - set(self.brands)
+        if not brands:
+            return
+        self.brands = {*self.brands, *brands}
+        for narrator in self.all():
+            narrator.brands = frozenset(self.brands)
+
     def watch(self, interval: float = 0.5) -> None:
         """Reload in the background whenever labels.json changes."""
         def loop() -> None:

@@ -22,7 +22,7 @@ from service.schemas import ExplanationOut, ExplanationResponse, FactOut, ItemOu
 if TYPE_CHECKING:
     from ranker.explain import Explained
 
-ListKey = tuple[str, int, str, str, str]
+ListKey = tuple[str, int, str, str, str, str]
 
 
 def fact_out(fact: Fact) -> FactOut:
@@ -123,16 +123,17 @@ class Lists:
             for key in [key for key in self._cache if users is None or key[0] in users]:
                 del self._cache[key]
 
-    def body(self, user_id: str, k: int, lang: str, explain: str, style: str) -> bytes:
-        key = (user_id, k, lang, explain, style)
+    def body(self, user_id: str, k: int, lang: str, explain: str, style: str, among: str = "all") -> bytes:
+        key = (user_id, k, lang, explain, style, among)
         cacheable = explain in ("none", "template") and self._cache is not None
         if cacheable and (hit := self.cached(key)) is not None:
             return hit
         engine = self.engine
-        if explain == "none":
-            items = [plain_item(engine, r.item_id, r.rank, r.score, lang) for r in engine.ranker.recommend(user_id, k)]
+        ranked = engine.ranker.recommend(user_id, k, engine.new_arrivals() if among == "new" else None)
+        if explain == "none" or not ranked:
+            items = [plain_item(engine, r.item_id, r.rank, r.score, lang) for r in ranked]
         else:
-            items = explained_items(engine, user_id, None, k, lang, explain, style)
+            items = explained_items(engine, user_id, [r.item_id for r in ranked], k, lang, explain, style)
         body = RecommendationsResponse(user_id=user_id, cold_start=not engine.ranker.knows(user_id),
                                        model_version=engine.version, items=items).model_dump_json().encode()
         if cacheable and self._cache is not None:

@@ -22,6 +22,8 @@ class RecommendationsRequest(Strict):
     lang: Lang = "en"
     explain: ExplainMode = "template"
     style: Style = "short"
+    among: Literal["all", "new"] = Field("all", description="`new`: only the new arrivals (items added while "
+                                         "serving, within WHYREC_NEW_ARRIVAL_DAYS), ranked for the shopper.")
 
 
 class RankRequest(Strict):
@@ -77,6 +79,25 @@ class EventsResponse(BaseModel):
     duplicates: int = Field(description="Events whose event_id was already stored (not stored again).")
     applied: bool = Field(description="The shoppers' next recommendations reflect these events.")
     shoppers: list[str]
+    model_version: str
+
+
+class ItemIn(Strict):
+    """A catalog item as the shop describes it; a PUT replaces the whole record (omitted fields are empty)."""
+
+    title: str = Field(min_length=1, max_length=500, description="The title shoppers see.")
+    brand: str = Field("", max_length=200)
+    category: str = Field("", max_length=500, description='Category path, levels joined by " > ".')
+    price: float | None = Field(None, ge=0, allow_inf_nan=False)
+    title_zh: str = Field("", max_length=500, description="The Chinese title, when the shop has one.")
+    title_en: str = Field("", max_length=500, description="The English title, when `title` is not English.")
+    category_zh: str = Field("", max_length=500, description="The category path in Chinese, same levels.")
+
+
+class ItemChange(BaseModel):
+    item_id: str
+    created: bool = Field(description="The item was new to the catalog (it is a new arrival).")
+    available: bool
     model_version: str
 
 

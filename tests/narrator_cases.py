@@ -13,8 +13,8 @@ DRILL = ItemRef("D1", "Voltmark 20V Cordless Drill A10", "Voltmark", "Tools > Co
 def fact(kind: str, rank: int, weight: float, evidence: dict) -> Fact:
     group = {"brand": "brand_affinity", "category": "category_interest", "price": "price_fit",
              "bought_together": "bought_together", "similar_text": "text_similarity", "popular": "popularity",
-             "rating": "rating", "activity": "shopper_activity"}[kind]
-    return Fact(kind, (group,), weight, weight, rank, evidence)
+             "rating": "rating", "activity": "shopper_activity"}.get(kind)
+    return Fact(kind, (group,) if group else (), weight, weight, rank, evidence)
 
 
 EVIDENCE = {
@@ -28,6 +28,7 @@ EVIDENCE = {
     "popular": {"purchases": 120, "popularity_rank": 4, "catalog_size": 600},
     "rating": {"rating": 4.5, "ratings": 31},
     "activity": {"viewed": 2, "carted": 0},
+    "new_arrival": {"added": "2026-11-29"},
 }
 
 

@@ -16,9 +16,10 @@ router = APIRouter(prefix="/v1", tags=["recommendations"], responses=documented(
 
 @router.post("/recommendations", response_model=RecommendationsResponse)
 async def recommendations(body: RecommendationsRequest, request: Request) -> Response:
-    """Top k for a shopper (new shoppers get popular items with an honest "popular now" reason)."""
+    """Top k for a shopper (new shoppers get popular items with an honest "popular now" reason), or the top k of
+    the new arrivals (`among: new`)."""
     lists = deps.lists(request)
-    key = (body.user_id, body.k, body.lang, body.explain, body.style)
+    key = (body.user_id, body.k, body.lang, body.explain, body.style, body.among)
     content = lists.cached(key) or await run_in_threadpool(lists.body, *key)
     return Response(content, media_type="application/json")
 

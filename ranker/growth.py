@@ -1,0 +1,134 @@
+"""A catalog that changes while serving: new items scored at once, changed items scored as they now are.
+
+A new item has no behaviour yet, so every behaviour matrix gains an empty column for it (nobody bought,
+viewed or co-purchased it) and the model scores it from what it has: brand, category, price fit, its text
+embedding and title words against the shopper's items. A changed item keeps its index; its brand,
+category, price, text and words are replaced. Nothing is mutated in place: `upserted` returns new objects
+sharing every unchanged array, so the service swaps them in with one assignment (see `ranker.live`).
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from ranker.behaviour import CATEGORY_SEP, BehaviourStats, CatalogIndex, log_prices
+
+ITEM_WIDE = ("buy", "view", "cart", "recent", "user_neighbours", "cooc_all", "cooc_recent", "trans_recent",
+             "window_recent", "knn_basis")
+ITEM_SQUARE = ("cosine", "transitions", "window")
+VOCAB_WIDE = {"brand_buy": "brands", "brand_view": "brands", "leaf_buy": "leaves", "leaf_view": "leaves",
+              "leaf_window_recent": "leaves", "parent_buy": "parents"}
+ITEM_ZERO = ("item_buys", "item_views", "rating_count")
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where each upserted item lands: `rows[k]` is the catalog index of the k-th row given."""
+
+    rows: np.ndarray
+    new: np.ndarray
+
+    @property
+    def n_new(self) -> int:
+        return int(self.new.sum())
+
+
+def place(catalog: CatalogIndex, item_ids: list[str]) -> Placement:
+    """Known ids keep their index; new ids are appended in the order given (a repeated id is an error)."""
+    if len(set(item_ids)) != len(item_ids):
+        raise ValueError("each item may appear once per upsert")
+    rows = catalog.index_of(item_ids)
+    new = rows < 0
+    rows[new] = catalog.n + np.arange(int(new.sum()))
+    return Placement(rows, new)
+
+
+def _coded(vocab: np.ndarray, values: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of `values` in `vocab` (-1 for ""), appending values the vocabulary lacks."""
+    index = {v: k for k, v in enumerate(vocab.tolist())}
+    extra: list[str] = []
+    codes = []
+    for v in values:
+        if not v:
+            codes.append(-1)
+            continue
+        if v not in index:
+            index[v] = len(vocab) + len(extra)
+            extra.append(v)
+        codes.append(index[v])
+    return np.asarray(codes, np.int64), np.concatenate([vocab, np.asarray(extra, dtype=object)])
+
+
+def _placed(old: np.ndarray, rows: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    out = np.empty((n, *old.shape[1:]), old.dtype)
+    out[: len(old)] = old
+    out[rows] = values
+    return out
+
+
+def _placed_rows(old: sp.csr_matrix, rows: np.ndarray, block: sp.csr_matrix, n: int) -> sp.csr_matrix:
+    """`old` with `block`'s rows at `rows` (replacing or appending), as CSR with n rows."""
+    order = np.arange(n)
+    order[rows] = old.shape[0] + np.arange(block.shape[0])
+    stacked = sp.vstack([old, block], format="csr")
+    return sp.csr_matrix(stacked[order])
+
+
+def upserted_catalog(catalog: CatalogIndex, items: pd.DataFrame, emb: np.ndarray, at: Placement) -> CatalogIndex:
+    """`catalog` with `items` (columns item_id, title, brand, category, price) placed as `at` says."""
+    n = catalog.n + at.n_new
+    category = items["category"].fillna("").astype(str)
+    parent_path = category.map(lambda c: f" {CATEGORY_SEP} ".join(c.split(f" {CATEGORY_SEP} ")[:-1]) or c)
+    brand, brands = _coded(catalog.brands, items["brand"].fillna("").astype(str).tolist())
+    leaf, leaves = _coded(catalog.leaves, category.tolist())
+    parent, parents = _coded(catalog.parents, parent_path.tolist())
+    titles = items["title"].fillna("").astype(str).str.lower()
+    vectorizer: Any = catalog.vectorizer
+    words = vectorizer.transform(titles) if vectorizer is not None \
+        else sp.csr_matrix((len(items), catalog.words.shape[1]), dtype=np.float32)
+    return replace(
+        catalog,
+        item_ids=_placed(catalog.item_ids, at.rows, items["item_id"].astype(str).to_numpy(dtype=object), n),
+        brand=_placed(catalog.brand, at.rows, brand, n), brands=brands,
+        leaf=_placed(catalog.leaf, at.rows, leaf, n), leaves=leaves,
+        parent=_placed(catalog.parent, at.rows, parent, n), parents=parents,
+        log_price=_placed(catalog.log_price, at.rows, log_prices(items), n),
+        emb=_placed(catalog.emb, at.rows, emb.astype(np.float32), n),
+        words=_placed_rows(catalog.words, at.rows, sp.csr_matrix(words, dtype=np.float32), n))
+
+
+def _wider(m: sp.csr_matrix, rows: int, cols: int) -> sp.csr_matrix:
+    """`m` with empty rows/columns added at the end; the data arrays are shared, not copied."""
+    indptr = np.concatenate([m.indptr, np.full(rows - m.shape[0], m.indptr[-1], m.indptr.dtype)])
+    return sp.csr_matrix((m.data, m.indices, indptr), shape=(rows, cols))
+
+
+def upserted_stats(stats: BehaviourStats, catalog: CatalogIndex, at: Placement) -> BehaviourStats:
+    """`stats` over the upserted `catalog`: new items get empty behaviour; the shoppers' best text match
+    (`text_recent_max`) counts the upserted items' new text. Shoppers' brand and category shares are
+    summarised again when their rows are next refreshed (`ranker.live`)."""
+    new = copy.copy(stats)
+    new.catalog = catalog
+    n, n_old = catalog.n, stats.catalog.n
+    for name in ITEM_WIDE:
+        m = getattr(stats, name)
+        setattr(new, name, _wider(m, m.shape[0], n))
+    for name in ITEM_SQUARE:
+        setattr(new, name, _wider(getattr(stats, name), n, n))
+    for name, vocab in VOCAB_WIDE.items():
+        m = getattr(stats, name)
+        setattr(new, name, _wider(m, m.shape[0], max(len(getattr(catalog, vocab)), 1)))
+    leaves = max(len(catalog.leaves), 1)
+    new.leaf_lift = _wider(stats.leaf_lift, leaves, leaves)
+    for name in ITEM_ZERO:
+        setattr(new, name, np.concatenate([getattr(stats, name), np.zeros(n - n_old, np.float32)]))
+    new.rating_mean = np.concatenate([stats.rating_mean, np.full(n - n_old, stats.rating_prior, np.float32)])
+    closest = (stats.text_recent @ catalog.emb[at.rows].T).max(axis=1) if len(at.rows) else 0.0
+    new.text_recent_max = np.maximum(stats.text_recent_max, closest).astype(np.float32)
+    return new
