@@ -1,4 +1,4 @@
-"""Versioned model artifacts: `ARTIFACTS/<version>/` plus a `LATEST` pointer.
+"""Versioned model artifacts: `ARTIFACTS/<version>/` plus a `LATEST` pointer (and labels: `ranker.versions`).
 
 A version folder holds everything needed to score again without the training data: `model.keras`,
 the feature spec, the catalog and events it was trained on (the behaviour window for serving), the
@@ -43,15 +43,19 @@ def library_versions() -> dict[str, str]:
     return out
 
 
-def resolve(path: str | Path) -> Path:
-    """A version folder, or the one a root's `LATEST` names."""
+def resolve(path: str | Path, label: str = "production") -> Path:
+    """A version folder, or the one a root serves: the version `label` points to, else `LATEST`
+    (`ranker.versions`)."""
+    from ranker.versions import VersionError, served
+
     path = Path(path)
     if (path / "model.keras").exists():
         return path
-    latest = path / "LATEST"
-    if latest.exists():
-        return path / latest.read_text().strip()
-    raise FileNotFoundError(f"{path} holds no model.keras and no LATEST pointer; run `whyrec train` first")
+    try:
+        return path / served(path, label)
+    except (VersionError, FileNotFoundError):
+        raise FileNotFoundError(f"{path} holds no model.keras, no label {label!r} and no LATEST pointer; "
+                                "run `whyrec train` first") from None
 
 
 def save(root: str | Path, model, spec: FeatureSpec, shop: Shop, emb: np.ndarray, meta: dict) -> Path:
@@ -83,7 +87,7 @@ class Artifact:
     meta: dict
 
 
-def load(path: str | Path) -> Artifact:
+def load(path: str | Path, label: str = "production") -> Artifact:
     from ranker.runtime import configure
 
     configure()
@@ -92,7 +96,7 @@ def load(path: str | Path) -> Artifact:
     import ranker.model  # noqa: F401  (registers custom layers)
     from ranker.data import load_shop
 
-    version = resolve(path)
+    version = resolve(path, label)
     model = keras.saving.load_model(version / "model.keras")
     spec = FeatureSpec.from_dict(json.loads((version / "spec.json").read_text()))
     meta = json.loads((version / "metadata.json").read_text())

@@ -268,3 +268,22 @@ def load_shop(directory: str | Path, on_error: OnError = "raise") -> Shop:
     items, item_report = load_items(items_path, on_error)
     events, event_report = validate_events(_read_table(events_path), events_path, items["item_id"], on_error)
     return Shop(items, events, [item_report, event_report])
+
+
+def with_served(shop: Shop, items: pd.DataFrame, events: pd.DataFrame, source: Path) -> Shop:
+    """The shop plus what was served since: items added or changed while serving (a changed item's record
+    replaces the shop's) and the events the service stored, validated like a shop folder (`source` names
+    the store in reports). Retraining on this learns from what shoppers did with the live catalog."""
+    def blank(df: pd.DataFrame) -> pd.DataFrame:  # tables read from files have "" where a value is missing
+        return df.astype(object).where(df.notna(), "")
+
+    if len(items):
+        changed, _ = validate_items(blank(items), source)
+        kept = shop.items[~shop.items["item_id"].isin(set(changed["item_id"]))]
+        merged = pd.concat([kept, changed.reindex(columns=kept.columns)], ignore_index=True)
+    else:
+        merged = shop.items
+    served, report = validate_events(blank(events), source, merged["item_id"])
+    combined = pd.concat([shop.events, served], ignore_index=True)
+    combined = combined.sort_values(["user_id", "timestamp"], kind="stable").reset_index(drop=True)
+    return Shop(merged, combined, [*shop.reports, report])

@@ -225,6 +225,23 @@ SCALAR_FEATURES: list[tuple[Feature, Callable]] = [
 ]
 
 
+# What an item nobody has engaged with yet shows (a new arrival): its behaviour features at their empty
+# values. Brand, category, price and text it has from the start. Training shows the model groups of such
+# items (`TrainConfig.cold_groups`), so it learns to rank new arrivals by what they have.
+ITEM_BEHAVIOUR = ("cooc_sum", "cooc_recent", "cooc_last", "trans_recent", "trans_last", "ease", "similar_shoppers",
+                  "window_last", "cooc_recent_rel", "trans_recent_rel", "window_recent", "window_recent_rel",
+                  "pop_buys", "pop_views", "rating_mean", "rating_count", "viewed_item", "carted_item")
+
+
+def as_new_items(x: np.ndarray, names: list[str], stats: BehaviourStats) -> np.ndarray:
+    """Feature rows as if their items had just arrived (no purchases, views, ratings or co-purchases)."""
+    out = x.copy()
+    for k, name in enumerate(names):
+        if name in ITEM_BEHAVIOUR:
+            out[:, k] = stats.rating_prior if name == "rating_mean" else 0.0
+    return out
+
+
 @dataclass(frozen=True)
 class FeatureSpec:
     """Ordered feature names and groups; the ranker's input vector follows this order exactly."""

@@ -17,7 +17,7 @@ import numpy as np
 from ranker.behaviour import BehaviourStats, CatalogIndex
 from ranker.candidates import CandidateConfig, candidates
 from ranker.data import Shop
-from ranker.features import FeatureSpec
+from ranker.features import FeatureSpec, as_new_items
 from ranker.metrics import evaluate_scorer
 from ranker.split import nth_last_targets, target_kind, truncate
 
@@ -47,6 +47,10 @@ class TrainConfig:
     text_dropout: float = 0.5
     text_l2: float = 1e-3
     dropout: float = 0.1
+    cold_groups: float = 0.1
+    """Share of training groups shown as new arrivals (`features.as_new_items`): the positive and its negatives
+    without behaviour, so the model also learns to rank items nobody has bought yet by brand, category,
+    price and text (cf. DropoutNet, Volkovs et al. 2017)."""
     val_users: int = 800
     ensemble: int = 3
     seed: int = 0
@@ -101,6 +105,10 @@ def fold_examples(shop: Shop, catalog: CatalogIndex, spec: FeatureSpec, n: int, 
     items = np.concatenate([pos[:, None], neg], axis=1).ravel()
     users = np.repeat(rows, 1 + cfg.negatives)
     x = spec.compute(stats, users, items)
+    if cfg.cold_groups > 0:
+        group = 1 + cfg.negatives
+        cold = np.repeat(rng.random(len(rows)) < cfg.cold_groups, group)
+        x[cold] = as_new_items(x[cold], spec.names, stats)
     y = np.tile(np.r_[1.0, np.zeros(cfg.negatives)], len(rows)).astype(np.float32)
     return x, y
 

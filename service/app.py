@@ -21,7 +21,7 @@ from service.engine import Engine, start_loading
 from service.metrics import Metrics
 from service.request_log import RequestLog
 from service.responses import Lists
-from service.routes import admin, events, explanations, health, items, playground, recommendations
+from service.routes import admin, events, explanations, health, items, models, playground, recommendations
 from service.settings import Settings
 
 
@@ -45,7 +45,7 @@ def create_app(settings: Settings | None = None, load_in_background: bool = True
     app.state.settings, app.state.engine, app.state.metrics, app.state.lists = settings, engine, metrics, lists
     app.add_middleware(RequestLog, metrics=metrics)
     errors.install(app)
-    for module in (health, recommendations, explanations, events, items, admin, playground):
+    for module in (health, recommendations, explanations, events, items, models, admin, playground):
         app.include_router(module.router)
     app.mount("/playground", StaticFiles(directory=playground.STATIC, html=True), name="playground")
     return app

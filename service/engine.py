@@ -75,6 +75,7 @@ class Engine:
         self.llm = LlmQueue(metrics, settings.llm_queue, settings.llm_deadline_s, settings.llm_background)
         self.backend: Backend | None = None
         self._loaded: Loaded | None = None
+        self._switching = threading.Lock()
 
     @property
     def loaded(self) -> Loaded:
@@ -116,19 +117,14 @@ class Engine:
 
         configure(self.settings.threads)
         from ranker import artifacts
-        from ranker.explain import Explainer
 
-        artifact = artifacts.load(self.settings.artifacts)
-        ranker = catalog.ranker_of(artifact)
+        artifact = artifacts.load(self.settings.artifacts, self.settings.model_label)
+        ranker, explainer = self._ranker_of(artifact)
+        self.status.ranker = self.status.attributions = True
         store = EventStore(self.settings.events or artifact.path.parent / "events.db")
         replayed = self.live.attach(ranker, artifact.shop.events, store, catalog.embedder_for(artifact))
         log.info("replayed %d stored events onto the served shoppers", replayed)
         first_user = str(ranker.stats.user_ids[0])
-        ranker.recommend(first_user, 1)
-        self.status.ranker = True
-        explainer = Explainer(ranker, new_arrival_days=self.settings.new_arrival_days)
-        explainer.explain(first_user, k=2)
-        self.status.attributions = True
         if self.settings.narrates_with_model:
             self.backend = load_backend(self.settings.llm_options())
         prompts = PromptRouter(self.settings.prompts or DEFAULT_DIR, self.settings.prompt_label, self.backend,
@@ -136,6 +132,8 @@ class Engine:
         if self.settings.watch_prompts:
             prompts.watch()
         self._loaded = Loaded(artifact.path.name, artifact.path.parent, ranker, explainer, prompts)
+        if self.settings.watch_model and artifact.path != Path(self.settings.artifacts):
+            threading.Thread(target=self._follow_label, daemon=True, name="model-watch").start()
         if self.backend is not None and self.settings.warm:
             self._warm(first_user)
         if before_ready is not None:
@@ -145,6 +143,59 @@ class Engine:
             self.status.write_ahead_total = len(shoppers)
             threading.Thread(target=self.write_ahead, args=(shoppers,), daemon=True, name="write-ahead").start()
         self.status.narrator = True
+
+    def _ranker_of(self, artifact) -> tuple[Ranker, Explainer]:
+        """A version's ranker and explainer, each run once so the first request finds them traced."""
+        from ranker.explain import Explainer
+
+        ranker = catalog.ranker_of(artifact)
+        first_user = str(ranker.stats.user_ids[0])
+        ranker.recommend(first_user, 1)
+        explainer = Explainer(ranker, new_arrival_days=self.settings.new_arrival_days)
+        explainer.explain(first_user, k=2)
+        return ranker, explainer
+
+    def switch_to(self, version: str) -> None:
+        """Serve another model version: loaded and replayed from the event store while the current one keeps
+        serving, then swapped in with one assignment (a request uses one version or the other)."""
+        from ranker import artifacts
+
+        loaded = self.loaded
+        artifact = artifacts.load(loaded.root / version)
+        ranker, explainer = self._ranker_of(artifact)
+        self.live.switch(ranker, artifact.shop.events)
+        loaded.prompts.add_brands(ranker.brands())
+        self._loaded = Loaded(version, loaded.root, ranker, explainer, loaded.prompts)
+        self.metrics.model_switches.inc()
+        log.info("now serving model version %s (was %s)", version, loaded.version)
+
+    def follow_label(self) -> str:
+        """Serve the version the model label names now (switching if it moved); returns that version."""
+        from ranker.versions import served
+
+        with self._switching:
+            wanted = served(self.loaded.root, self.settings.model_label)
+            if wanted != self.loaded.version:
+                self.switch_to(wanted)
+            return wanted
+
+    def _follow_label(self, interval: float = 1.0) -> None:
+        """Swap versions whenever the served label moves (`whyrec model promote|rollback`); a version that
+        fails to load is logged once and the current one keeps serving."""
+        from ranker.versions import labels
+
+        failed = None
+        while True:
+            time.sleep(interval)
+            moves = labels(self.loaded.root)["history"]
+            if failed is not None and moves == failed:
+                continue
+            try:
+                self.follow_label()
+                failed = None
+            except Exception:
+                failed = moves
+                log.exception("could not switch model versions; %s keeps serving", self.loaded.version)
 
     def _warm(self, user: str) -> None:
         """One reason per language, so each prompt prefix is evaluated before the first shopper waits."""

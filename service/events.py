@@ -22,6 +22,10 @@ from concurrent.futures import Future
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -172,12 +176,22 @@ class EventStore:
                            (record["item_id"], json.dumps(record, ensure_ascii=False), at if is_new else None, at))
             db.execute("COMMIT")
 
-    def items(self) -> list[tuple[dict, float | None]]:
-        """Every stored item record with its arrival time (None for changes to items the catalog had), in the
-        order they were last changed."""
+    def items(self, changed_after: float = 0.0) -> list[tuple[dict, float | None, float]]:
+        """Stored item records changed after a time: (record, arrival time or None for changes to items the
+        catalog had, when last changed), in the order they were last changed."""
         with closing(self._connect()) as db:
-            rows = db.execute("SELECT record, added FROM items ORDER BY updated").fetchall()
-        return [(json.loads(record), added) for record, added in rows]
+            rows = db.execute("SELECT record, added, updated FROM items WHERE updated > ? ORDER BY updated",
+                              (changed_after,)).fetchall()
+        return [(json.loads(record), added, updated) for record, added, updated in rows]
+
+    def frames(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(items, events) as tables in the shop's columns, for retraining on what was served."""
+        import pandas as pd
+
+        items = pd.DataFrame([record for record, _, _ in self.items()])
+        with closing(self._connect()) as db:
+            events = pd.read_sql_query("SELECT user_id, item_id, event, value, timestamp FROM events ORDER BY seq", db)
+        return items, events
 
     def withdrawn(self) -> list[str]:
         with closing(self._connect()) as db:

@@ -13,8 +13,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -35,6 +37,51 @@ def _no_embedder(items: pd.DataFrame) -> np.ndarray:
     raise RuntimeError("no text encoder yet: the engine attaches one when it loads")
 
 
+@dataclass
+class _Prepared:
+    """A ranker being brought up to date with the store: how far its replay has read."""
+
+    ranker: Ranker
+    rows: LiveRows
+    seq: int = 0
+    items_until: float = 0.0
+    replayed: int = 0
+
+
+class Gate:
+    """Many may pass at once; `closed` waits until nobody is passing and keeps newcomers out meanwhile."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._passing = 0
+        self._closed = False
+
+    @contextmanager
+    def passing(self) -> Iterator[None]:
+        with self._cond:
+            self._cond.wait_for(lambda: not self._closed)
+            self._passing += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._passing -= 1
+                self._cond.notify_all()
+
+    @contextmanager
+    def closed(self) -> Iterator[None]:
+        with self._cond:
+            self._cond.wait_for(lambda: not self._closed)
+            self._closed = True
+            self._cond.wait_for(lambda: self._passing == 0)
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._closed = False
+                self._cond.notify_all()
+
+
 class LiveShop:
     def __init__(self) -> None:
         self._store: EventStore | None = None
@@ -53,6 +100,7 @@ class LiveShop:
         """Held while the served catalog or stats are recomputed and replaced (refreshes, catalog changes, new
         item descriptions), so none overwrites another's result."""
         self.embed: Embed = _no_embedder
+        self._gate = Gate()
 
     @property
     def store(self) -> EventStore:
@@ -64,37 +112,67 @@ class LiveShop:
         """Serve `ranker` live from `store`: replay its catalog changes and events onto the ranker (a restart
         loses nothing). `embed` turns item rows into text embeddings for items added while serving. Returns
         how many events were replayed."""
-        from ranker.live import LiveRows
-
         self._store, self.embed = store, embed
-        stored = store.items()
-        if stored:
-            import pandas as pd
-
-            frame = pd.DataFrame([record for record, _ in stored])
-            self._upsert(ranker, frame, embed(frame), [added for _, added in stored])
-        rows = LiveRows(ranker.stats, window_events)
-        replayed, users = 0, set()
-        for chunk in self.store.read():
-            users |= rows.add((u, i, e, v, t) for _, u, i, e, v, t in chunk)
-            replayed += len(chunk)
-        if users:
-            ranker.stats = rows.refresh(ranker.stats, users)
-        known = set(ranker.catalog.item_ids.tolist())
-        ranker.set_available([i for i in self.store.withdrawn() if i in known], False)
-        self._ranker, self._rows = ranker, rows
-        self.applied = replayed
+        self._serve(self._prepare(ranker, window_events))
         if self._thread is None:
             self._thread = threading.Thread(target=self._refresh_loop, daemon=True, name="live-refresh")
             self._thread.start()
-        return replayed
+        return self.applied
+
+    def switch(self, ranker: Ranker, window_events) -> int:
+        """Serve another model version from now on: replayed from the store while the old one serves, then
+        brought up to date and swapped in while events wait a moment, so no event is lost or counted twice."""
+        prepared = self._prepare(ranker, window_events)
+        self._serve(prepared)
+        for listener in self.listeners:
+            listener(None)
+        return self.applied
+
+    def _prepare(self, ranker: Ranker, window_events) -> _Prepared:
+        """The slow part of serving a ranker: the store's items and events replayed onto it."""
+        from ranker.live import LiveRows
+
+        prepared = _Prepared(ranker, None)  # type: ignore[arg-type]
+        self._catch_up_items(prepared)
+        prepared.rows = LiveRows(ranker.stats, window_events)
+        self._catch_up_events(prepared)
+        return prepared
+
+    def _catch_up_items(self, p: _Prepared) -> None:
+        stored = self.store.items(p.items_until)
+        if stored:
+            import pandas as pd
+
+            frame = pd.DataFrame([record for record, _, _ in stored])
+            self._upsert(p.ranker, frame, self.embed(frame), [added for _, added, _ in stored])
+            p.items_until = max(updated for _, _, updated in stored)
+
+    def _catch_up_events(self, p: _Prepared) -> None:
+        users: set[str] = set()
+        for chunk in self.store.read(p.seq):
+            users |= p.rows.add((u, i, e, v, t) for _, u, i, e, v, t in chunk)
+            p.replayed += len(chunk)
+            p.seq = chunk[-1][0]
+        if users:
+            p.ranker.stats = p.rows.refresh(p.ranker.stats, users)
+
+    def _serve(self, p: _Prepared) -> None:
+        """Bring a prepared ranker up to date with what arrived while it was prepared, and serve it: events
+        wait at the gate meanwhile (milliseconds), so each is applied to exactly one of old and new."""
+        with self._gate.closed(), self.changing:
+            self._catch_up_items(p)
+            self._catch_up_events(p)
+            known = set(p.ranker.catalog.item_ids.tolist())
+            p.ranker.set_available([i for i in self.store.withdrawn() if i in known], False)
+            self._ranker, self._rows, self.applied = p.ranker, p.rows, p.replayed
 
     def set_available(self, item_id: str, available: bool) -> None:
         """Withdraw an item (or return it): checked, stored, then applied; every cached list is dropped."""
-        assert self._ranker is not None
-        self._ranker.known_indices([item_id])
-        self.store.set_available(item_id, available)
-        self._ranker.set_available([item_id], available)
+        with self.changing:
+            assert self._ranker is not None
+            self._ranker.known_indices([item_id])
+            self.store.set_available(item_id, available)
+            self._ranker.set_available([item_id], available)
         for listener in self.listeners:
             listener(None)
 
@@ -103,11 +181,11 @@ class LiveShop:
         once; shoppers who engaged with a changed item get their rows refreshed). Returns the new ids."""
         import pandas as pd
 
-        ranker = self._ranker
-        assert ranker is not None
         frame = pd.DataFrame(records)
         emb = self.embed(frame)
         with self.changing:
+            ranker = self._ranker
+            assert ranker is not None
             new = (ranker.catalog.index_of([r["item_id"] for r in records]) < 0).tolist()
             at = time.time()
             self.store.put_items(records, new, at)
@@ -130,8 +208,9 @@ class LiveShop:
     def ingest(self, events: list[Event]) -> tuple[Stored, Future[None]]:
         """Store the events (blocking until they are durable), then queue their shoppers for a refresh; the
         returned future resolves once the shoppers' new rows are served."""
-        stored = self.store.append(events).result()
-        return stored, self.apply(stored.stored)
+        with self._gate.passing():
+            stored = self.store.append(events).result()
+            return stored, self.apply(stored.stored)
 
     def apply(self, events: Iterable[Event]) -> Future[None]:
         done: Future[None] = Future()

@@ -16,6 +16,8 @@ class Metrics:
         self.explanations = Counter("whyrec_explanations_total", "Served reasons by outcome and prompt version",
                                     ["outcome", "prompt"], registry=self.registry)
         self.cache_hits = Counter("whyrec_cache_hits_total", "Cache hits", ["cache"], registry=self.registry)
+        self.model_switches = Counter("whyrec_model_switches_total", "Model versions swapped in while serving",
+                                      registry=self.registry)
         self.queue_depth = Gauge("whyrec_llm_queue_depth", "Reasons waiting for or being written by the model",
                                  registry=self.registry)
 

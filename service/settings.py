@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     openai_model: str | None = Field(None, description="Model name sent to that server (default: `llm`).")
     openai_key: str | None = Field(None, description="Bearer token for that server.")
     prompts: Path | None = Field(None, description="Prompt templates folder (default: the project's prompts/).")
+    model_label: str = Field("production", description="Ranker version label served (`whyrec model promote`); "
+                             "LATEST when the label points nowhere.")
+    watch_model: bool = Field(True, description="Follow moves of the model label without a restart: the new "
+                              "version loads in the background and replaces the old at once.")
     prompt_label: str = Field("production", description="Prompt label served (the working copy without one).")
     watch_prompts: bool = Field(True, description="Follow label moves in prompts/labels.json without a restart.")
 

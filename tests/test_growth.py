@@ -59,3 +59,18 @@ def test_a_changed_item_keeps_its_index_and_takes_its_new_brand(shop, toy_emb):
     assert catalog.brand[0] == stats.catalog.brand[0]
     with pytest.raises(ValueError, match="once"):
         place(catalog, ["i9", "i9"])
+
+
+def test_training_shows_new_arrivals_exactly_as_serving_scores_them(shop, toy_emb):
+    """`as_new_items` (the training groups shown as new arrivals) must equal the features a grown catalog
+    computes for an item nobody has engaged with; else the model learns a cold regime it never sees."""
+    from ranker.features import as_new_items
+
+    late = grown(shop, toy_emb, 3)
+    spec = FeatureSpec.default(toy_emb.shape[1])
+    users = np.repeat(late.rows_of(["u0", "u1", "u2", "nobody"]), 2)
+    new = np.tile([3, 4], 4)
+    x = spec.compute(late, users, new)
+    np.testing.assert_allclose(as_new_items(x, spec.names, late), x, atol=1e-6)
+    old = spec.compute(late, users, np.tile([0, 1], 4))
+    assert not np.allclose(as_new_items(old, spec.names, late), old)

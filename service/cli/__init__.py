@@ -2,6 +2,7 @@
 
     whyrec data demo|import      shop data (`shop`)
     whyrec train|evaluate|recommend   the ranker (`model`)
+    whyrec model list|promote|rollback   which ranker version is served (`versions`)
     whyrec explain|preview       attributions, facts and sentences (`explain`)
     whyrec catalog enrich|show|lint   item kinds and names in zh and en (`catalog`)
     whyrec prompts …             the editors' prompt versions (`prompts`)
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import typer
 
-from service.cli import catalog, explain, model, prompts, serve, shop, text_models
+from service.cli import catalog, explain, model, prompts, serve, shop, text_models, versions
 from service.cli.common import console
 
 app = typer.Typer(help="whyrec: recommendations that explain themselves, in Chinese and English.",
@@ -25,6 +26,7 @@ app.add_typer(shop.app, name="data")
 app.add_typer(text_models.app, name="models")
 app.add_typer(prompts.app, name="prompts")
 app.add_typer(catalog.app, name="catalog")
+app.add_typer(versions.app, name="model")
 for command in (model.train, model.evaluate, model.recommend, explain.explain, explain.preview, serve.serve):
     app.command()(command)
 

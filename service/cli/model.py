@@ -33,22 +33,44 @@ def train(
     epochs: Annotated[int, typer.Option(min=1, help="Maximum epochs (early stopping on val NDCG@10).")] = 20,
     embedding_model: Annotated[Path | None, typer.Option(help="Any sentence-transformers folder.")] = None,
     seed: Annotated[int, typer.Option(help="Seed for sampling and initialisation.")] = 0,
+    events: Annotated[Path | None, typer.Option(
+        help="A service's event store (events.db): also learn from the events and catalog changes it "
+             "stored while serving.")] = None,
 ) -> None:
-    """Train the ranker on a shop folder and write a versioned artifact."""
+    """Train the ranker on a shop folder and write a versioned artifact (it moves LATEST; what a service
+    serves moves with `whyrec model promote`)."""
     configure_runtime(settings())
-    from ranker.data import load_shop
+    from ranker.data import load_shop, with_served
     from ranker.pipeline import fit, save_result
     from ranker.train import TrainConfig
 
     cfg = TrainConfig(epochs=epochs, seed=seed)
     with user_errors():
         shop = load_shop(data)
+        trained_on = {"data": str(data)}
+        if events is not None:
+            items, served = _served(events)
+            shop = with_served(shop, items, served, events)
+            trained_on["events"] = str(events)
         print_report(shop.reports)
         with progress_bar() as update:
             result, _, emb, timings = fit(shop, cfg, update, embedding_model)
-        path = save_result(out, shop, result, emb, cfg, {"timings": timings})
+        path = save_result(out, shop, result, emb, cfg, {"timings": timings, "trained_on": trained_on})
     console.print(f"model saved to [bold]{path}[/] (best epoch {result.best_epoch}, "
-                  f"val NDCG@10 {result.best_val_ndcg10:.4f})")
+                  f"val NDCG@10 {result.best_val_ndcg10:.4f}); serve it with `whyrec model promote {path.name}`")
+
+
+def _served(store: Path) -> tuple[Any, Any]:
+    """(items, events) a service stored, read without taking the store's writer role."""
+    from service.events import EventStore
+
+    if not store.is_file():
+        raise FileNotFoundError(f"{store}: no event store there (a service writes events.db in its artifacts root)")
+    s = EventStore(store)
+    try:
+        return s.frames()
+    finally:
+        s.close()
 
 
 def evaluate(
