@@ -1,7 +1,7 @@
 """Service benchmark: load with wrk (template and LLM reasons) and a schemathesis fuzz run.
 
     python bench/service.py --model ARTIFACTS [--seconds 60] [--connections 50] [--llm small|default]
-                            [--fuzz-cases 1000] [--json]
+                            [--fuzz-cases 1000] [--swap] [--json]
 
 Starts `whyrec serve` on 127.0.0.1 (one uvicorn process), waits for /readyz, then:
 1. cold: wrk against the other half (every first request computes recommendations, integrated
@@ -11,7 +11,9 @@ Starts `whyrec serve` on 127.0.0.1 (one uvicorn process), waits for /readyz, the
 3. LLM reasons (`explain: llm`: each request waits for the model up to its deadline; separate server with
    the narrator model): latency, fallback share
    (from /metrics), and 5xx count under the same load;
-4. fuzz: schemathesis over the running app's OpenAPI; any 5xx is a failure.
+4. fuzz: schemathesis over the running app's OpenAPI; any 5xx is a failure;
+5. with `--swap`: the warm load again on a copy of the artifacts root while its two newest versions are
+   promoted and rolled back twice through the admin API (0 non-2xx and 0 server 5xx expected).
 wrk needs Debian's `wrk` package; schemathesis is a dev dependency.
 """
 
@@ -35,6 +37,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 EVENTS_TOKEN = "bench-service-events"
+ADMIN_TOKEN = "bench-service-admin"
 
 WRK_SCRIPT = """
 local users = {%s}
@@ -63,7 +66,8 @@ def free_port() -> int:
 
 def start_server(model: Path, port: int, backend: str, llm: str | None, events: Path,
                  precompute: int = 0) -> subprocess.Popen:
-    env = {"WHYREC_EVENTS_TOKEN": EVENTS_TOKEN, **os.environ, "WHYREC_EVENTS": str(events), "HF_HUB_OFFLINE": "1",
+    env = {"WHYREC_EVENTS_TOKEN": EVENTS_TOKEN, "WHYREC_ADMIN_TOKEN": ADMIN_TOKEN, **os.environ,
+           "WHYREC_EVENTS": str(events), "HF_HUB_OFFLINE": "1",
            "WHYREC_PRECOMPUTE": str(precompute)}
     cmd = [sys.executable, "-m", "service.cli", "serve", "--model", str(model), "--port", str(port),
            "--backend", backend] + (["--llm", llm] if llm else [])
@@ -143,6 +147,46 @@ def with_freshness(port: int, users: list[str], run) -> tuple[dict, dict]:
     return result, fresh
 
 
+def swaps(port: int, versions: list[str], rounds: int, pause_s: float) -> list[dict]:
+    """Promote the other version and roll back, `rounds` times, through the admin API: each answer comes
+    after the service has switched. Returns each move's version and seconds."""
+    moves = []
+    auth = {"authorization": f"Bearer {ADMIN_TOKEN}"}
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=300) as http:
+        for _ in range(rounds):
+            for path, body in (("promote", {"version": versions[1]}), ("rollback", {})):
+                time.sleep(pause_s)
+                start = time.perf_counter()
+                r = http.post(f"/v1/admin/model/{path}", json=body, headers=auth)
+                r.raise_for_status()
+                moves.append({"move": path, "serving": r.json()["serving"], "seconds": time.perf_counter() - start})
+    return moves
+
+
+def swap_run(root: Path, tmp: Path, users: list[str], seconds: int, connections: int) -> dict:
+    """Load on a copy of the artifacts root (its two newest versions) while the served label moves 2 × there
+    and back: wrk's non-2xx and the server's 5xx must both be 0."""
+    from ranker import versions
+
+    names = [v.name for v in versions.versions(root)][-2:]
+    copy = tmp / "swap-artifacts"
+    shutil.copytree(root, copy, ignore=shutil.ignore_patterns("events.db*", "labels.json"))
+    versions.promote(copy, names[0], "production", "bench start")
+    port = free_port()
+    proc = start_server(copy, port, "none", None, tmp / "events-swap.db")
+    try:
+        moves: list[dict] = []
+        mover = threading.Thread(target=lambda: moves.extend(swaps(port, names, 2, seconds / 6)))
+        mover.start()
+        result = wrk(port, users, seconds, connections, "en", "template")
+        mover.join()
+        result.update(moves=moves, server_5xx=server_errors(scrape(port)), versions=names)
+        return result
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
 def scrape(port: int) -> dict[str, float]:
     text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
     out: dict[str, float] = {}
@@ -180,6 +224,8 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--llm", default="small", help="narrator model for the LLM run ('' to skip)")
     parser.add_argument("--fuzz-cases", type=int, default=1000)
+    parser.add_argument("--swap", action="store_true", help="also: promote and roll back the root's two newest "
+                        "versions twice under load (needs a root with two versions; runs on a copy)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -210,6 +256,8 @@ def main() -> None:
         finally:
             proc.terminate()
             proc.wait(timeout=30)
+        if args.swap:
+            out["swap"] = swap_run(args.model, Path(tmp), warm_users, args.seconds, args.connections)
         if args.llm:
             port = free_port()
             proc = start_server(args.model, port, "llama.cpp", args.llm, Path(tmp) / "events2.db")
@@ -240,6 +288,11 @@ def main() -> None:
               f"{f['post_p99_ms']:.0f} ms; POST + next list p50 {f['p50_ms']:.0f} ms, p99 {f['p99_ms']:.0f} ms")
     print(f"precompute of the {len(warm_users)} most active shoppers (zh + en) after ready: {out['warm_up_s']:.1f} s; "
           f"5xx in template runs: {out['template_5xx']}")
+    if "swap" in out:
+        w = out["swap"]
+        moves = ", ".join(f"{m['move']} → {m['serving']} {m['seconds']:.1f} s" for m in w["moves"])
+        print(f"model swaps under load ({w['rps']:.1f} rps, p99 {w['p99_ms']:.0f} ms): {moves}; non-2xx "
+              f"{w['non2xx']}, socket errors {w['socket_errors'] + w['timeouts']}, server 5xx {w['server_5xx']}")
     if "llm" in out:
         total = sum(out["llm"]["outcomes"].values()) or 1
         shares = ", ".join(f"{k} {v / total:.1%}" for k, v in sorted(out["llm"]["outcomes"].items()))

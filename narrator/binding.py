@@ -32,7 +32,7 @@ ZH_YOU_BUY = re.compile(r"您[^，。；、]*?(?:(?:购买|买)[^，。；、]*?
 _EN_STOP = ("is|are|was|were|has|have|had|will|would|can|could|should|may|might|goes|go|fits|fit|pairs|pair|matches|"
             "match|together|with|and|or|from|for|to|you|your|that|which|who|by|in|on|at|of|because|as|also|too|"
             "often|comes|come|sells|sell|costs|cost|makes|make|works|work|since|so|but|while|shoppers|once|twice|"
-            "now|right|today|here|yet|again|alongside")
+            "now|right|today|here|yet|again|alongside|just|recently|newly")
 # Words of the phrase start with a letter; the head is followed by a clause end, a function word, or a
 # number or code ("this tent 2 times", "this speaker A73").
 EN_DETERMINER = re.compile(rf"\b(this|these)\s+((?:[A-Za-z][\w\-]*\s+){{0,3}}?)([A-Za-z][\w\-]*)"
@@ -241,10 +241,13 @@ def without_names(text: str, g: Grounding) -> str:
 
 def _item_nouns(text: str, lang: str, claim_words: set[str]) -> list[str]:
     """What the text calls the item: the head after "这款" (its first Chinese run) or the word after "this"
-    (after a claim word, which has its own rule)."""
+    (after a claim word, which has its own rule, in either language)."""
     if lang == "zh":
         runs = (re.search(r"[\u4e00-\u9fff]+", m.group(1)) for m in ZH_THIS.finditer(text))
-        return [r.group(0) for r in runs if r and not r.group(0).startswith(ZH_ATTRIBUTES)]
+        leading = sorted(claim_words, key=len, reverse=True)
+        nouns = [next((r.group(0)[len(w):] for w in leading if r.group(0).startswith(w)), r.group(0))
+                 for r in runs if r]  # "这款新品电钻": the claim word has its own rule
+        return [n for n in nouns if n and not n.startswith(ZH_ATTRIBUTES)]
     nouns = []
     for m in EN_THIS.finditer(text):
         first, second = m.group(1), m.group(2)

@@ -50,7 +50,8 @@ __all__ = ["Claim", "Grounding", "VerificationReport", "verify"]
 # Claim words: which fact kind backs each (None: never backed, no fact says it).
 CLAIMS = {
     "en": {"popular": "popular", "best-selling": "popular", "bestseller": "popular", "best seller": "popular",
-           "trending": "popular", "top-rated": "rating", "highly rated": "rating", "rated": "rating",
+           "trending": "popular", "new": "new_arrival", "new arrival": "new_arrival", "just arrived": "new_arrival",
+           "top-rated": "rating", "highly rated": "rating", "rated": "rating",
            "reviews": "rating", "review": "rating", "stars": "rating",
            "cheapest": None, "lowest price": None, "discount": None, "sale": None, "deal": None, "free": None,
            "coupon": None, "% off": None, "limited": None, "guarantee": None, "guaranteed": None,
@@ -58,6 +59,8 @@ CLAIMS = {
            "reliable": None, "best": None, "perfect": None, "award": None, "official": None, "genuine": None,
            "authentic": None, "recommended by experts": None, "ignore": None, "instruction": None},
     "zh": {"受欢迎": "popular", "热门": "popular", "热销": "popular", "畅销": "popular", "人气": "popular",
+           "新品": "new_arrival", "新上架": "new_arrival", "上新": "new_arrival", "新款": "new_arrival",
+           "新到": "new_arrival",
            "评分": "rating", "好评": "rating", "口碑": None, "最低价": None, "低价": None, "折扣": None, "打折": None,
            "优惠": None, "促销": None, "免费": None, "包邮": None, "秒杀": None, "全场": None, "正品": None,
            "品质": None, "质量": None, "耐用": None, "可靠": None, "最好": None, "最佳": None, "第一": None,

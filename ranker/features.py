@@ -103,6 +103,20 @@ def _text_last(s: BehaviourStats, u: np.ndarray, i: np.ndarray) -> np.ndarray:
     return np.where(last >= 0, sims, 0.0).astype(np.float32)
 
 
+def _text_max(s: BehaviourStats, u: np.ndarray, i: np.ndarray) -> np.ndarray:
+    """The closest text match among everything the shopper bought or viewed (content nearest neighbours):
+    what an item nobody has bought yet can be recommended on. One block per distinct shopper."""
+    out = np.zeros(len(i), np.float32)
+    order = np.argsort(u, kind="stable")
+    users, starts = np.unique(u[order], return_index=True)
+    for user, start, end in zip(users, starts, [*starts[1:], len(order)], strict=True):
+        engaged = np.union1d(line(s.buy, int(user))[0], line(s.view, int(user))[0])
+        if len(engaged):
+            at = order[start:end]
+            out[at] = (s.catalog.emb[i[at]] @ s.catalog.emb[engaged].T).max(axis=1)
+    return out
+
+
 def _row_dot(a: sp.csr_matrix, b: sp.csr_matrix) -> np.ndarray:
     """Row-wise dot products of two sparse matrices with the same shape."""
     return np.asarray(a.multiply(b).sum(axis=1)).ravel().astype(np.float32)
@@ -209,6 +223,8 @@ SCALAR_FEATURES: list[tuple[Feature, Callable]] = [
     (Feature("text_recent_rel", "text_similarity", "text_recent relative to the shopper's closest item"),
      _relative(_dot("text_recent"), "text_recent_max")),
     (Feature("text_last", "text_similarity", "text similarity to the last purchase"), _text_last),
+    (Feature("text_max", "text_similarity", "text similarity to the closest item the shopper bought or viewed"),
+     _text_max),
     (Feature("words_last", "text_similarity", "title word overlap (TF-IDF cosine) with the last purchase"),
      _words_last),
     (Feature("words_recent", "text_similarity", "title word overlap with the last 5 purchases, decayed"),

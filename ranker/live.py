@@ -17,9 +17,9 @@ from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from ranker.behaviour import USER_DENSE, USER_SPARSE, BehaviourStats
+from ranker.sparse_lines import splice_rows
 
 EVENT_COLUMNS = ("user_id", "item_id", "event", "value", "timestamp")
 
@@ -83,7 +83,7 @@ def with_rows(stats: BehaviourStats, base: BehaviourStats, events: pd.DataFrame,
     rows[target] = n + np.arange(len(users))  # row r of the new object is row rows[r] of [old; block]
     new = copy.copy(stats)
     for name in USER_SPARSE:
-        setattr(new, name, sp.csr_matrix(sp.vstack([getattr(stats, name), block[name]], format="csr")[rows]))
+        setattr(new, name, splice_rows(getattr(stats, name), block[name], target))
     for name in USER_DENSE:
         setattr(new, name, np.concatenate([getattr(stats, name), block[name]])[rows])
     new.history = {**stats.history}

@@ -31,3 +31,30 @@ def canonical(m: sp.spmatrix, fmt: str = "csr") -> sp.csr_matrix | sp.csc_matrix
     out.sum_duplicates()
     out.sort_indices()
     return out
+
+
+def splice_rows(old: sp.csr_matrix, block: sp.csr_matrix, target: np.ndarray) -> sp.csr_matrix:
+    """`old` with row `target[k]` replaced by `block`'s row k (a target ≥ old's row count appends it, in
+    order). One pass of slice copies: a live shop replaces a few shoppers' rows of large matrices, where
+    stacking and fancy-indexing the whole matrix cost more than everything else in the refresh."""
+    n_old, n_rows = old.shape[0], max(old.shape[0], int(target.max(initial=-1)) + 1)
+    lengths = np.zeros(n_rows, np.int64)
+    lengths[:n_old] = np.diff(old.indptr)
+    lengths[target] = np.diff(block.indptr)
+    indptr = np.zeros(n_rows + 1, np.int64)
+    np.cumsum(lengths, out=indptr[1:])
+    data, indices = [], []
+    previous = 0
+    for b, t in sorted(enumerate(target.tolist()), key=lambda bt: bt[1]):
+        start, end = old.indptr[previous], old.indptr[min(t, n_old)]
+        previous = min(t + 1, n_old)
+        data += [old.data[start:end], block.data[block.indptr[b]:block.indptr[b + 1]]]
+        indices += [old.indices[start:end], block.indices[block.indptr[b]:block.indptr[b + 1]]]
+    if previous < n_old:
+        data.append(old.data[old.indptr[previous]:])
+        indices.append(old.indices[old.indptr[previous]:])
+    out = sp.csr_matrix((np.concatenate(data) if data else old.data[:0],
+                         np.concatenate(indices) if indices else old.indices[:0], indptr),
+                        shape=(n_rows, old.shape[1]))
+    out.has_sorted_indices = old.has_sorted_indices and block.has_sorted_indices
+    return out

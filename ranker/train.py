@@ -47,10 +47,10 @@ class TrainConfig:
     text_dropout: float = 0.5
     text_l2: float = 1e-3
     dropout: float = 0.1
-    cold_groups: float = 0.1
-    """Share of training groups shown as new arrivals (`features.as_new_items`): the positive and its negatives
-    without behaviour, so the model also learns to rank items nobody has bought yet by brand, category,
-    price and text (cf. DropoutNet, Volkovs et al. 2017)."""
+    cold_groups: float = 0.25
+    """Share of training groups shown as new arrivals (`features.as_new_items`): the positive and negatives
+    drawn from the whole catalog, all without behaviour, so the model also learns to rank items nobody has
+    bought yet by brand, category, price and text (cf. DropoutNet, Volkovs et al. 2017)."""
     val_users: int = 800
     ensemble: int = 3
     seed: int = 0
@@ -87,7 +87,17 @@ def sample_negatives(stats: BehaviourStats, rows: np.ndarray, positives: np.ndar
         np.int64)
     from_candidates = np.where(lengths[:, None] > 0, flat[np.minimum(pick, max(len(flat) - 1, 0))],
                                rng.integers(0, n_items, (len(rows), n_cand)))
-    neg = np.concatenate([from_candidates, rng.integers(0, n_items, (len(rows), n_uniform))], axis=1)
+    uniform = _uniform_negatives(positives, n_uniform, n_items, rng)
+    neg = np.concatenate([from_candidates, uniform], axis=1)
+    clash = neg == positives[:, None]
+    neg[clash] = (neg[clash] + 1 + rng.integers(0, n_items - 1, clash.sum())) % n_items
+    return neg
+
+
+def _uniform_negatives(positives: np.ndarray, n: int, n_items: int, rng: np.random.Generator) -> np.ndarray:
+    """Negatives from anywhere in the catalog, never the positive: new arrivals are not candidates picked
+    for the shopper, so the groups that teach the model to rank them are not either."""
+    neg = rng.integers(0, n_items, (len(positives), n))
     clash = neg == positives[:, None]
     neg[clash] = (neg[clash] + 1 + rng.integers(0, n_items - 1, clash.sum())) % n_items
     return neg
@@ -102,13 +112,13 @@ def fold_examples(shop: Shop, catalog: CatalogIndex, spec: FeatureSpec, n: int, 
     rows = stats.rows_of(targets["user_id"])
     pos = catalog.index_of(targets["item_id"])
     neg = sample_negatives(stats, rows, pos, cfg, rng)
+    cold = rng.random(len(rows)) < cfg.cold_groups
+    neg[cold] = _uniform_negatives(pos[cold], cfg.negatives, catalog.n, rng)
     items = np.concatenate([pos[:, None], neg], axis=1).ravel()
     users = np.repeat(rows, 1 + cfg.negatives)
     x = spec.compute(stats, users, items)
-    if cfg.cold_groups > 0:
-        group = 1 + cfg.negatives
-        cold = np.repeat(rng.random(len(rows)) < cfg.cold_groups, group)
-        x[cold] = as_new_items(x[cold], spec.names, stats)
+    in_cold_group = np.repeat(cold, 1 + cfg.negatives)
+    x[in_cold_group] = as_new_items(x[in_cold_group], spec.names, stats)
     y = np.tile(np.r_[1.0, np.zeros(cfg.negatives)], len(rows)).astype(np.float32)
     return x, y
 

@@ -166,6 +166,8 @@ class Engine:
         self.live.switch(ranker, artifact.shop.events)
         loaded.prompts.add_brands(ranker.brands())
         self._loaded = Loaded(version, loaded.root, ranker, explainer, loaded.prompts)
+        for listener in self.live.listeners:
+            listener(None)
         self.metrics.model_switches.inc()
         log.info("now serving model version %s (was %s)", version, loaded.version)
 
@@ -182,20 +184,18 @@ class Engine:
     def _follow_label(self, interval: float = 1.0) -> None:
         """Swap versions whenever the served label moves (`whyrec model promote|rollback`); a version that
         fails to load is logged once and the current one keeps serving."""
-        from ranker.versions import labels
+        from ranker.versions import served
 
-        failed = None
+        failed = wanted = None
         while True:
             time.sleep(interval)
-            moves = labels(self.loaded.root)["history"]
-            if failed is not None and moves == failed:
-                continue
             try:
-                self.follow_label()
-                failed = None
+                wanted = served(self.loaded.root, self.settings.model_label)
+                if wanted not in (failed, self.loaded.version):
+                    self.follow_label()
             except Exception:
-                failed = moves
-                log.exception("could not switch model versions; %s keeps serving", self.loaded.version)
+                failed = wanted
+                log.exception("could not switch to model version %s; %s keeps serving", wanted, self.loaded.version)
 
     def _warm(self, user: str) -> None:
         """One reason per language, so each prompt prefix is evaluated before the first shopper waits."""

@@ -122,10 +122,7 @@ class LiveShop:
     def switch(self, ranker: Ranker, window_events) -> int:
         """Serve another model version from now on: replayed from the store while the old one serves, then
         brought up to date and swapped in while events wait a moment, so no event is lost or counted twice."""
-        prepared = self._prepare(ranker, window_events)
-        self._serve(prepared)
-        for listener in self.listeners:
-            listener(None)
+        self._serve(self._prepare(ranker, window_events))
         return self.applied
 
     def _prepare(self, ranker: Ranker, window_events) -> _Prepared:

@@ -101,15 +101,22 @@ class Lists:
     def __init__(self, engine: Engine):
         self.engine = engine
         size = engine.settings.response_cache
-        self._cache: LRUCache[ListKey, bytes] | None = LRUCache(size) if size > 0 else None
+        self._cache: LRUCache[tuple, bytes] | None = LRUCache(size) if size > 0 else None
         self._lock = threading.Lock()
+        self._changes: dict[str, int] = {}
+        self._all_changes = 0
+
+    def _state(self, user_id: str) -> tuple[int, int]:
+        """Changes seen so far for this shopper (and for everyone): a list computed while its shopper changed
+        is served but not cached, so a late finisher never caches what an event already made stale."""
+        return self._all_changes, self._changes.get(user_id, 0)
 
     def cached(self, key: ListKey) -> bytes | None:
-        """A finished body, cheap enough to look up on the event loop."""
+        """A finished body of the version serving now, cheap enough to look up on the event loop."""
         if self._cache is None:
             return None
         with self._lock:
-            body = self._cache.get(key)
+            body = self._cache.get((self.engine.version, *key))
         if body is not None:
             self.engine.metrics.cache_hits.labels("response").inc()
         return body
@@ -117,11 +124,15 @@ class Lists:
     def forget(self, users: set[str] | None) -> None:
         """Drop the cached lists of shoppers whose state changed (all of them for None): their next list is
         computed afresh."""
-        if self._cache is None:
-            return
         with self._lock:
-            for key in [key for key in self._cache if users is None or key[0] in users]:
-                del self._cache[key]
+            if users is None:
+                self._all_changes += 1
+            else:
+                for user in users:
+                    self._changes[user] = self._changes.get(user, 0) + 1
+            if self._cache is not None:
+                for key in [key for key in self._cache if users is None or key[1] in users]:
+                    del self._cache[key]
 
     def body(self, user_id: str, k: int, lang: str, explain: str, style: str, among: str = "all") -> bytes:
         key = (user_id, k, lang, explain, style, among)
@@ -129,16 +140,18 @@ class Lists:
         if cacheable and (hit := self.cached(key)) is not None:
             return hit
         engine = self.engine
+        version, state = engine.version, self._state(user_id)
         ranked = engine.ranker.recommend(user_id, k, engine.new_arrivals() if among == "new" else None)
         if explain == "none" or not ranked:
             items = [plain_item(engine, r.item_id, r.rank, r.score, lang) for r in ranked]
         else:
             items = explained_items(engine, user_id, [r.item_id for r in ranked], k, lang, explain, style)
         body = RecommendationsResponse(user_id=user_id, cold_start=not engine.ranker.knows(user_id),
-                                       model_version=engine.version, items=items).model_dump_json().encode()
+                                       model_version=version, items=items).model_dump_json().encode()
         if cacheable and self._cache is not None:
             with self._lock:
-                self._cache[key] = body
+                if self._state(user_id) == state:
+                    self._cache[(version, *key)] = body
         return body
 
     def start_precompute(self) -> None:

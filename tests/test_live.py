@@ -78,3 +78,18 @@ def test_a_refreshed_shopper_keeps_their_row(toy):
     assert row(twice, "view", "u2")[i0] == 2
     assert twice.rows_of(["u2"])[0] == stats.rows_of(["u2"])[0] and twice.buy.shape == stats.buy.shape
     assert pd.Index(twice.user_ids).is_unique
+
+
+def test_splice_rows_replaces_and_appends_like_stacking():
+    from ranker.sparse_lines import splice_rows
+
+    rng = np.random.default_rng(3)
+    old = sp.random(9, 7, density=0.4, format="csr", random_state=rng, dtype=np.float32)
+    block = sp.random(4, 7, density=0.5, format="csr", random_state=rng, dtype=np.float32)
+    target = np.array([5, 9, 0, 10])  # replace rows 5 and 0, append two rows
+    rows = np.arange(11)
+    rows[target] = 9 + np.arange(4)
+    expected = sp.vstack([old, block], format="csr")[rows]
+    got = splice_rows(old, block, target)
+    assert got.shape == (11, 7)
+    np.testing.assert_array_equal(got.toarray(), expected.toarray())

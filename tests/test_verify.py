@@ -232,3 +232,24 @@ def test_the_shopper_never_bought_the_recommended_item(narrator, lang, bad):
     """Seen in `make demo`: "You often buy this power bank together with the … you bought"."""
     failed = narrator.verify_text(bad, TWO_ITEMS, lang).failures
     assert any("says you bought" in c.why for c in failed), failed
+
+
+@pytest.mark.parametrize("lang,text", [
+    ("en", "You have bought 3 Voltmark items, and this new drill is popular with shoppers (120 purchases)."),
+    ("en", "You have bought 3 Voltmark items, and this drill just arrived and is popular (120 purchases)."),
+    ("zh", "您已购买过3件Voltmark的商品，而且这款新品电钻很受欢迎（已售120件）。"),
+    ("zh", "您已购买过3件Voltmark的商品，这款电钻是新上架的，很受欢迎（已售120件）。"),
+])
+def test_new_is_an_invented_claim_without_the_new_arrival_fact(narrator, lang, text):
+    assert "claim" in failed_rules(narrator, text, lang)
+
+
+@pytest.mark.parametrize("lang,text", [
+    ("en", "You have bought 3 Voltmark items, and this drill is new in the shop."),
+    ("en", "This new drill just arrived, and you have bought 3 Voltmark items."),
+    ("zh", "您已购买过3件Voltmark的商品，而且这款电钻是新上架的商品。"),
+    ("zh", "这款新品电钻刚刚上新，您已购买过3件Voltmark的商品。"),
+])
+def test_new_passes_with_the_new_arrival_fact(narrator, lang, text):
+    report = narrator.verify_text(text, facts_of("brand", "new_arrival"), lang)
+    assert report.passed, report.failures

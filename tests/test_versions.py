@@ -93,6 +93,9 @@ def test_retrain_promote_and_roll_back_under_load(trained, tmp_path):
         row, col = stats.rows_of(["swap-shopper"])[0], stats.catalog.index_of([item])[0]
         assert stats.view[row, col] == posted, "every event accepted during the swaps is applied exactly once"
         assert c.get("/readyz").json()["model_version"] == first
+        shown = c.get("/v1/admin/model", headers=ADMIN_AUTH).json()
+        assert shown["serving"] == first and shown["labels"] == {"production": first}
+        assert shown["versions"] == sorted([first, second])
         refused = c.post("/v1/admin/model/promote", json={"version": "v-nope"}, headers=ADMIN_AUTH)
         assert refused.status_code == 404 and "v-nope" in refused.json()["detail"]
         assert c.post("/v1/admin/model/rollback", json={}, headers=AUTH).status_code == 403
