@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None, load_in_background: bool = True
         else:
             await run_in_threadpool(engine.load, lists.start_precompute)
         yield
+        engine.close()
 
     app = FastAPI(title="whyrec", version="1", lifespan=lifespan,
                   description="Recommendations with faithful reasons in Chinese and English.")

@@ -24,6 +24,7 @@ from service.events import EventStore
 from service.live import LiveShop
 from service.llm_queue import LlmQueue
 from service.metrics import Metrics
+from service.model_label import LabelWatch
 from service.prompt_router import PromptRouter
 from service.settings import Settings
 
@@ -75,7 +76,9 @@ class Engine:
         self.llm = LlmQueue(metrics, settings.llm_queue, settings.llm_deadline_s, settings.llm_background)
         self.backend: Backend | None = None
         self._loaded: Loaded | None = None
-        self._switching = threading.Lock()
+        self.switching = threading.Lock()
+        """Held while one version replaces another (`service.model_label`)."""
+        self.label_watch: LabelWatch | None = None
 
     @property
     def loaded(self) -> Loaded:
@@ -133,7 +136,8 @@ class Engine:
             prompts.watch()
         self._loaded = Loaded(artifact.path.name, artifact.path.parent, ranker, explainer, prompts)
         if self.settings.watch_model and artifact.path != Path(self.settings.artifacts):
-            threading.Thread(target=self._follow_label, daemon=True, name="model-watch").start()
+            self.label_watch = LabelWatch(self)
+            self.label_watch.start()
         if self.backend is not None and self.settings.warm:
             self._warm(first_user)
         if before_ready is not None:
@@ -171,31 +175,13 @@ class Engine:
         self.metrics.model_switches.inc()
         log.info("now serving model version %s (was %s)", version, loaded.version)
 
-    def follow_label(self) -> str:
-        """Serve the version the model label names now (switching if it moved); returns that version."""
-        from ranker.versions import served
-
-        with self._switching:
-            wanted = served(self.loaded.root, self.settings.model_label)
-            if wanted != self.loaded.version:
-                self.switch_to(wanted)
-            return wanted
-
-    def _follow_label(self, interval: float = 1.0) -> None:
-        """Swap versions whenever the served label moves (`whyrec model promote|rollback`); a version that
-        fails to load is logged once and the current one keeps serving."""
-        from ranker.versions import served
-
-        failed = wanted = None
-        while True:
-            time.sleep(interval)
-            try:
-                wanted = served(self.loaded.root, self.settings.model_label)
-                if wanted not in (failed, self.loaded.version):
-                    self.follow_label()
-            except Exception:
-                failed = wanted
-                log.exception("could not switch to model version %s; %s keeps serving", wanted, self.loaded.version)
+    def close(self) -> None:
+        """Stop the background threads and close the event store (the app's shutdown)."""
+        if self.label_watch is not None:
+            self.label_watch.stop()
+        if self._loaded is not None:
+            self._loaded.prompts.stop()
+        self.live.close()
 
     def _warm(self, user: str) -> None:
         """One reason per language, so each prompt prefix is evaluated before the first shopper waits."""

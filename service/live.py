@@ -101,6 +101,7 @@ class LiveShop:
         item descriptions), so none overwrites another's result."""
         self.embed: Embed = _no_embedder
         self._gate = Gate()
+        self._closed = False
 
     @property
     def store(self) -> EventStore:
@@ -230,11 +231,21 @@ class LiveShop:
             self._cond.notify()
         return done
 
+    def close(self) -> None:
+        """Stop the refresher and close the store (pending refreshes are dropped: their events are stored)."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        if self._store is not None:
+            self._store.close()
+
     def _refresh_loop(self) -> None:
         while True:
             with self._cond:
-                while not self._pending:
+                while not self._pending and not self._closed:
                     self._cond.wait()
+                if self._closed:
+                    return
                 users, self._pending = self._pending, set()
                 waiting, self._waiting = self._waiting, []
             try:

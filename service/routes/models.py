@@ -15,6 +15,7 @@ from ranker import versions
 from service.deps import Admin, Ready
 from service.engine import Engine
 from service.errors import ApiError, documented
+from service.model_label import follow_label
 
 router = APIRouter(prefix="/v1/admin/model", tags=["admin"], dependencies=[Admin],
                    responses=documented(401, 403, 404, 503))
@@ -50,7 +51,7 @@ async def _moved(engine: Engine, move) -> ModelState:
         await asyncio.to_thread(move, engine.loaded.root)
     except versions.VersionError as e:
         raise ApiError(404, "unknown_version", str(e)) from None
-    await asyncio.to_thread(engine.follow_label)
+    await asyncio.to_thread(follow_label, engine)
     return state(engine)
 
 
