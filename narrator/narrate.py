@@ -19,6 +19,7 @@ from cachetools import LRUCache
 from narrator.backends import Backend, Generation
 from narrator.facts import Facts
 from narrator.library import PromptLibrary
+from narrator.reason_store import ReasonStore
 from narrator.templates import PromptTemplate
 from narrator.verify import Grounding, VerificationReport, verify
 
@@ -54,8 +55,8 @@ class Narrator:
     """Turns facts into a verified sentence. Thread-safe: backends serialise their own model calls."""
 
     def __init__(self, prompts: PromptLibrary, backend: Backend | None = None, brands: set[str] | None = None,
-                 cache_size: int = 20_000, max_tokens: int = 80):
-        self.prompts, self.backend = prompts, backend
+                 cache_size: int = 20_000, max_tokens: int = 80, written_ahead: ReasonStore | None = None):
+        self.prompts, self.backend, self.written_ahead = prompts, backend, written_ahead
         self.brands = frozenset(b for b in (brands or ()) if b)
         self.max_tokens = max_tokens
         self._cache: LRUCache[tuple, Explanation] | None = LRUCache(cache_size) if cache_size > 0 else None
@@ -118,11 +119,19 @@ class Narrator:
         return self._lookup(self.cache_key(facts, lang, style, prompt_id))
 
     def _lookup(self, key: tuple) -> Explanation | None:
-        if self._cache is None:
+        """A sentence made before: in this process's cache, else in the reason store written ahead."""
+        hit = None
+        if self._cache is not None:
+            with self._lock:
+                hit = self._cache.get(key)
+        if hit is not None:
+            return Explanation(**{**asdict(hit), "cache_hit": True})
+        stored = self.written_ahead.get(*key) if self.written_ahead is not None else None
+        if stored is None:
             return None
-        with self._lock:
-            hit = self._cache.get(key)
-        return None if hit is None else Explanation(**{**asdict(hit), "cache_hit": True})
+        _, _, _, lang, style, _ = key
+        return Explanation(stored.text, lang, style, stored.cited, True, False, stored.attempts, stored.prompt_id,
+                           stored.prompt_version, stored.model_id, {"written_ahead": 1.0}, cache_hit=True)
 
     def fallback(self, facts: Facts, lang: str, style: str, why: str, prompt_id: str | None = None) -> Explanation:
         """The template sentence served in place of the model's (deadline passed, queue full): marked

@@ -19,6 +19,7 @@ from narrator.backends import Backend, load_backend
 from narrator.facts import Facts
 from narrator.library import DEFAULT_DIR
 from narrator.narrate import TEMPLATE_MODEL, Explanation, Mode
+from narrator.reason_store import ReasonStore
 from service import catalog
 from service.events import EventStore
 from service.live import LiveShop
@@ -130,8 +131,12 @@ class Engine:
         first_user = str(ranker.stats.user_ids[0])
         if self.settings.narrates_with_model:
             self.backend = load_backend(self.settings.llm_options())
+        written = self.settings.reasons or artifact.path.parent / "reasons"
+        ahead = ReasonStore(written) if written.is_dir() else None
+        if ahead is not None:
+            log.info("%d reasons written ahead in %s (%d servable)", len(ahead), written, ahead.servable)
         prompts = PromptRouter(self.settings.prompts or DEFAULT_DIR, self.settings.prompt_label, self.backend,
-                               ranker.brands())
+                               ranker.brands(), ahead)
         if self.settings.watch_prompts:
             prompts.watch()
         self._loaded = Loaded(artifact.path.name, artifact.path.parent, ranker, explainer, prompts)

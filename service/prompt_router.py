@@ -16,6 +16,7 @@ from pathlib import Path
 from narrator.backends import Backend
 from narrator.library import PromptLibrary, lint
 from narrator.narrate import Narrator
+from narrator.reason_store import ReasonStore
 from narrator.store import PromptStore, choose_version
 from narrator.templating import PromptError
 
@@ -29,10 +30,11 @@ class PromptReloadError(Exception):
 
 
 class PromptRouter:
-    def __init__(self, root: Path, label: str, backend: Backend | None, brands: set[str]):
+    def __init__(self, root: Path, label: str, backend: Backend | None, brands: set[str],
+                 written_ahead: ReasonStore | None = None):
         self.store, self.label = PromptStore(root), label
-        self.backend, self.brands = backend, brands
-        self.base = Narrator(PromptLibrary.load(root), backend, brands=brands)
+        self.backend, self.brands, self.written_ahead = backend, brands, written_ahead
+        self.base = Narrator(PromptLibrary.load(root), backend, brands=brands, written_ahead=written_ahead)
         self.entries: dict[str, dict] = {}
         self.narrators: dict[tuple[str, int], Narrator] = {}
         self.fingerprint = ""
@@ -58,7 +60,8 @@ class PromptRouter:
                         if found:
                             problems += [str(p) for p in found]
                             continue
-                        narrators[(pid, v)] = Narrator(self.store.library(pid, v), self.backend, brands=self.brands)
+                        narrators[(pid, v)] = Narrator(self.store.library(pid, v), self.backend, brands=self.brands,
+                                                       written_ahead=self.written_ahead)
                     except (PromptError, ValueError) as e:
                         problems.append(str(e))
             if problems:

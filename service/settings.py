@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     events_batch_max: int = Field(1000, ge=1, description="Most events in one POST /v1/events.")
     events_future_s: float = Field(300.0, ge=0, description="How far past the server clock an event's timestamp "
                                    "may be (clock skew); later ones are refused.")
+    reasons: Path | None = Field(None, description="Reason store written by `whyrec batch`, served when the "
+                                 "facts, prompt version and model match [default: reasons/ in the artifacts root, "
+                                 "when there].")
     new_arrival_days: float = Field(30.0, ge=0, description="For how many days an item added while serving is "
                                     "called a new arrival in its reasons.")
     response_cache: int = Field(50_000, ge=0, description="Cached explained responses (per model version).")

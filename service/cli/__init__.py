@@ -8,13 +8,14 @@
     whyrec prompts …             the editors' prompt versions (`prompts`)
     whyrec models prepare|list   the narrator's text models (`text_models`)
     whyrec serve                 the HTTP API (`serve`)
+    whyrec batch                 reasons written ahead on Ray (`batch`)
 """
 
 from __future__ import annotations
 
 import typer
 
-from service.cli import catalog, explain, model, prompts, serve, shop, text_models, versions
+from service.cli import batch, catalog, explain, model, prompts, serve, shop, text_models, versions
 from service.cli.common import console
 
 app = typer.Typer(help="whyrec: recommendations that explain themselves, in Chinese and English.",
@@ -27,7 +28,8 @@ app.add_typer(text_models.app, name="models")
 app.add_typer(prompts.app, name="prompts")
 app.add_typer(catalog.app, name="catalog")
 app.add_typer(versions.app, name="model")
-for command in (model.train, model.evaluate, model.recommend, explain.explain, explain.preview, serve.serve):
+for command in (model.train, model.evaluate, model.recommend, explain.explain, explain.preview, serve.serve,
+                batch.batch):
     app.command()(command)
 
 __all__ = ["app", "console"]

@@ -1,0 +1,73 @@
+"""Reasons written ahead: the reason store's keys and filters, the Ray pipeline on a tiny shop with the small
+model (local Ray), a rerun that skips what is stored, and the service serving stored sentences only when
+model, prompt version and facts match."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from narrator.reason_store import ReasonStore, write_run
+from service.app import create_app
+from service.cli import app as cli
+from tests.test_events import make
+
+ROW = {"user_id": "U1", "item_id": "I1", "lang": "en", "style": "short", "prompt_id": "reason-short",
+       "prompt_version": 1, "model_id": "m", "facts_hash": "abc", "text": "You have bought 3 X items.",
+       "verified": True, "fallback_used": False, "cited": json.dumps(["brand"]), "attempts": 1, "seconds": 1.0,
+       "ranker_version": "v1"}
+
+
+def last_json(output: str) -> dict:
+    """The summary line (Ray's own log lines may come before it)."""
+    return json.loads(next(line for line in reversed(output.splitlines()) if line.startswith("{")))
+
+
+def test_the_store_serves_only_verified_model_sentences_for_the_exact_key(tmp_path):
+    write_run(tmp_path, [ROW, {**ROW, "facts_hash": "def", "verified": False, "fallback_used": True},
+                         {**ROW, "facts_hash": "ghi", "text": "Second run."}])
+    store = ReasonStore(tmp_path)
+    assert len(store) == 3 and store.servable == 2 and len(store.keys) == 3
+    hit = store.get("m", "reason-short", 1, "en", "short", "abc")
+    assert hit is not None and hit.text == ROW["text"] and hit.cited == ["brand"]
+    assert store.get("m", "reason-short", 1, "en", "short", "def") is None  # refused by the verifier
+    assert store.get("m", "reason-short", 2, "en", "short", "abc") is None  # another prompt version
+    assert store.get("other", "reason-short", 1, "en", "short", "abc") is None  # another model
+    assert store.get("m", "reason-short", 1, "zh", "short", "abc") is None
+    assert ReasonStore(tmp_path / "missing").get("m", "reason-short", 1, "en", "short", "abc") is None
+
+
+@pytest.mark.slow
+def test_batch_on_ray_then_served_from_the_store(trained, tmp_path):
+    root = tmp_path / "artifacts"
+    shutil.copytree(trained[1], root)
+    store = root / "reasons"
+    args = ["batch", "--model", str(root), "--shoppers", "2", "-k", "2", "--langs", "en", "--llm", "small",
+            "--cpus", "2", "--json"]
+    r = CliRunner().invoke(cli, args)
+    assert r.exit_code == 0, r.output
+    report = last_json(r.output)
+    assert report["stored"] == 4 and report["failures"] == 0 and report["skipped"] == 0
+    assert [s["name"] for s in report["stages"]] == ["facts", "reasons"]
+    again = last_json(CliRunner().invoke(cli, args).output)
+    assert again["stored"] == 0 and again["skipped"] == 4
+    written = ReasonStore(store)
+    table = written.table.to_pandas()
+    assert len(table) == 4 and set(table["lang"]) == {"en"}
+
+    with TestClient(create_app(make(root, tmp_path, backend="llama.cpp", llm="small", llm_precompute=0),
+                               load_in_background=False)) as c:
+        user = str(table["user_id"].iloc[0])
+        body = c.post("/v1/recommendations", json={"user_id": user, "k": 2, "explain": "auto", "lang": "en"}).json()
+        stored = table[table["user_id"] == user].set_index("item_id")
+        from_store = 0
+        for item in body["items"]:
+            e, row = item["explanation"], stored.loc[item["item_id"]]
+            if bool(row["verified"]) and not bool(row["fallback_used"]):
+                assert e["text"] == row["text"] and "written_ahead" in e["timings"] and not e["fallback_used"]
+                from_store += 1
+        assert from_store == int((stored["verified"] & ~stored["fallback_used"]).sum()) > 0
