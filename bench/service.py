@@ -45,7 +45,7 @@ local n = 0
 request = function()
   n = n + 1
   local u = users[((n * 7919) %% #users) + 1]
-  local body = '{"user_id":"' .. u .. '","k":10,"lang":"%s","explain":"%s"}'
+  local body = '{"user_id":"' .. u .. '","k":%d,"lang":"%s","explain":"%s"}'
   return wrk.format("POST", "/v1/recommendations", {["Content-Type"] = "application/json"}, body)
 end
 done = function(summary, latency, requests)
@@ -65,12 +65,12 @@ def free_port() -> int:
 
 
 def start_server(model: Path, port: int, backend: str, llm: str | None, events: Path,
-                 precompute: int = 0) -> subprocess.Popen:
+                 precompute: int = 0, workers: int = 1, env_extra: dict | None = None) -> subprocess.Popen:
     env = {"WHYREC_EVENTS_TOKEN": EVENTS_TOKEN, "WHYREC_ADMIN_TOKEN": ADMIN_TOKEN, **os.environ,
            "WHYREC_EVENTS": str(events), "HF_HUB_OFFLINE": "1",
-           "WHYREC_PRECOMPUTE": str(precompute)}
+           "WHYREC_PRECOMPUTE": str(precompute), **(env_extra or {})}
     cmd = [sys.executable, "-m", "service.cli", "serve", "--model", str(model), "--port", str(port),
-           "--backend", backend] + (["--llm", llm] if llm else [])
+           "--backend", backend, "--workers", str(workers)] + (["--llm", llm] if llm else [])
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 300
     while time.time() < deadline:
@@ -96,8 +96,8 @@ def wait_precomputed(port: int) -> float:
         time.sleep(1)
 
 
-def wrk(port: int, users: list[str], seconds: int, connections: int, lang: str, explain: str) -> dict:
-    script = WRK_SCRIPT % (",".join(json.dumps(u) for u in users), lang, explain)
+def wrk(port: int, users: list[str], seconds: int, connections: int, lang: str, explain: str, k: int = 10) -> dict:
+    script = WRK_SCRIPT % (",".join(json.dumps(u) for u in users), k, lang, explain)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(script)
     out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", f.name,
@@ -187,6 +187,46 @@ def swap_run(root: Path, tmp: Path, users: list[str], seconds: int, connections:
         proc.wait(timeout=30)
 
 
+def written_ahead_run(model: Path, tmp: Path, shoppers: int, seconds: int, connections: int, llm: str) -> dict:
+    """`explain: auto` on the shoppers a `whyrec batch` store covers (top 5, zh then en): the share of served
+    reasons the model wrote (from the store) rather than the template."""
+    from ranker import artifacts
+    from ranker.data import load_shop
+    from ranker.split import target_kind
+
+    events = load_shop(artifacts.resolve(model) / "shop").events
+    users = [str(u) for u in events[events["event"] == target_kind(events)]["user_id"].value_counts().index[:shoppers]]
+    port = free_port()
+    proc = start_server(model, port, "llama.cpp", llm, tmp / "events-ahead.db",
+                        env_extra={"WHYREC_LLM_PRECOMPUTE": "0", "WHYREC_WARM": "false"})
+    try:
+        runs = [wrk(port, users, seconds // 2, connections, lang, "auto", k=5) for lang in ("zh", "en")]
+        metrics = scrape(port)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    outcomes = reason_outcomes(metrics)
+    model_written = outcomes.get("accepted", 0) + outcomes.get("retried", 0)
+    total = sum(outcomes.values()) or 1
+    return {"runs": runs, "outcomes": outcomes, "model_written_share": model_written / total,
+            "server_5xx": server_errors(metrics), "shoppers": len(users)}
+
+
+def workers_run(model: Path, tmp: Path, users: list[str], seconds: int, connections: int) -> dict:
+    """The cold template load on `whyrec serve --workers 2`; /metrics must count every request wrk sent."""
+    port = free_port()
+    proc = start_server(model, port, "none", None, tmp / "events-workers.db", workers=2)
+    try:
+        time.sleep(20)  # /readyz answered by one worker; give the other time to load too
+        result = wrk(port, users, seconds, connections, "en", "template")
+        metrics = scrape(port)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    counted = sum(v for k, v in metrics.items() if k.startswith("requests_total") and "/v1/recommendations" in k)
+    return {**result, "metrics_requests": counted}
+
+
 def scrape(port: int) -> dict[str, float]:
     text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
     out: dict[str, float] = {}
@@ -195,6 +235,11 @@ def scrape(port: int) -> dict[str, float]:
         if m:
             out[f"{m.group(1)}{{{m.group(2)}}}"] = float(m.group(3))
     return out
+
+
+def reason_outcomes(metrics: dict[str, float]) -> dict[str, float]:
+    """Served reasons by outcome (accepted, retried: the model's; template, pending, queue_full, …: not)."""
+    return {k.split('outcome="')[1].split('"')[0]: v for k, v in metrics.items() if k.startswith("explanations_total")}
 
 
 def server_errors(metrics: dict[str, float]) -> int:
@@ -224,6 +269,10 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--llm", default="small", help="narrator model for the LLM run ('' to skip)")
     parser.add_argument("--fuzz-cases", type=int, default=1000)
+    parser.add_argument("--written-ahead", type=int, default=0, metavar="N",
+                        help="also: explain=auto load on the N most active shoppers, served from the reason store "
+                        "`whyrec batch` wrote in the artifacts root (reasons/), with the --llm model")
+    parser.add_argument("--workers", action="store_true", help="also: the cold template run on --workers 2")
     parser.add_argument("--swap", action="store_true", help="also: promote and roll back the root's two newest "
                         "versions twice under load (needs a root with two versions; runs on a copy)")
     parser.add_argument("--json", action="store_true")
@@ -256,6 +305,11 @@ def main() -> None:
         finally:
             proc.terminate()
             proc.wait(timeout=30)
+        if args.workers:
+            out["workers2"] = workers_run(args.model, Path(tmp), cold_users, args.seconds, args.connections)
+        if args.written_ahead:
+            out["ahead"] = written_ahead_run(args.model, Path(tmp), args.written_ahead, args.seconds,
+                                             args.connections, args.llm or "small")
         if args.swap:
             out["swap"] = swap_run(args.model, Path(tmp), warm_users, args.seconds, args.connections)
         if args.llm:
@@ -264,9 +318,7 @@ def main() -> None:
             try:
                 out["llm"] = wrk(port, cold_users, args.seconds, args.connections, "zh", "llm")
                 metrics = scrape(port)
-                outcomes = {k.split('outcome="')[1].split('"')[0]: v for k, v in metrics.items()
-                            if k.startswith("explanations_total")}
-                out["llm"].update(outcomes=outcomes, server_5xx=server_errors(metrics))
+                out["llm"].update(outcomes=reason_outcomes(metrics), server_5xx=server_errors(metrics))
             finally:
                 proc.terminate()
                 proc.wait(timeout=30)
@@ -288,6 +340,17 @@ def main() -> None:
               f"{f['post_p99_ms']:.0f} ms; POST + next list p50 {f['p50_ms']:.0f} ms, p99 {f['p99_ms']:.0f} ms")
     print(f"precompute of the {len(warm_users)} most active shoppers (zh + en) after ready: {out['warm_up_s']:.1f} s; "
           f"5xx in template runs: {out['template_5xx']}")
+    if "workers2" in out:
+        w = out["workers2"]
+        print(f"cold template run, --workers 2: {w['rps']:.1f} rps (p99 {w['p99_ms']:.0f} ms, non-2xx {w['non2xx']}) "
+              f"vs 1 worker {out['cold']['rps']:.1f} rps: ratio {w['rps'] / out['cold']['rps']:.2f}; /metrics counted "
+              f"{w['metrics_requests']:.0f} recommendation requests, wrk completed {w['requests']}")
+    if "ahead" in out:
+        a = out["ahead"]
+        lat = ", ".join(f"{lang} {r['rps']:.1f} rps p99 {r['p99_ms']:.0f} ms non-2xx {r['non2xx']}"
+                        for lang, r in zip(("zh", "en"), a["runs"], strict=True))
+        print(f"written ahead ({a['shoppers']} shoppers, explain=auto, top 5): {lat}; model-written share "
+              f"{a['model_written_share']:.1%} of served reasons {a['outcomes']}; server 5xx {a['server_5xx']}")
     if "swap" in out:
         w = out["swap"]
         moves = ", ".join(f"{m['move']} → {m['serving']} {m['seconds']:.1f} s" for m in w["moves"])

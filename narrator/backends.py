@@ -20,15 +20,17 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from cachetools import LRUCache
 
 from narrator import atomic
+from narrator.generation import REPETITION_PENALTY, Backend, Generation
+from narrator.llm_pool import EndpointPool
 from narrator.models import DEFAULT_CACHE, ModelError, resolve
+from narrator.openai_backend import OpenAIBackend
 from narrator.templates import Messages
 
-REPETITION_PENALTY = 1.1
 BACKENDS = ("llama.cpp", "transformers", "openai")
 WEIGHTS = ("bf16", "int8")
 
@@ -57,22 +59,6 @@ class LlmOptions:
     model_cache: Path = DEFAULT_CACHE
 
 
-@dataclass(frozen=True)
-class Generation:
-    text: str
-    completion_tokens: int
-    seconds: float
-
-
-class Backend(Protocol):
-    model_id: str
-    name: str
-
-    def generate(self, messages: Messages, max_tokens: int) -> Generation: ...
-
-    def stream(self, messages: Messages, max_tokens: int) -> Iterator[str]: ...
-
-
 class LlamaCppBackend:
     """GGUF through llama-cpp-python, using the chat template stored in the GGUF file.
 
@@ -99,7 +85,8 @@ class LlamaCppBackend:
         if llm is None:
             from llama_cpp import Llama
 
-            llm = Llama(model_path=str(self.model_path), n_ctx=self.n_ctx, n_threads=self.threads, n_batch=512,
+            llm = Llama(model_path=str(self.model_path), n_ctx=self.n_ctx, n_threads=self.threads,
+                        n_threads_batch=self.threads, n_batch=512,
                         verbose=False)
             self._slots[key] = llm
         return llm
@@ -212,60 +199,6 @@ class TransformersBackend:
         worker.join()
 
 
-class OpenAIBackend:
-    """An OpenAI-compatible chat server, with a timeout and retries on connection errors and 5xx."""
-
-    name = "openai"
-
-    def __init__(self, base_url: str, model_id: str, timeout: float = 30.0, retries: int = 2,
-                 api_key: str | None = None):
-        import httpx
-
-        self.model_id = model_id
-        self.retries = retries
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self.client = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout, headers=headers)
-
-    def _body(self, messages: Messages, max_tokens: int, stream: bool = False) -> dict:
-        return {"model": self.model_id, "messages": messages, "max_tokens": max_tokens, "temperature": 0.0,
-                "stream": stream, "repeat_penalty": REPETITION_PENALTY, "repetition_penalty": REPETITION_PENALTY}
-
-    def _post(self, body: dict):
-        import httpx
-
-        for attempt in range(self.retries + 1):
-            try:
-                response = self.client.post("/v1/chat/completions", json=body)
-                if response.status_code < 500:
-                    response.raise_for_status()
-                    return response.json()
-                error: Exception = httpx.HTTPStatusError(f"server error {response.status_code}",
-                                                         request=response.request, response=response)
-            except httpx.TransportError as e:
-                error = e
-            if attempt < self.retries:
-                time.sleep(0.2 * 2 ** attempt)
-        raise ModelError(f"OpenAI-compatible server at {self.client.base_url} failed after "
-                         f"{self.retries + 1} attempts: {error}")
-
-    def generate(self, messages: Messages, max_tokens: int) -> Generation:
-        start = time.perf_counter()
-        out = self._post(self._body(messages, max_tokens))
-        usage = out.get("usage") or {}
-        return Generation(out["choices"][0]["message"]["content"].strip(), int(usage.get("completion_tokens", 0)),
-                          time.perf_counter() - start)
-
-    def stream(self, messages: Messages, max_tokens: int) -> Iterator[str]:
-        with self.client.stream("POST", "/v1/chat/completions", json=self._body(messages, max_tokens, True)) as r:
-            r.raise_for_status()
-            for line in r.iter_lines():
-                if not line.startswith("data:") or line.strip() == "data: [DONE]":
-                    continue
-                piece = json.loads(line[5:])["choices"][0]["delta"].get("content")
-                if piece:
-                    yield piece
-
-
 def llama_cpp_available() -> bool:
     import importlib.util
 
@@ -276,9 +209,13 @@ def load_backend(options: LlmOptions) -> Backend:
     """The text model `options` name; the default backend is llama.cpp when installed, else transformers."""
     backend = options.backend or ("llama.cpp" if llama_cpp_available() else "transformers")
     if backend == "openai":
-        if not options.openai_url:
-            raise ModelError("backend 'openai' needs WHYREC_OPENAI_URL (e.g. http://127.0.0.1:8080)")
-        return OpenAIBackend(options.openai_url, options.openai_model or options.model, api_key=options.openai_key)
+        urls = [u.strip() for u in (options.openai_url or "").split(",") if u.strip()]
+        if not urls:
+            raise ModelError("backend 'openai' needs WHYREC_OPENAI_URL (e.g. http://127.0.0.1:8080; several, "
+                             "comma-separated, make a pool)")
+        if len(urls) > 1:
+            return EndpointPool(urls, options.openai_model or options.model, api_key=options.openai_key)
+        return OpenAIBackend(urls[0], options.openai_model or options.model, api_key=options.openai_key)
     if backend not in BACKENDS:
         raise ModelError(f"unknown backend {backend!r}; choose one of {BACKENDS}")
     path, model_id = resolve(options.model, options.model_cache)

@@ -186,6 +186,9 @@ def run(job: BatchJob, log=print) -> BatchReport:
         facts_rows = facts.count()
         failed = facts.filter(lambda r: r["error"] != "").take_all()
         ok = facts.filter(lambda r: r["error"] == "")
+        # Blocks are what actors take turns on: enough small ones that every narrator stays busy; materialised
+        # before the narrator actors hold every CPU (a filter task waiting for a CPU would wait forever).
+        ok = ok.repartition(max(1, min(facts_rows, job.narrator_actors * 16))).materialize()
         stage1 = facts.select_columns(["busy_s", "load_s"]).to_pandas()
         report.stages.append(StageReport("facts", len(job.shoppers), facts_rows - len(failed),
                                          time.perf_counter() - start, float(stage1["busy_s"].sum()),

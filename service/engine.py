@@ -127,14 +127,14 @@ class Engine:
         self.status.ranker = self.status.attributions = True
         store = EventStore(self.settings.events or artifact.path.parent / "events.db")
         replayed = self.live.attach(ranker, artifact.shop.events, store, catalog.embedder_for(artifact))
+        self.live.follow()
         log.info("replayed %d stored events onto the served shoppers", replayed)
         first_user = str(ranker.stats.user_ids[0])
         if self.settings.narrates_with_model:
             self.backend = load_backend(self.settings.llm_options())
         written = self.settings.reasons or artifact.path.parent / "reasons"
         ahead = ReasonStore(written) if written.is_dir() else None
-        if ahead is not None:
-            log.info("%d reasons written ahead in %s (%d servable)", len(ahead), written, ahead.servable)
+        log.info("reasons written ahead: %s", f"{ahead.servable} servable in {written}" if ahead else "none")
         prompts = PromptRouter(self.settings.prompts or DEFAULT_DIR, self.settings.prompt_label, self.backend,
                                ranker.brands(), ahead)
         if self.settings.watch_prompts:

@@ -157,6 +157,13 @@ class EventStore:
                 yield rows
                 last = rows[-1][0]
 
+    def read_ids(self, after_seq: int, limit: int = 100_000) -> list[tuple]:
+        """Events stored after `after_seq`, `(seq, event_id, user_id, item_id, event, value, timestamp)` rows:
+        what another process sharing the file added."""
+        with closing(self._connect()) as db:
+            return db.execute("SELECT seq, event_id, user_id, item_id, event, value, timestamp FROM events "
+                              "WHERE seq > ? ORDER BY seq LIMIT ?", (after_seq, limit)).fetchall()
+
     def set_available(self, item_id: str, available: bool) -> None:
         """Record that an item was withdrawn from (or returned to) the catalog, durably."""
         with closing(self._connect()) as db:

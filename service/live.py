@@ -13,15 +13,17 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+import uuid
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future
-from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from service.events import Event, EventStore, Stored, as_rows
+from service.gate import Gate
+from service.refresher import Refresher
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -46,40 +48,7 @@ class _Prepared:
     seq: int = 0
     items_until: float = 0.0
     replayed: int = 0
-
-
-class Gate:
-    """Many may pass at once; `closed` waits until nobody is passing and keeps newcomers out meanwhile."""
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._passing = 0
-        self._closed = False
-
-    @contextmanager
-    def passing(self) -> Iterator[None]:
-        with self._cond:
-            self._cond.wait_for(lambda: not self._closed)
-            self._passing += 1
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._passing -= 1
-                self._cond.notify_all()
-
-    @contextmanager
-    def closed(self) -> Iterator[None]:
-        with self._cond:
-            self._cond.wait_for(lambda: not self._closed)
-            self._closed = True
-            self._cond.wait_for(lambda: self._passing == 0)
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._closed = False
-                self._cond.notify_all()
+    item_versions: dict[str, float] = field(default_factory=dict)
 
 
 class LiveShop:
@@ -90,18 +59,21 @@ class LiveShop:
         forgets them)."""
         self._ranker: Ranker | None = None
         self._rows: LiveRows | None = None
-        self._pending: set[str] = set()
-        self._waiting: list[Future[None]] = []
-        self._cond = threading.Condition()
+        self._refresher = Refresher(self._refresh)
+        self._own_lock = threading.Lock()
         self.applied = 0
-        self.refreshes = 0
-        self._thread: threading.Thread | None = None
         self.changing = threading.Lock()
         """Held while the served catalog or stats are recomputed and replaced (refreshes, catalog changes, new
         item descriptions), so none overwrites another's result."""
         self.embed: Embed = _no_embedder
         self._gate = Gate()
-        self._closed = False
+        self._tail_gate = Gate()
+        """Ingests pass while a look at the store (`follow_once`) waits, so an event of this process is
+        noted as its own before the look can see it stored."""
+        self._own: set[str] = set()
+        self._seq = 0
+        self._items_until = 0.0
+        self._item_versions: dict[str, float] = {}
 
     @property
     def store(self) -> EventStore:
@@ -115,9 +87,6 @@ class LiveShop:
         how many events were replayed."""
         self._store, self.embed = store, embed
         self._serve(self._prepare(ranker, window_events))
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._refresh_loop, daemon=True, name="live-refresh")
-            self._thread.start()
         return self.applied
 
     def switch(self, ranker: Ranker, window_events) -> int:
@@ -144,6 +113,7 @@ class LiveShop:
             frame = pd.DataFrame([record for record, _, _ in stored])
             self._upsert(p.ranker, frame, self.embed(frame), [added for _, added, _ in stored])
             p.items_until = max(updated for _, _, updated in stored)
+            p.item_versions.update({r["item_id"]: updated for r, _, updated in stored})
 
     def _catch_up_events(self, p: _Prepared) -> None:
         users: set[str] = set()
@@ -163,6 +133,9 @@ class LiveShop:
             known = set(p.ranker.catalog.item_ids.tolist())
             p.ranker.set_available([i for i in self.store.withdrawn() if i in known], False)
             self._ranker, self._rows, self.applied = p.ranker, p.rows, p.replayed
+            self._seq, self._items_until, self._item_versions = p.seq, p.items_until, p.item_versions
+            with self._own_lock:
+                self._own.clear()  # every event so far is in the replay
 
     def set_available(self, item_id: str, available: bool) -> None:
         """Withdraw an item (or return it): checked, stored, then applied; every cached list is dropped."""
@@ -182,19 +155,29 @@ class LiveShop:
         frame = pd.DataFrame(records)
         emb = self.embed(frame)
         with self.changing:
-            ranker = self._ranker
-            assert ranker is not None
-            new = (ranker.catalog.index_of([r["item_id"] for r in records]) < 0).tolist()
+            assert self._ranker is not None
+            new = (self._ranker.catalog.index_of([r["item_id"] for r in records]) < 0).tolist()
             at = time.time()
             self.store.put_items(records, new, at)
-            added = self._upsert(ranker, frame, emb, [at if n else None for n in new])
-            changed = ranker.known_indices([r["item_id"] for r, n in zip(records, new, strict=True) if not n])
-            engaged = (ranker.stats.buy[:, changed] + ranker.stats.view[:, changed]).nonzero()[0]
-            users = {str(u) for u in ranker.stats.user_ids[np.unique(engaged)]}
+            return self._items_changed(frame, emb, [at if n else None for n in new], [at] * len(records))
+
+    def _items_changed(self, frame: pd.DataFrame, emb: np.ndarray, arrived: list[float | None],
+                       updated: list[float]) -> list[str]:
+        """Serve stored item records (called holding `changing`); returns the new ids."""
+        ranker = self._ranker
+        assert ranker is not None
+        ids = frame["item_id"].astype(str).tolist()
+        known = [i for i, at in zip(ids, ranker.catalog.index_of(ids), strict=True) if at >= 0]
+        added = self._upsert(ranker, frame, emb, arrived)
+        self._item_versions.update(zip(ids, updated, strict=True))
+        self._items_until = max(self._items_until, *updated)
+        changed = ranker.known_indices(known)
+        engaged = (ranker.stats.buy[:, changed] + ranker.stats.view[:, changed]).nonzero()[0]
+        users = {str(u) for u in ranker.stats.user_ids[np.unique(engaged)]}
         for listener in self.listeners:
             listener(None)
         if users:
-            self._queue(users)
+            self._refresher.queue(users)
         return added
 
     @staticmethod
@@ -205,62 +188,79 @@ class LiveShop:
 
     def ingest(self, events: list[Event]) -> tuple[Stored, Future[None]]:
         """Store the events (blocking until they are durable), then queue their shoppers for a refresh; the
-        returned future resolves once the shoppers' new rows are served."""
-        with self._gate.passing():
+        returned future resolves once the shoppers' new rows are served. Their ids are noted first, so the
+        tail (`follow`) never applies them a second time."""
+        events = [e if e.event_id else replace(e, event_id=uuid.uuid4().hex) for e in events]
+        with self._gate.passing(), self._tail_gate.passing():
+            with self._own_lock:
+                self._own.update(e.event_id for e in events)
             stored = self.store.append(events).result()
+            with self._own_lock:
+                self._own.difference_update({e.event_id for e in events} - {e.event_id for e in stored.stored})
             return stored, self.apply(stored.stored)
 
-    def apply(self, events: Iterable[Event]) -> Future[None]:
-        done: Future[None] = Future()
-        rows = self._rows
-        if rows is None:
-            done.set_result(None)
-            return done
-        users = rows.add(as_rows(events))
-        if not users:
-            done.set_result(None)
-            return done
-        return self._queue(users, done)
+    def follow(self, every_s: float = 0.2) -> None:
+        """Apply what other processes sharing the store add (`whyrec serve --workers N`): events, catalog
+        changes and withdrawals, checked every `every_s` seconds in a background thread."""
+        def loop() -> None:
+            while not self._refresher.closed:
+                time.sleep(every_s)
+                try:
+                    self.follow_once()
+                except Exception:  # the store is read again next time
+                    log.exception("following the shared event store failed")
 
-    def _queue(self, users: set[str], done: Future[None] | None = None) -> Future[None]:
-        """Have the refresher recompute these shoppers' rows; `done` resolves once they are served."""
-        done = done or Future()
-        with self._cond:
-            self._pending |= users
-            self._waiting.append(done)
-            self._cond.notify()
-        return done
+        threading.Thread(target=loop, daemon=True, name="live-follow").start()
+
+    def follow_once(self) -> int:
+        """One look at the store; returns how many events of other processes were applied."""
+        with self._gate.passing():
+            with self._tail_gate.closed():
+                rows = self.store.read_ids(self._seq)
+                with self._own_lock:
+                    foreign = [r for r in rows if r[1] not in self._own]
+                    self._own.difference_update(r[1] for r in rows)
+                if rows:
+                    self._seq = rows[-1][0]
+            if foreign:
+                self.apply(Event(u, i, e, t, v, eid) for _, eid, u, i, e, v, t in foreign)
+        self._follow_catalog()
+        return len(foreign)
+
+    def _follow_catalog(self) -> None:
+        changed = [row for row in self.store.items(self._items_until - 60.0)
+                   if self._item_versions.get(row[0]["item_id"]) != row[2]]
+        if changed:
+            import pandas as pd
+
+            frame = pd.DataFrame([record for record, _, _ in changed])
+            emb = self.embed(frame)
+            with self.changing:
+                self._items_changed(frame, emb, [a for _, a, _ in changed], [u for _, _, u in changed])
+        with self.changing:
+            assert self._ranker is not None
+            withdrawn = set(self.store.withdrawn()) & set(self._ranker.catalog.item_ids.tolist())
+            now = set(np.asarray(self._ranker.catalog.item_ids)[self._ranker.unavailable].tolist())
+            if withdrawn != now:
+                self._ranker.set_available(list(now - withdrawn), True)
+                self._ranker.set_available(list(withdrawn - now), False)
+        if withdrawn != now:
+            for listener in self.listeners:
+                listener(None)
+
+    def apply(self, events: Iterable[Event]) -> Future[None]:
+        """Add the events to their shoppers; the future resolves once their new rows are served."""
+        return self._refresher.queue(self._rows.add(as_rows(events)) if self._rows is not None else set())
+
+    def _refresh(self, users: set[str]) -> None:
+        with self.changing:
+            assert self._ranker is not None and self._rows is not None
+            self._ranker.stats = self._rows.refresh(self._ranker.stats, users)
+        for listener in self.listeners:
+            listener(users)
 
     def close(self) -> None:
-        """Stop the refresher and close the store (pending refreshes are dropped: their events are stored)."""
-        with self._cond:
-            self._closed = True
-            self._cond.notify_all()
+        """Stop refreshing and following, and close the store."""
+        self._refresher.close()
         if self._store is not None:
             self._store.close()
-
-    def _refresh_loop(self) -> None:
-        while True:
-            with self._cond:
-                while not self._pending and not self._closed:
-                    self._cond.wait()
-                if self._closed:
-                    return
-                users, self._pending = self._pending, set()
-                waiting, self._waiting = self._waiting, []
-            try:
-                assert self._ranker is not None and self._rows is not None
-                start = time.perf_counter()
-                with self.changing:
-                    self._ranker.stats = self._rows.refresh(self._ranker.stats, users)
-                for listener in self.listeners:
-                    listener(users)
-                self.refreshes += 1
-                log.debug("refreshed %d shoppers in %.1f ms", len(users), 1000 * (time.perf_counter() - start))
-            except Exception as exc:  # the events are stored; a restart applies them
-                log.exception("live refresh failed")
-                for done in waiting:
-                    done.set_exception(exc)
-                continue
-            for done in waiting:
-                done.set_result(None)

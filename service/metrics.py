@@ -1,6 +1,9 @@
-"""Prometheus metrics of one app instance (its own registry, so tests can run several apps)."""
+"""Prometheus metrics of one app instance (its own registry, so tests can run several apps); with several
+worker processes, prometheus_client's multiprocess mode sums them."""
 
 from __future__ import annotations
+
+import os
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
@@ -19,7 +22,7 @@ class Metrics:
         self.model_switches = Counter("whyrec_model_switches_total", "Model versions swapped in while serving",
                                       registry=self.registry)
         self.queue_depth = Gauge("whyrec_llm_queue_depth", "Reasons waiting for or being written by the model",
-                                 registry=self.registry)
+                                 registry=self.registry, multiprocess_mode="livesum")
 
     def count_explanation(self, e) -> None:
         """accepted (first try), retried (accepted on the retry), fallback (verifier refused twice),
@@ -33,4 +36,12 @@ class Metrics:
         self.explanations.labels(outcome, f"{e.prompt_id}@{e.prompt_version}").inc()
 
     def render(self) -> bytes:
-        return generate_latest(self.registry)
+        """This process's metrics; with several workers (PROMETHEUS_MULTIPROC_DIR set by `whyrec serve
+        --workers`), every worker's, summed from the files they write there."""
+        if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            return generate_latest(self.registry)
+        from prometheus_client import multiprocess
+
+        merged = CollectorRegistry()
+        multiprocess.MultiProcessCollector(merged)
+        return generate_latest(merged)

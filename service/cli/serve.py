@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -15,6 +19,8 @@ def serve(
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port.")] = 8000,
     backend: Backend = None,
     llm: Llm = None,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes (each loads the models; they "
+                                                             "share the event store and sum their metrics).")] = 1,
 ) -> None:
     """Serve the HTTP API (OpenAPI docs at /docs). Other settings come from WHYREC_* variables or the
     TOML file named by WHYREC_SETTINGS (see README)."""
@@ -23,6 +29,17 @@ def serve(
     from service.app import create_app
 
     config = settings(artifacts=model, backend=backend, llm=llm)
-    console.print(f"whyrec serving {config.artifacts} on [bold]http://{host}:{port}[/] (docs: /docs, "
-                  f"ready when /readyz says so)")
-    uvicorn.run(create_app(config), host=host, port=port, log_level="info")
+    console.print(f"whyrec serving {config.artifacts} on [bold]http://{host}:{port}[/] with {workers} "
+                  f"worker{'s' if workers > 1 else ''} (docs: /docs, ready when /readyz says so)")
+    if workers == 1:
+        uvicorn.run(create_app(config), host=host, port=port, log_level="info")
+        return
+    metrics_dir = Path(tempfile.mkdtemp(prefix="whyrec-metrics-"))
+    os.environ.update({"PROMETHEUS_MULTIPROC_DIR": str(metrics_dir), "WHYREC_ARTIFACTS": str(config.artifacts),
+                       **({"WHYREC_BACKEND": config.backend} if config.backend else {}),
+                       "WHYREC_LLM": config.llm})
+    try:
+        uvicorn.run("service.app:create_app", factory=True, host=host, port=port, workers=workers,
+                    log_level="info")
+    finally:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
