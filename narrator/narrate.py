@@ -55,10 +55,13 @@ class Narrator:
     """Turns facts into a verified sentence. Thread-safe: backends serialise their own model calls."""
 
     def __init__(self, prompts: PromptLibrary, backend: Backend | None = None, brands: set[str] | None = None,
-                 cache_size: int = 20_000, max_tokens: int = 80, written_ahead: ReasonStore | None = None):
+                 cache_size: int = 20_000, max_tokens: int = 80, written_ahead: ReasonStore | None = None,
+                 attempts: int = 2):
         self.prompts, self.backend, self.written_ahead = prompts, backend, written_ahead
         self.brands = frozenset(b for b in (brands or ()) if b)
-        self.max_tokens = max_tokens
+        self.max_tokens, self.attempts = max_tokens, attempts
+        """`attempts`: model tries before the template; each retry names what the verifier refused last time.
+        Two online (a shopper waits); the batch job, which nobody waits for, may afford more."""
         self._cache: LRUCache[tuple, Explanation] | None = LRUCache(cache_size) if cache_size > 0 else None
         self._lock = threading.Lock()
 
@@ -130,8 +133,9 @@ class Narrator:
         if stored is None:
             return None
         _, _, _, lang, style, _ = key
-        return Explanation(stored.text, lang, style, stored.cited, True, False, stored.attempts, stored.prompt_id,
-                           stored.prompt_version, stored.model_id, {"written_ahead": 1.0}, cache_hit=True)
+        return Explanation(stored.text, lang, style, stored.cited, True, stored.fallback_used, stored.attempts,
+                           stored.prompt_id, stored.prompt_version, stored.model_id, {"written_ahead": 1.0},
+                           cache_hit=True)
 
     def fallback(self, facts: Facts, lang: str, style: str, why: str, prompt_id: str | None = None) -> Explanation:
         """The template sentence served in place of the model's (deadline passed, queue full): marked
@@ -163,8 +167,8 @@ class Narrator:
                                  item_kind=g.item_kind)
 
     def _generate(self, facts: Facts, template: PromptTemplate, first: Generation | None = None) -> Explanation:
-        """Up to two attempts (the second with the stricter retry text), then the fallback; `first` is an
-        attempt already generated elsewhere (the streamed one)."""
+        """Up to `attempts` tries (each retry with the stricter text naming what broke), then the fallback;
+        `first` is an attempt already generated elsewhere (the streamed one)."""
         backend = self.backend
         if backend is None:
             raise RuntimeError("generating needs a text model backend; none is loaded")
@@ -172,7 +176,7 @@ class Narrator:
         timings: dict[str, float] = {}
         rejected: list[str] = []
         report = None
-        for attempt in (1, 2):
+        for attempt in range(1, self.attempts + 1):
             generation = first if attempt == 1 and first is not None else \
                 backend.generate(self.messages(facts, template, report, g), self.max_tokens)
             timings[f"generate_{attempt}_s"] = generation.seconds
@@ -183,7 +187,8 @@ class Narrator:
                                    attempt, template.id, template.version, self.model_id, timings, report.to_dict(),
                                    rejected)
             rejected.append(generation.text)
-        return self._template(facts, template, attempts=2, fallback=True, timings=timings, rejected=rejected, g=g)
+        return self._template(facts, template, attempts=self.attempts, fallback=True, timings=timings,
+                              rejected=rejected, g=g)
 
     def verify_text(self, text: str, facts: Facts, lang: str, style: str = "short") -> VerificationReport:
         return verify(text, self.grounding(facts, self.prompts.template(lang, style)))

@@ -48,10 +48,14 @@ class StoredReason:
     prompt_id: str
     prompt_version: int
     model_id: str
+    fallback_used: bool = False
+    """The verifier refused the model's sentences for these facts; `text` is the template sentence served
+    instead (final: asking the model again online would give the same answer)."""
 
 
 class ReasonStore:
-    """Read side: every run's rows; only verified, model-written sentences are served."""
+    """Read side: every run's rows. A key serves the model's verified sentence; a key whose model sentences
+    the verifier refused serves the template sentence the batch fell back to, marked as such."""
 
     def __init__(self, root: Path):
         self.root = Path(root)
@@ -60,9 +64,12 @@ class ReasonStore:
         self.table = pa.concat_tables(tables) if tables else SCHEMA.empty_table()
         keys = np.fromiter((key_hash(*k) for k in zip(*(self.table[f].to_pylist() for f in KEY_FIELDS),
                                                         strict=True)), np.int64, count=self.table.num_rows)
-        servable = (self.table["verified"].to_numpy(zero_copy_only=False)
-                    & ~self.table["fallback_used"].to_numpy(zero_copy_only=False)) if len(keys) else np.zeros(0, bool)
-        rows = np.flatnonzero(servable)
+        verified = self.table["verified"].to_numpy(zero_copy_only=False) if len(keys) else np.zeros(0, bool)
+        fallback = self.table["fallback_used"].to_numpy(zero_copy_only=False) if len(keys) else np.zeros(0, bool)
+        model = np.flatnonzero(verified & ~fallback)
+        refused = np.flatnonzero(verified & fallback & ~np.isin(keys, keys[model]))
+        self._model_keys = np.unique(keys[model])
+        rows = np.concatenate([model, refused])  # per key: the model's sentence, else the template it got
         order = np.argsort(keys[rows], kind="stable")
         self._keys, self._rows = keys[rows][order], rows[order]
         self._all_keys = np.unique(keys)
@@ -76,8 +83,13 @@ class ReasonStore:
         return self._all_keys
 
     @property
+    def servable_keys(self) -> np.ndarray:
+        """The key hashes with a verified sentence the model wrote."""
+        return self._model_keys
+
+    @property
     def servable(self) -> int:
-        return len(self._rows)
+        return len(self._model_keys)
 
     def get(self, model_id: str, prompt_id: str, prompt_version: int, lang: str, style: str,
             facts_hash: str) -> StoredReason | None:
@@ -89,9 +101,9 @@ class ReasonStore:
             return None
         row = int(self._rows[at])
         value = {c: self.table[c][row].as_py() for c in ("text", "cited", "attempts", "prompt_id", "prompt_version",
-                                                          "model_id")}
+                                                          "model_id", "fallback_used")}
         return StoredReason(value["text"], json.loads(value["cited"]), int(value["attempts"]), value["prompt_id"],
-                            int(value["prompt_version"]), value["model_id"])
+                            int(value["prompt_version"]), value["model_id"], bool(value["fallback_used"]))
 
 
 def write_run(root: Path, rows: list[dict]) -> Path | None:

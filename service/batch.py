@@ -38,6 +38,10 @@ class BatchJob:
     events: Path | None = None
     narrator_actors: int = 1
     ranker_actors: int = 1
+    attempts: int = 3
+    """Model tries per reason before the template (the service makes two: a shopper waits there)."""
+    retry_refused: bool = False
+    """Also write again the reasons stored as template fallbacks (the verifier refused the model's)."""
     address: str | None = None
     num_cpus: int | None = None
 
@@ -118,14 +122,14 @@ class ReasonsStage:
     """A Ray actor: one narrator (text model, prompts, verifier); skips reasons the store already holds."""
 
     def __init__(self, llm: LlmOptions, prompts: str | None, brands: list[str], stored: np.ndarray,
-                 langs: tuple[str, ...], style: str):
+                 langs: tuple[str, ...], style: str, attempts: int):
         start = time.perf_counter()
         from narrator.backends import load_backend
         from narrator.library import DEFAULT_DIR, PromptLibrary
         from narrator.narrate import Narrator
 
         self.narrator = Narrator(PromptLibrary.load(Path(prompts) if prompts else DEFAULT_DIR), load_backend(llm),
-                                 brands=set(brands), cache_size=0)
+                                 brands=set(brands), cache_size=0, attempts=attempts)
         self.stored, self.langs, self.style = set(stored.tolist()), langs, style
         self.load_s = time.perf_counter() - start
 
@@ -197,10 +201,12 @@ def run(job: BatchJob, log=print) -> BatchReport:
             f"in {report.stages[-1].seconds:.1f} s ({len(failed)} shoppers failed)")
 
         start = time.perf_counter()
+        skip = existing.servable_keys if job.retry_refused else existing.keys
         reasons = ok.map_batches(
             ReasonsStage, fn_constructor_kwargs={"llm": job.llm, "prompts": str(job.prompts) if job.prompts else None,
-                                                 "brands": brands, "stored": existing.keys,
-                                                 "langs": job.langs, "style": job.style},
+                                                 "brands": brands,
+                                                 "stored": skip,
+                                                 "langs": job.langs, "style": job.style, "attempts": job.attempts},
             compute=ActorPoolStrategy(size=job.narrator_actors), batch_size=1, num_cpus=1).materialize()
         table = reasons.to_pandas()
         written = table[~table["skipped"].astype(bool)]

@@ -1,8 +1,9 @@
 """The API's bodies built from the engine's results, and the cache of finished recommendation lists.
 
-Recommendations without model reasons are kept (by shopper, k, language, mode and style, for this
-model version) as JSON bytes, so a repeat costs neither ranking nor serialization; the most active
-shoppers can be computed into the cache in the background after start.
+Recommendation lists whose reasons are final (template reasons, or in `auto` mode sentences the model already
+wrote, e.g. from the reason store) are kept (by shopper, k, language, mode and style, for this model
+version) as JSON bytes, so a repeat costs neither ranking nor serialization; the most active shoppers can
+be computed into the cache in the background after start.
 """
 
 from __future__ import annotations
@@ -95,6 +96,12 @@ def stream_events(engine: Engine, user_id: str, item_id: str, lang: str, style: 
             yield "final", explanation_out(cast(Explanation, value), user_id, item_id).model_dump()
 
 
+def final(e: ExplanationOut | None) -> bool:
+    """A reason that will not change on the next request: not a template served while the model writes
+    (`explain: auto`), waits in a full queue or missed its deadline."""
+    return e is None or not any(k.startswith("fallback_") for k in e.timings)
+
+
 class Lists:
     """Recommendation lists as response bodies, with the byte cache and the background precompute."""
 
@@ -136,7 +143,7 @@ class Lists:
 
     def body(self, user_id: str, k: int, lang: str, explain: str, style: str, among: str = "all") -> bytes:
         key = (user_id, k, lang, explain, style, among)
-        cacheable = explain in ("none", "template") and self._cache is not None
+        cacheable = explain in ("none", "template", "auto") and self._cache is not None
         if cacheable and (hit := self.cached(key)) is not None:
             return hit
         engine = self.engine
@@ -148,7 +155,7 @@ class Lists:
             items = explained_items(engine, user_id, [r.item_id for r in ranked], k, lang, explain, style)
         body = RecommendationsResponse(user_id=user_id, cold_start=not engine.ranker.knows(user_id),
                                        model_version=version, items=items).model_dump_json().encode()
-        if cacheable and self._cache is not None:
+        if cacheable and self._cache is not None and all(final(i.explanation) for i in items):
             with self._lock:
                 if self._state(user_id) == state:
                     self._cache[(version, *key)] = body

@@ -22,6 +22,10 @@ def batch(
     k: Annotated[int, typer.Option("-k", min=1, max=100, help="Reasons for each shopper's top k.")] = 10,
     narrators: Annotated[int, typer.Option(min=1, help="Narrator actors (each loads the text model).")] = 1,
     threads: Annotated[int, typer.Option(min=1, help="Threads per narrator actor.")] = 1,
+    attempts: Annotated[int, typer.Option(min=1, max=5, help="Model tries per reason before the template (each "
+                                                            "retry names what the verifier refused).")] = 3,
+    retry_refused: Annotated[bool, typer.Option(help="Also write again reasons stored as template fallbacks.")]
+    = False,
     events: Annotated[Path | None, typer.Option(help="The service's event store, replayed so the facts match "
                                                      "what it serves [default: events.db in the artifacts root, "
                                                      "when there].")] = None,
@@ -49,7 +53,8 @@ def batch(
         job = BatchJob(config.artifacts, out or root / "reasons", choose_shoppers(config.artifacts, shoppers),
                        replace(options, threads=threads), chosen, k,
                        prompts=config.prompts, events=store_events if store_events.is_file() else None,
-                       narrator_actors=narrators, address=address, num_cpus=cpus)
+                       narrator_actors=narrators, address=address, num_cpus=cpus, attempts=attempts,
+                       retry_refused=retry_refused)
         report = run(job, log=(lambda *a: None) if as_json else console.print)
     if as_json:
         print(json.dumps(report.to_dict()))
