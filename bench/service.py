@@ -200,18 +200,24 @@ def written_ahead_run(model: Path, tmp: Path, shoppers: int, seconds: int, conne
     port = free_port()
     proc = start_server(model, port, "llama.cpp", llm, tmp / "events-ahead.db",
                         env_extra={"WHYREC_LLM_PRECOMPUTE": "0", "WHYREC_WARM": "false"})
-    try:
-        runs = [wrk(port, users, seconds // 2, connections, lang, "auto", k=5) for lang in ("zh", "en")]
-        metrics = scrape(port)
-        served = Counter()
+    def served_reasons() -> Counter:
+        """One request per shopper and language: the bodies the load is served (cached once final)."""
+        served: Counter = Counter()
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
-            for user in users:  # what the load was served: the same bodies (cached once final)
+            for user in users:
                 for lang in ("zh", "en"):
                     body = {"user_id": user, "k": 5, "lang": lang, "explain": "auto"}
                     for item in http.post("/v1/recommendations", json=body).json()["items"]:
                         e = item["explanation"]
                         served["model" if e and not e["fallback_used"] and e["model_id"] != "template"
                                else "template"] += 1
+        return served
+
+    try:
+        served_reasons()  # warm-up: each list computed once, as the warm run's precompute does for templates
+        runs = [wrk(port, users, seconds // 2, connections, lang, "auto", k=5) for lang in ("zh", "en")]
+        metrics = scrape(port)
+        served = served_reasons()
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -227,12 +233,22 @@ def workers_run(model: Path, tmp: Path, users: list[str], seconds: int, connecti
     try:
         time.sleep(20)  # /readyz answered by one worker; give the other time to load too
         result = wrk(port, users, seconds, connections, "en", "template")
-        metrics = scrape(port)
+        time.sleep(10)  # requests wrk left in flight finish (wrk counts only completed ones)
+        before = recommendation_requests(scrape(port))
+        sent = 200
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
+            for n in range(sent):  # new connections, so both workers answer some
+                http.post("/v1/recommendations", json={"user_id": users[n % 20], "k": 10, "explain": "none"},
+                          headers={"connection": "close"}).raise_for_status()
+        after = recommendation_requests(scrape(port))
     finally:
         proc.terminate()
         proc.wait(timeout=30)
-    counted = sum(v for k, v in metrics.items() if k.startswith("requests_total") and "/v1/recommendations" in k)
-    return {**result, "metrics_requests": counted}
+    return {**result, "metrics_before": before, "exact_sent": sent, "exact_counted": after - before}
+
+
+def recommendation_requests(metrics: dict[str, float]) -> float:
+    return sum(v for k, v in metrics.items() if k.startswith("requests_total") and "/v1/recommendations" in k)
 
 
 def scrape(port: int) -> dict[str, float]:
@@ -352,7 +368,8 @@ def main() -> None:
         w = out["workers2"]
         print(f"cold template run, --workers 2: {w['rps']:.1f} rps (p99 {w['p99_ms']:.0f} ms, non-2xx {w['non2xx']}) "
               f"vs 1 worker {out['cold']['rps']:.1f} rps: ratio {w['rps'] / out['cold']['rps']:.2f}; /metrics counted "
-              f"{w['metrics_requests']:.0f} recommendation requests, wrk completed {w['requests']}")
+              f"{w['metrics_before']:.0f} recommendation requests (wrk completed {w['requests']}, more were in "
+              f"flight when it stopped); then exactly {w['exact_sent']} sent, {w['exact_counted']:.0f} counted")
     if "ahead" in out:
         a = out["ahead"]
         lat = ", ".join(f"{lang} {r['rps']:.1f} rps p99 {r['p99_ms']:.0f} ms non-2xx {r['non2xx']}"
