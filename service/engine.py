@@ -233,7 +233,7 @@ class Engine:
             def enrich() -> None:
                 catalog.enrich_arrivals(backend, loaded.root, items, self.settings.threads or 1)
                 with self.live.changing:
-                    catalog.describe(loaded.ranker, loaded.root)
+                    catalog.describe(self.ranker, loaded.root)  # the version serving now
 
             self.llm.run_in_background(enrich)
         return added

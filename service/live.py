@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("whyrec.live")
 Embed = Callable[["pd.DataFrame"], "np.ndarray"]
+CLOCK_OVERLAP_S = 60.0
 
 
 def _no_embedder(items: pd.DataFrame) -> np.ndarray:
@@ -105,14 +106,19 @@ class LiveShop:
         self._catch_up_events(prepared)
         return prepared
 
+    def _unseen_items(self, until: float, versions: dict[str, float]) -> list[tuple[dict, float | None, float]]:
+        """Stored item records changed since `until` that `versions` has not applied yet. A minute's overlap:
+        the processes sharing the store stamp their changes with their own clocks."""
+        return [row for row in self.store.items(until - CLOCK_OVERLAP_S) if versions.get(row[0]["item_id"]) != row[2]]
+
     def _catch_up_items(self, p: _Prepared) -> None:
-        stored = self.store.items(p.items_until)
+        stored = self._unseen_items(p.items_until, p.item_versions)
         if stored:
             import pandas as pd
 
             frame = pd.DataFrame([record for record, _, _ in stored])
             self._upsert(p.ranker, frame, self.embed(frame), [added for _, added, _ in stored])
-            p.items_until = max(updated for _, _, updated in stored)
+            p.items_until = max(p.items_until, *(updated for _, _, updated in stored))
             p.item_versions.update({r["item_id"]: updated for r, _, updated in stored})
 
     def _catch_up_events(self, p: _Prepared) -> None:
@@ -228,8 +234,7 @@ class LiveShop:
         return len(foreign)
 
     def _follow_catalog(self) -> None:
-        changed = [row for row in self.store.items(self._items_until - 60.0)
-                   if self._item_versions.get(row[0]["item_id"]) != row[2]]
+        changed = self._unseen_items(self._items_until, self._item_versions)
         if changed:
             import pandas as pd
 
