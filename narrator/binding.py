@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterable
 
 from narrator.grounding import Grounding
-from narrator.text_match import LATIN_WORD, MODEL_CODE, cites, contains, normal_number, numbers
+from narrator.text_match import LATIN_WORD, MODEL_CODE, brands_in, cites, contains, normal_number, numbers
 
 ZH_THIS = re.compile(r"这(?:款|套|个|件|台|种|把|双|只|支|条|瓶|盒|包|组|副|些)(?!可以|可能)"
                      r"([^，。、；：！？,.;:!?\s常与和跟也在是很而都就为被能让的您及还已比正]+)")
@@ -233,7 +233,7 @@ def _names(clause: str, name: str) -> bool:
 def without_names(text: str, g: Grounding) -> str:
     """The text with every name from the facts (the item's, the named items', the brands) blanked out,
     each character by a space, so positions still match the text."""
-    for name in sorted([*g.names, *(b for b in g.brands if contains(text, b))], key=len, reverse=True):
+    for name in sorted([*g.names, *brands_in(text, g.brands)], key=len, reverse=True):
         if name:
             text = re.sub(re.escape(name), lambda m: " " * len(m.group(0)), text, flags=re.IGNORECASE)
     return text

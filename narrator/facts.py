@@ -15,9 +15,12 @@ from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 FactKind = Literal["brand", "category", "price", "bought_together", "similar_text", "popular", "rating",
-                   "activity", "new_arrival"]
+                   "activity", "new_arrival", "query_match", "promotion"]
 FACT_KINDS: tuple[str, ...] = ("brand", "category", "price", "bought_together", "similar_text", "popular",
-                               "rating", "activity", "new_arrival")
+                               "rating", "activity", "new_arrival", "query_match", "promotion")
+"""`query_match`: the item answers the shopper's search (evidence: the query, the similarity). `promotion`: a
+merchant's active promotion (evidence: percent off when the label says one, the label, the last day); the only
+fact that may back a discount claim."""
 
 Evidence = dict[str, str | int | float]
 

@@ -139,6 +139,8 @@ class PhraseBook:
             return value
         if key.endswith(NAME_SUFFIXES):
             return self.name(value) or self.unnamed_item
+        if key == "query":
+            return self.name(value)
         return safe_text(value)
 
     def phrase(self, fact: Fact, facts: Facts) -> str:

@@ -26,6 +26,9 @@ VARIANTS: dict[str, list[dict]] = {
     "rating": [{"rating": 4.5, "ratings": 31}],
     "activity": [{"viewed": 2, "carted": 0}, {"viewed": 1, "carted": 1}, {"viewed": 1, "carted": 0}],
     "new_arrival": [{"added": "2026-11-29"}],
+    "query_match": [{"query": "cordless drill", "similarity": 0.71}, {"query": "", "similarity": 0.4}],
+    "promotion": [{"percent": 20, "zhe": "8", "label": "20% off", "ends": "2026-12-06", "campaign": "winter"},
+                  {"percent": 0, "zhe": "", "label": "Winter Sale", "ends": "2026-12-06", "campaign": "winter"}],
 }
 
 

@@ -45,6 +45,18 @@ def contains(haystack: str, needle: str) -> bool:
     return word is None or word.search(haystack) is not None
 
 
+def brands_in(text: str, brands: frozenset[str]) -> list[str]:
+    """The brands `contains` finds in `text`: the text is lowered once against the lowered catalog brands
+    (a catalog has thousands of brands and the verifier asks for every sentence)."""
+    lowered = text.lower()
+    return [b for b, low in _lowered(brands) if low in lowered and contains(text, b)]
+
+
+@lru_cache(maxsize=8)
+def _lowered(brands: frozenset[str]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((b, b.lower()) for b in brands if b))
+
+
 @lru_cache(maxsize=16384)
 def _whole_word(needle: str) -> re.Pattern | None:
     if re.fullmatch(r"[\w\-&' ]+", needle, re.ASCII):
@@ -58,7 +70,7 @@ def cites(text: str, cue: str, brands: frozenset[str]) -> bool:
         return True
     if len(cue.split()) < 3 and not CJK.search(cue):
         return False
-    anchors = [b for b in brands if contains(cue, b)] + [c for c in MODEL_CODE.findall(cue) if not c.isdigit()]
+    anchors = brands_in(cue, brands) + [c for c in MODEL_CODE.findall(cue) if not c.isdigit()]
     return any(contains(text, a) for a in anchors)
 
 

@@ -19,7 +19,8 @@ The rules, each reported as claims with pass/fail and why:
   are never backed; so do the phrase books' cue words of other kinds ("一起购买" turns a brand reason
   into an invented co-purchase); every clause must state a reason, so an invented claim fails however
   it is worded; each number stands in the clause of the reason it comes from, and money only comes
-  from a price fact;
+  from a price or promotion fact; discount words ("20% off", "8折", "促销") and discount figures only from an
+  active promotion fact, never from a title or query that says them;
 - citation: the top reason, and the second when there is one, must be cited (a cue word or name);
 - language: zh text is Chinese, with no English word outside a whole name from the facts; en text has
   no Chinese;
@@ -38,6 +39,7 @@ from narrator.text_match import (
     LATIN_WORD,
     MODEL_CODE,
     NUMBER,
+    brands_in,
     cites,
     contains,
     normal_number,
@@ -53,19 +55,25 @@ CLAIMS = {
            "trending": "popular", "new": "new_arrival", "new arrival": "new_arrival", "just arrived": "new_arrival",
            "top-rated": "rating", "highly rated": "rating", "rated": "rating",
            "reviews": "rating", "review": "rating", "stars": "rating",
-           "cheapest": None, "lowest price": None, "discount": None, "sale": None, "deal": None, "free": None,
-           "coupon": None, "% off": None, "limited": None, "guarantee": None, "guaranteed": None,
+           "cheapest": None, "lowest price": None, "discount": "promotion", "sale": "promotion",
+           "deal": "promotion", "free": None, "coupon": "promotion", "% off": "promotion", "promotion": "promotion",
+           "limited": None, "guarantee": None, "guaranteed": None,
            "reputation": None, "high quality": None, "high-quality": None, "premium": None, "durable": None,
            "reliable": None, "best": None, "perfect": None, "award": None, "official": None, "genuine": None,
            "authentic": None, "recommended by experts": None, "ignore": None, "instruction": None},
     "zh": {"受欢迎": "popular", "热门": "popular", "热销": "popular", "畅销": "popular", "人气": "popular",
            "新品": "new_arrival", "新上架": "new_arrival", "上新": "new_arrival", "新款": "new_arrival",
            "新到": "new_arrival",
-           "评分": "rating", "好评": "rating", "口碑": None, "最低价": None, "低价": None, "折扣": None, "打折": None,
-           "优惠": None, "促销": None, "免费": None, "包邮": None, "秒杀": None, "全场": None, "正品": None,
+           "评分": "rating", "好评": "rating", "口碑": None, "最低价": None, "低价": None, "折扣": "promotion",
+           "打折": "promotion", "优惠": "promotion", "促销": "promotion",
+           "免费": None, "包邮": None, "秒杀": None, "全场": None, "正品": None,
            "品质": None, "质量": None, "耐用": None, "可靠": None, "最好": None, "最佳": None, "第一": None,
-           "官方": None, "限时": None, "保证": None, "忽略": None, "指令": None},
+           "官方": None, "限时": "promotion", "保证": None, "忽略": None, "指令": None},
 }
+TRUSTED_ONLY = {"promotion"}
+"""Kinds whose claims only their fact may back, never words in a title, a query or another reason: a discount
+is true only when the merchant's promotion record says so."""
+DISCOUNT = re.compile(r"(\d+(?:\.\d+)?)\s?%|(\d+(?:\.\d+)?|[一二两三四五六七八九])\s?折(?!叠)")
 MONEY = re.compile(r"[$¥€£]\s?(\d+(?:\.\d+)?)|(?<![\d.])(\d+(?:\.\d+)?)\s?(?:元|块钱|美元)")
 ENTITY = re.compile(r"&(?:[A-Za-z]+|#\d+|#x[0-9A-Fa-f]+);")
 SENTENCE_END = re.compile(r"[.!?](?=\s|$)|[。！？]")
@@ -84,20 +92,25 @@ def verify(text: str, g: Grounding) -> VerificationReport:
     for n in numbers(text, g.lang):
         ok = normal_number(n) in allowed_numbers
         report.add("number", n, ok, "in the facts" if ok else "no fact or the item name says this number")
-    prices = {normal_number(n) for n in _money(source)}
+    priced = " ".join(p for kind, p, _ in g.reasons if kind in ("price", "promotion"))
+    prices = {normal_number(n) for n in _money(priced)}
     for n in _money(text):
         ok = normal_number(n) in prices
         report.add("number", f"${n}", ok, "a price in the facts" if ok else "no fact gives this price")
+    offered = set(_discounts(" ".join(p for kind, p, _ in g.reasons if kind == "promotion")))
+    for n in _discounts(text):
+        ok = n in offered
+        report.add("claim", n, ok, "the promotion's discount" if ok else "no active promotion gives this discount")
 
-    for brand in sorted(g.brands):
-        if contains(text, brand):
-            ok = contains(source, brand)
-            report.add("brand", brand, ok, "in the facts" if ok else "a brand the facts do not mention")
+    named_brands = brands_in(text, g.brands)
+    for brand in named_brands:
+        ok = contains(source, brand)
+        report.add("brand", brand, ok, "in the facts" if ok else "a brand the facts do not mention")
     for code in set(MODEL_CODE.findall(text)):
         if not NUMBER.fullmatch(code):
             ok = contains(source, code)
             report.add("name", code, ok, "in the facts" if ok else "a model code not in the facts or the item name")
-    brand_words = {w.lower() for b in g.brands if contains(text, b) for w in LATIN_WORD.findall(b)}
+    brand_words = {w.lower() for b in named_brands for w in LATIN_WORD.findall(b)}
     for word in set(LATIN_WORD.findall(text)):
         if word.lower() in brand_words:
             continue
@@ -111,7 +124,8 @@ def verify(text: str, g: Grounding) -> VerificationReport:
     for claim, kind in sorted(CLAIMS[g.lang].items(), key=lambda kv: -len(kv[0])):
         if contains(remaining, claim):
             remaining = remaining.replace(claim, " ")
-            ok = contains(source, claim) or (kind is not None and kind in g.kinds)
+            from_source = kind not in TRUSTED_ONLY and contains(source, claim)
+            ok = from_source or (kind is not None and kind in g.kinds)
             report.add("claim", claim, ok, f"backed by the {kind} fact" if ok else
                        "no fact backs this claim" if kind is None else f"needs a {kind} fact, which is not a reason")
 
@@ -146,6 +160,22 @@ def verify(text: str, g: Grounding) -> VerificationReport:
     report.add("echo", ", ".join(echoed) or "-", not echoed,
                "no instructions echoed" if not echoed else "instruction text or markup in the output")
     return report
+
+
+def _discounts(text: str) -> list[str]:
+    """Discounts as the share paid off: "20%" → "20", "8折"/"八折" → "20" (the zh label names what is paid)."""
+    out = []
+    for m in DISCOUNT.finditer(text):
+        if m.group(1):
+            out.append(normal_number(m.group(1)))
+        else:
+            paid = m.group(2)
+            tenths = float(ZH_DIGITS.get(paid, paid))
+            out.append(normal_number(f"{100 - tenths * 10:g}"))
+    return out
+
+
+ZH_DIGITS = dict(zip("一二两三四五六七八九", "1223456789", strict=True))
 
 
 def _money(text: str) -> list[str]:

@@ -58,7 +58,11 @@ def resolve(path: str | Path, label: str = "production") -> Path:
                                 "run `whyrec train` first") from None
 
 
-def save(root: str | Path, model, spec: FeatureSpec, shop: Shop, emb: np.ndarray, meta: dict) -> Path:
+SEARCH_FILE = "search_embeddings.npy"
+
+
+def save(root: str | Path, model, spec: FeatureSpec, shop: Shop, emb: np.ndarray, meta: dict,
+         search_emb: np.ndarray | None = None) -> Path:
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     version = time.strftime("v%Y%m%d-%H%M%S", time.gmtime())
@@ -70,6 +74,8 @@ def save(root: str | Path, model, spec: FeatureSpec, shop: Shop, emb: np.ndarray
         (tmp / "spec.json").write_text(json.dumps(spec.to_dict(), indent=1))
         shop.save(tmp / "shop")
         np.save(tmp / "embeddings.npy", emb)
+        if search_emb is not None:
+            np.save(tmp / SEARCH_FILE, search_emb)
         full_meta = {"version": version, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                      "data_hash": data_hash(shop), "libraries": library_versions(), **meta}
         (tmp / "metadata.json").write_text(json.dumps(full_meta, indent=1, default=str))
@@ -85,6 +91,8 @@ class Artifact:
     shop: Shop
     emb: np.ndarray
     meta: dict
+    search_emb: np.ndarray | None = None
+    """Multilingual item vectors for search (absent in versions trained before search existed)."""
 
 
 def load(path: str | Path, label: str = "production") -> Artifact:
@@ -100,4 +108,6 @@ def load(path: str | Path, label: str = "production") -> Artifact:
     model = keras.saving.load_model(version / "model.keras")
     spec = FeatureSpec.from_dict(json.loads((version / "spec.json").read_text()))
     meta = json.loads((version / "metadata.json").read_text())
-    return Artifact(version, model, spec, load_shop(version / "shop"), np.load(version / "embeddings.npy"), meta)
+    search = np.load(version / SEARCH_FILE) if (version / SEARCH_FILE).exists() else None
+    return Artifact(version, model, spec, load_shop(version / "shop"), np.load(version / "embeddings.npy"), meta,
+                    search)

@@ -21,7 +21,7 @@ from ranker.features import FeatureSpec
 
 METHODS = ("gauss-legendre", "trapezoid")
 MIN_GAP = 1e-3
-MIN_BUCKET = 8
+MIN_BUCKET = 1
 
 
 def quadrature(steps: int, method: str = "gauss-legendre") -> tuple[np.ndarray, np.ndarray]:
@@ -77,12 +77,17 @@ class IntegratedGradients:
 
     def __init__(self, model, spec: FeatureSpec, baseline: np.ndarray | None = None,
                  method: str = "gauss-legendre", jit_compile: bool = True):
+        """The default baseline is the training mean, except the query group at "no query" (0): a list that
+        answers no search then credits exactly nothing to the query."""
         import tensorflow as tf
 
         if method not in METHODS:
             raise ValueError(f"method must be one of {METHODS}, not {method!r}")
         self.model, self.spec, self.method, self.jit_compile = model, spec, method, jit_compile
-        self.baseline = model_baseline(model) if baseline is None else np.asarray(baseline, np.float32)
+        if baseline is None:
+            baseline = model_baseline(model).copy()
+            baseline[spec.query_columns] = 0.0
+        self.baseline = np.asarray(baseline, np.float32)
         d = len(self.baseline)
 
         @tf.function(input_signature=[tf.TensorSpec([None, d], tf.float32), tf.TensorSpec([d], tf.float32),
@@ -119,6 +124,17 @@ class IntegratedGradients:
         err = np.abs(attr.sum(axis=1) - gap) / np.maximum(np.abs(gap), MIN_GAP)
         return Attribution(attr, self._groups(attr), fx, np.full_like(fx, fb), err, steps, self.method,
                            np.full(n, steps))
+
+    def warm_up(self, max_pairs: int = 16, start: int = 16, max_steps: int = 512) -> None:
+        """Compile every (row bucket, step count) that `explain` of up to `max_pairs` pairs can reach, so no
+        shopper waits for XLA (a first compile costs far more than the run)."""
+        pairs = 1
+        while pairs <= max_pairs:
+            steps = start
+            while steps <= max_steps:
+                self.run(np.repeat(self.baseline[None, :], pairs, axis=0), steps)
+                steps *= 2
+            pairs *= 2
 
     def _groups(self, attr: np.ndarray) -> dict[str, np.ndarray]:
         return {g: attr[:, idx].sum(axis=1) for g, idx in self.spec.group_index().items()}

@@ -18,7 +18,9 @@ import pandas as pd
 from narrator.facts import Fact, Facts, ItemRef
 from ranker.attribution import Attribution, IntegratedGradients
 from ranker.features import GROUP_KIND
+from ranker.promotions import active_promotion
 from ranker.ranking import Ranker, UnknownUserError
+from ranker.search import Query
 from ranker.sparse_lines import canonical, line, values_at
 
 MIN_SHARE = 0.05
@@ -205,21 +207,46 @@ class Explainer:
             ref = self._item_refs[item_id] = item_ref(self.ranker.items, item_id)
         return ref
 
-    def attribute(self, user_id: str, item_ids: list[str]) -> Attribution:
-        return self.ig.explain(self.ranker.features(user_id, item_ids), self.tolerance)
+    def attribute(self, user_id: str, item_ids: list[str], query: Query | None = None) -> Attribution:
+        return self.ig.explain(self.ranker.features(user_id, item_ids, query), self.tolerance)
 
     def explain(self, user_id: str, item_ids: list[str] | None = None, k: int = 10,
-                allow_unknown_user: bool = False) -> list[Explained]:
+                allow_unknown_user: bool = False, query: Query | None = None) -> list[Explained]:
+        """Attributions and facts for the shopper's top k (or for `item_ids`); with a `query`, the items are
+        search results and the query relevance group may become a "matches your search" reason."""
         if not allow_unknown_user and not self.ranker.knows(user_id):
             raise UnknownUserError(user_id)
         if item_ids is None:
             item_ids = [r.item_id for r in self.ranker.recommend(user_id, k)]
         self.ranker.item_indices(item_ids)
-        attribution = self.attribute(user_id, item_ids)
-        return [Explained(item, attribution, p, self.facts(user_id, item, attribution, p))
+        attribution = self.attribute(user_id, item_ids, query)
+        return [Explained(item, attribution, p, self.facts(user_id, item, attribution, p, query))
                 for p, item in enumerate(item_ids)]
 
-    def facts(self, user_id: str, item_id: str, attribution: Attribution, pair: int) -> Facts:
+    def relevance_only(self, item_ids: list[str], query: Query, user_id: str = "") -> list[Facts]:
+        """Facts for search results ordered by the query alone (no shopper): the match is the whole reason."""
+        out = []
+        for item_id in item_ids:
+            i = int(self.ranker.catalog.index_of([item_id])[0])
+            evidence = self._query_evidence(query, i)
+            fact = Fact("query_match", ("query_relevance",), 0.0, 1.0, 1, evidence)
+            reasons = self._with_offers(item_id, [fact])
+            out.append(Facts(user_id, self.item_ref(item_id), tuple(reasons), (), True, evidence["similarity"]))
+        return out
+
+    def _query_evidence(self, query: Query, i: int) -> dict:
+        match = self.ranker.query_match(query, np.array([i]))
+        assert match is not None
+        similarity = float(match.similarity[0])
+        return {"query": query.text.strip()[:80], "similarity": round(similarity, 2)}
+
+    def _evidence(self, kind: str, row: int, i: int, query: Query | None) -> dict:
+        if kind == "query_match":
+            return self._query_evidence(query, i) if query is not None else {}
+        return self.evidence.for_kind(kind, row, i)
+
+    def facts(self, user_id: str, item_id: str, attribution: Attribution, pair: int,
+              query: Query | None = None) -> Facts:
         row = int(self.ranker.stats.rows_of([user_id])[0])
         i = int(self.ranker.catalog.index_of([item_id])[0])
         by_kind: dict[str, tuple[float, list[str]]] = {}
@@ -234,29 +261,34 @@ class Explainer:
         for kind, (value, groups) in sorted(by_kind.items(), key=lambda kv: -kv[1][0]):
             share = value / positive_total if positive_total > 0 and value > 0 else 0.0
             if value < 0:
-                evidence = self.evidence.for_kind(kind, row, i)
+                evidence = self._evidence(kind, row, i, query)
                 against.append(Fact(kind, tuple(groups), value, 0.0, len(against) + 1, evidence))
                 continue
             if (cold and kind != "popular") or share < self.min_share:
                 continue
-            evidence = self.evidence.for_kind(kind, row, i)
+            evidence = self._evidence(kind, row, i, query)
             if evidence:
                 reasons.append(Fact(kind, tuple(groups), value, round(share, 4), len(reasons) + 1, evidence))
         if cold and not reasons and (evidence := self.evidence.for_kind("popular", row, i)):
             value, groups = by_kind.get("popular", (0.0, ["popularity"]))
             reasons.append(Fact("popular", tuple(groups), value, 1.0, 1, evidence))
-        reasons = self._with_arrival(item_id, reasons)
+        reasons = self._with_offers(item_id, reasons)
         return Facts(user_id, self.item_ref(item_id), tuple(reasons), tuple(against), cold,
                      float(attribution.scores[pair]), float(attribution.completeness_error[pair]),
                      int(attribution.pair_steps[pair]))
 
-    def _with_arrival(self, item_id: str, reasons: list[Fact]) -> list[Fact]:
-        """A recently added item says so, second after the strongest reason: true of the item whatever the
-        attributions say, and what a new arrival is shown for. No attribution stands behind it (share 0)."""
+    def _with_offers(self, item_id: str, reasons: list[Fact]) -> list[Fact]:
+        """An active promotion and a recent arrival say so, second and third after the strongest reason: true
+        of the item whatever the attributions say, and what such items are shown for. No attribution stands
+        behind them (share 0); the promotion's fact is the only one that backs a discount."""
+        offers = []
+        if (promotion := active_promotion(self.ranker.promotions.get(item_id, ()))) is not None:
+            offers.append(Fact("promotion", (), 0.0, 0.0, 0, promotion.evidence()))
         arrived = self.ranker.arrivals.get(item_id)
-        if arrived is None or time.time() - arrived > self.new_arrival_s:
+        if arrived is not None and time.time() - arrived <= self.new_arrival_s:
+            offers.append(Fact("new_arrival", (), 0.0, 0.0, 0,
+                               {"added": time.strftime("%Y-%m-%d", time.gmtime(arrived))}))
+        if not offers:
             return reasons
-        fact = Fact("new_arrival", (), 0.0, 0.0, 0,
-                    {"added": time.strftime("%Y-%m-%d", time.gmtime(arrived))})
-        placed = [*reasons[:1], fact, *reasons[1:]]
+        placed = [*reasons[:1], *offers, *reasons[1:]]
         return [replace(f, rank=n + 1) for n, f in enumerate(placed)]

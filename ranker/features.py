@@ -17,7 +17,7 @@ from ranker.behaviour import BehaviourStats
 from ranker.sparse_lines import line, values_at
 
 GROUPS = ("brand_affinity", "category_interest", "price_fit", "bought_together", "text_similarity",
-          "popularity", "rating", "shopper_activity", "item_text_embedding")
+          "popularity", "rating", "shopper_activity", "query_relevance", "item_text_embedding")
 EMBEDDING_GROUP = "item_text_embedding"
 # Which group becomes which kind of reason (`narrator.facts.FACT_KINDS`). Two groups may share a kind:
 # the text embedding of the item and its similarity to the shopper's items are both "it resembles
@@ -32,7 +32,9 @@ GROUP_KIND: dict[str, str] = {
     "popularity": "popular",
     "rating": "rating",
     "shopper_activity": "activity",
+    "query_relevance": "query_match",
 }
+QUERY_GROUP = "query_relevance"
 
 
 @dataclass(frozen=True)
@@ -241,6 +243,26 @@ SCALAR_FEATURES: list[tuple[Feature, Callable]] = [
 ]
 
 
+@dataclass(frozen=True)
+class QueryMatch:
+    """How well each (shopper, item) pair's item matches a search query: the multilingual text similarity of
+    query and item, and the best similarity among the items retrieved for the query (so a model sees how
+    close an item is to the best match, whatever the query's language makes of absolute cosines)."""
+
+    similarity: np.ndarray
+    best: np.ndarray | float
+
+
+QUERY_FEATURES: list[tuple[Feature, Callable[[QueryMatch], np.ndarray]]] = [
+    (Feature("query_sim", QUERY_GROUP, "multilingual text similarity of the item to the search query"),
+     lambda q: q.similarity),
+    (Feature("query_sim_rel", QUERY_GROUP, "query_sim relative to the best match among the retrieved items"),
+     lambda q: np.divide(q.similarity, q.best, out=np.zeros_like(q.similarity), where=np.asarray(q.best) > 0)),
+]
+"""Query features are 0 outside a search (and in the attribution baseline), so a list that answers no query
+credits nothing to the query."""
+
+
 # What an item nobody has engaged with yet shows (a new arrival): its behaviour features at their empty
 # values. Brand, category, price and text it has from the start. Training shows the model groups of such
 # items (`TrainConfig.cold_groups`), so it learns to rank new arrivals by what they have.
@@ -266,10 +288,20 @@ class FeatureSpec:
     embedding_dim: int
 
     @classmethod
-    def default(cls, embedding_dim: int) -> FeatureSpec:
+    def default(cls, embedding_dim: int, search: bool = True) -> FeatureSpec:
         emb = tuple(Feature(f"text_emb_{k}", EMBEDDING_GROUP, f"item text embedding dimension {k}")
                     for k in range(embedding_dim))
-        return cls(tuple(f for f, _ in SCALAR_FEATURES) + emb, embedding_dim)
+        query = tuple(f for f, _ in QUERY_FEATURES) if search else ()
+        return cls(tuple(f for f, _ in SCALAR_FEATURES) + query + emb, embedding_dim)
+
+    @property
+    def query_columns(self) -> np.ndarray:
+        """Columns of the query relevance group (none in a model trained before search existed)."""
+        return np.flatnonzero(np.array(self.groups) == QUERY_GROUP)
+
+    @property
+    def searchable(self) -> bool:
+        return len(self.query_columns) > 0
 
     @property
     def names(self) -> list[str]:
@@ -294,12 +326,18 @@ class FeatureSpec:
     def from_dict(cls, data: dict) -> FeatureSpec:
         return cls(tuple(Feature(**f) for f in data["features"]), int(data["embedding_dim"]))
 
-    def compute(self, stats: BehaviourStats, user_rows: np.ndarray, items: np.ndarray) -> np.ndarray:
-        """The full input matrix (pairs × features) for shopper rows and item indices."""
+    def compute(self, stats: BehaviourStats, user_rows: np.ndarray, items: np.ndarray,
+                query: QueryMatch | None = None) -> np.ndarray:
+        """The full input matrix (pairs × features) for shopper rows and item indices; the query features
+        are 0 without a `query`."""
         user_rows, items = np.asarray(user_rows, np.int64), np.asarray(items, np.int64)
         by_name = {f.name: fn for f, fn in SCALAR_FEATURES}
+        by_query = {f.name: fn for f, fn in QUERY_FEATURES}
         out = np.empty((len(items), len(self.features)), np.float32)
         for k, f in enumerate(self.features[: self.n_scalar]):
-            out[:, k] = by_name[f.name](stats, user_rows, items)
+            if f.name in by_query:
+                out[:, k] = 0.0 if query is None else by_query[f.name](query)
+            else:
+                out[:, k] = by_name[f.name](stats, user_rows, items)
         out[:, self.n_scalar:] = stats.catalog.emb[items]
         return out

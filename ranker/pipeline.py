@@ -15,9 +15,10 @@ from ranker.candidates import CandidateConfig
 from ranker.data import Shop
 from ranker.features import FeatureSpec
 from ranker.metrics import evaluate_scorer
+from ranker.search import SearchIndex
 from ranker.split import nth_last_targets, target_kind, truncate
-from ranker.text import DEFAULT_CACHE, TextEmbedder, item_texts
-from ranker.train import Progress, TrainConfig, TrainResult, _quiet, score_matrix, train
+from ranker.text import DEFAULT_CACHE, MultilingualEncoder, TextEmbedder, item_texts, search_texts
+from ranker.train import Progress, Searching, TrainConfig, TrainResult, _quiet, score_matrix, train
 
 
 def embed_items(shop: Shop, model_path: str | Path | None = None, cache_dir: str | Path = DEFAULT_CACHE,
@@ -57,8 +58,15 @@ def fit(shop: Shop, cfg: TrainConfig = TrainConfig(), progress: Progress = _quie
     timings["embeddings_s"] = time.perf_counter() - t
     progress("embedding item text", 1, 1)
     catalog = CatalogIndex.build(shop.items, emb)
+    search = None
+    if cfg.query_groups > 0:
+        t = time.perf_counter()
+        progress("multilingual search vectors", 0, 1)
+        encoder = MultilingualEncoder(cache_dir)
+        search = Searching(SearchIndex(encoder.encode(search_texts(shop.items))), encoder.encode)
+        timings["search_vectors_s"] = time.perf_counter() - t
     t = time.perf_counter()
-    result = train(shop, catalog, cfg, progress)
+    result = train(shop, catalog, cfg, progress, search)
     timings["train_s"] = time.perf_counter() - t
     timings["embedding_model"] = model_path
     return result, catalog, emb, timings
@@ -69,4 +77,4 @@ def save_result(out: str | Path, shop: Shop, result: TrainResult, emb: np.ndarra
     meta = {"target_kind": target_kind(shop.events), "train_config": cfg.to_dict(),
             "best_epoch": result.best_epoch, "best_val_NDCG@10": result.best_val_ndcg10,
             "history": result.history, **extra}
-    return artifacts.save(out, result.model, result.spec, shop, emb, meta)
+    return artifacts.save(out, result.model, result.spec, shop, emb, meta, result.search_emb)

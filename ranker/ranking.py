@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -9,8 +10,11 @@ import pandas as pd
 
 from ranker.behaviour import BehaviourStats, CatalogIndex
 from ranker.candidates import CandidateConfig, candidates
-from ranker.features import FeatureSpec
+from ranker.features import FeatureSpec, QueryMatch
+from ranker.promotions import Promotion
+from ranker.search import Query, SearchIndex, SearchUnavailableError
 from ranker.split import target_kind
+from ranker.text import MultilingualEncoder, search_texts
 
 
 class UnknownIdError(KeyError):
@@ -52,7 +56,8 @@ class Ranker:
     """Scores a shopper's candidates with the DNN; unknown shoppers get the cold-start row."""
 
     def __init__(self, model, spec: FeatureSpec, items: pd.DataFrame, emb: np.ndarray, events: pd.DataFrame,
-                 cand_cfg: CandidateConfig = CandidateConfig()):
+                 cand_cfg: CandidateConfig = CandidateConfig(), search_emb: np.ndarray | None = None,
+                 retrieve: int = 100):
         from ranker.model import CompiledScorer
 
         self.model, self.spec, self.cand_cfg = model, spec, cand_cfg
@@ -63,6 +68,11 @@ class Ranker:
         self.unavailable = np.zeros(self.catalog.n, bool)
         self.arrivals: dict[str, float] = {}
         """Items added while serving (or since training), with when they arrived: the "new arrival" fact."""
+        self.promotions: Mapping[str, tuple[Promotion, ...]] = {}
+        """The merchants' promotions by item (the service keeps them; the "promotion" fact when active)."""
+        self.search_index = SearchIndex(search_emb) if search_emb is not None and spec.searchable else None
+        self.retrieve = retrieve
+        self._encoder: MultilingualEncoder | None = None
 
     @property
     def catalog(self) -> CatalogIndex:
@@ -85,13 +95,23 @@ class Ranker:
                                ).loc[catalog.item_ids]
         self.unavailable = np.concatenate([self.unavailable, np.zeros(at.n_new, bool)])
         self.stats = upserted_stats(self.stats, catalog, at)
+        if self.search_index is not None:
+            self.search_index.upsert(at.rows, self.encoder.encode_fresh(search_texts(items)))
         self._titles.clear()
         return [i for i, new in zip(ids, at.new, strict=True) if new]
 
     @classmethod
     def from_artifact(cls, artifact) -> Ranker:
-        cand = CandidateConfig(**artifact.meta.get("train_config", {}).get("candidates", {}))
-        return cls(artifact.model, artifact.spec, artifact.shop.items, artifact.emb, artifact.shop.events, cand)
+        config = artifact.meta.get("train_config", {})
+        cand = CandidateConfig(**config.get("candidates", {}))
+        return cls(artifact.model, artifact.spec, artifact.shop.items, artifact.emb, artifact.shop.events, cand,
+                   artifact.search_emb, config.get("search_candidates", 100))
+
+    @property
+    def encoder(self) -> MultilingualEncoder:
+        if self._encoder is None:
+            self._encoder = MultilingualEncoder()
+        return self._encoder
 
     def describe(self, descriptions: pd.DataFrame) -> int:
         """Take item descriptions written outside the ranker (the catalog enrichment): columns `item_id`,
@@ -139,9 +159,38 @@ class Ranker:
     def knows(self, user_id: str) -> bool:
         return user_id in self.stats.user_index
 
-    def features(self, user_id: str, item_ids: list[str]) -> np.ndarray:
+    def features(self, user_id: str, item_ids: list[str], query: Query | None = None) -> np.ndarray:
         items = self.item_indices(item_ids)
-        return self.spec.compute(self.stats, np.full(len(items), self.stats.rows_of([user_id])[0]), items)
+        return self.spec.compute(self.stats, np.full(len(items), self.stats.rows_of([user_id])[0]), items,
+                                 self.query_match(query, items))
+
+    def query_match(self, query: Query | None, items: np.ndarray) -> QueryMatch | None:
+        if query is None:
+            return None
+        if self.search_index is None:
+            raise SearchUnavailableError()
+        return query.match(self.search_index, items)
+
+    def search(self, text: str, user_id: str | None = None, k: int = 10) -> tuple[list[Recommendation], Query]:
+        """Items answering a query in any language: the `retrieve` nearest by multilingual text, then re-ranked
+        for the shopper by the model (whose query features weigh the match against their history). Without a
+        shopper the order is the match alone, and so is the only honest reason. Withdrawn items never show."""
+        if self.search_index is None:
+            raise SearchUnavailableError()
+        vector = self.encoder.query(text)
+        found = self.search_index.search(vector, max(k, self.retrieve), allowed=~self.unavailable)
+        query = Query(text, vector, float(found.similarity.max(initial=0.0)))
+        if user_id is None or not len(found.items):
+            items, scores = found.items[:k], found.similarity[:k]
+        else:
+            row = self.stats.rows_of([user_id])[0]
+            x = self.spec.compute(self.stats, np.full(len(found.items), row), found.items,
+                                  query.match(self.search_index, found.items))
+            all_scores = self.scorer(x)
+            order = np.argsort(-all_scores, kind="stable")[:k]
+            items, scores = found.items[order], all_scores[order]
+        return [Recommendation(str(self.catalog.item_ids[i]), float(s), r + 1)
+                for r, (i, s) in enumerate(zip(items, scores, strict=True))], query
 
     def known_indices(self, item_ids: list[str]) -> np.ndarray:
         """Catalog positions of the items, withdrawn ones included; an unknown id is an `UnknownItemError`."""

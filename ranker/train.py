@@ -17,8 +17,9 @@ import numpy as np
 from ranker.behaviour import BehaviourStats, CatalogIndex
 from ranker.candidates import CandidateConfig, candidates
 from ranker.data import Shop
-from ranker.features import FeatureSpec, as_new_items
+from ranker.features import FeatureSpec, QueryMatch, as_new_items
 from ranker.metrics import evaluate_scorer
+from ranker.search import SearchIndex, training_queries
 from ranker.split import nth_last_targets, target_kind, truncate
 
 Progress = Callable[[str, float, float], None]
@@ -51,6 +52,12 @@ class TrainConfig:
     """Share of training groups shown as new arrivals (`features.as_new_items`): the positive and negatives
     drawn from the whole catalog, all without behaviour, so the model also learns to rank items nobody has
     bought yet by brand, category, price and text (cf. DropoutNet, Volkovs et al. 2017)."""
+    query_groups: float = 0.3
+    """Share of training groups that answer a search query (the positive's category name, see
+    `search.query_texts`), with negatives drawn from the items the query retrieves: the query relevance group
+    is learned where it matters, re-ranking search results for the shopper. 0 trains a model without search."""
+    search_candidates: int = 100
+    """How many items a query retrieves for the ranker to re-rank (training and serving)."""
     val_users: int = 800
     ensemble: int = 3
     seed: int = 0
@@ -60,6 +67,14 @@ class TrainConfig:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class Searching:
+    """What training needs to learn search re-ranking: the catalog's multilingual vectors and the encoder."""
+
+    index: SearchIndex
+    encode: Callable[[list[str]], np.ndarray]
+
+
 @dataclass
 class TrainResult:
     model: object
@@ -67,6 +82,8 @@ class TrainResult:
     history: list[dict] = field(default_factory=list)
     best_epoch: int = 0
     best_val_ndcg10: float = 0.0
+    search_emb: np.ndarray | None = None
+    """The catalog's multilingual vectors the query features were learned with (None: no search)."""
 
 
 def sample_negatives(stats: BehaviourStats, rows: np.ndarray, positives: np.ndarray, cfg: TrainConfig,
@@ -104,7 +121,8 @@ def _uniform_negatives(positives: np.ndarray, n: int, n_items: int, rng: np.rand
 
 
 def fold_examples(shop: Shop, catalog: CatalogIndex, spec: FeatureSpec, n: int, cfg: TrainConfig,
-                  rng: np.random.Generator, skip_users: AbstractSet[str] = frozenset()):
+                  rng: np.random.Generator, skip_users: AbstractSet[str] = frozenset(),
+                  search: Searching | None = None):
     kind = target_kind(shop.events)
     stats = BehaviourStats(truncate(shop.events, n, kind), catalog, kind)
     targets = nth_last_targets(shop.events, n, kind)
@@ -114,9 +132,16 @@ def fold_examples(shop: Shop, catalog: CatalogIndex, spec: FeatureSpec, n: int, 
     neg = sample_negatives(stats, rows, pos, cfg, rng)
     cold = rng.random(len(rows)) < cfg.cold_groups
     neg[cold] = _uniform_negatives(pos[cold], cfg.negatives, catalog.n, rng)
+    query = None
+    if search is not None:
+        asked = ~cold & (rng.random(len(rows)) < cfg.query_groups)
+        sims, best = np.zeros((len(rows), 1 + cfg.negatives), np.float32), np.zeros(len(rows), np.float32)
+        neg[asked], sims[asked], best[asked] = training_queries(shop.items, search.index, search.encode, pos[asked],
+                                                                cfg.negatives, cfg.search_candidates, rng)
+        query = QueryMatch(sims.ravel(), np.repeat(best, 1 + cfg.negatives))
     items = np.concatenate([pos[:, None], neg], axis=1).ravel()
     users = np.repeat(rows, 1 + cfg.negatives)
-    x = spec.compute(stats, users, items)
+    x = spec.compute(stats, users, items, query)
     in_cold_group = np.repeat(cold, 1 + cfg.negatives)
     x[in_cold_group] = as_new_items(x[in_cold_group], spec.names, stats)
     y = np.tile(np.r_[1.0, np.zeros(cfg.negatives)], len(rows)).astype(np.float32)
@@ -175,11 +200,12 @@ def score_matrix(scorer, spec: FeatureSpec, stats: BehaviourStats, rows: np.ndar
 
 
 def train(shop: Shop, catalog: CatalogIndex, cfg: TrainConfig = TrainConfig(),
-          progress: Progress = _quiet) -> TrainResult:
+          progress: Progress = _quiet, search: Searching | None = None) -> TrainResult:
     from ranker.model import CompiledScorer, build_model, ensemble_model, feature_moments
 
     rng = np.random.default_rng(cfg.seed)
-    spec = FeatureSpec.default(catalog.emb.shape[1])
+    search = search if cfg.query_groups > 0 else None
+    spec = FeatureSpec.default(catalog.emb.shape[1], search=search is not None)
     kind = target_kind(shop.events)
 
     val_targets = nth_last_targets(shop.events, cfg.folds[0], kind)
@@ -190,7 +216,7 @@ def train(shop: Shop, catalog: CatalogIndex, cfg: TrainConfig = TrainConfig(),
     for k, n in enumerate(cfg.folds):
         progress(f"features: fold {n}", k, len(cfg.folds))
         x, y = fold_examples(shop, catalog, spec, n, cfg, rng,
-                             held_out if n == cfg.folds[0] else frozenset())
+                             held_out if n == cfg.folds[0] else frozenset(), search)
         xs.append(x)
         ys.append(y)
     progress("features", len(cfg.folds), len(cfg.folds))
@@ -229,7 +255,8 @@ def train(shop: Shop, catalog: CatalogIndex, cfg: TrainConfig = TrainConfig(),
     final = validate(CompiledScorer(model))
     progress(f"validation NDCG@10 {final['NDCG@10']:.4f}", 1, 1)
     best = max(history, key=lambda r: r["val_NDCG@10"])
-    return TrainResult(model, spec, history, best["epoch"], final["NDCG@10"])
+    return TrainResult(model, spec, history, best["epoch"], final["NDCG@10"],
+                       None if search is None else search.index.vectors)
 
 
 def _fit_member(model, x: np.ndarray, y: np.ndarray, cfg: TrainConfig, validate, progress: Progress,

@@ -21,7 +21,18 @@ from service.engine import Engine, start_loading
 from service.metrics import Metrics
 from service.request_log import RequestLog
 from service.responses import Lists
-from service.routes import admin, events, explanations, health, items, models, playground, recommendations
+from service.routes import (
+    admin,
+    events,
+    explanations,
+    health,
+    items,
+    models,
+    playground,
+    promotions,
+    recommendations,
+    search,
+)
 from service.settings import Settings
 
 
@@ -46,7 +57,7 @@ def create_app(settings: Settings | None = None, load_in_background: bool = True
     app.state.settings, app.state.engine, app.state.metrics, app.state.lists = settings, engine, metrics, lists
     app.add_middleware(RequestLog, metrics=metrics)
     errors.install(app)
-    for module in (health, recommendations, explanations, events, items, models, admin, playground):
+    for module in (health, recommendations, search, promotions, explanations, events, items, models, admin, playground):
         app.include_router(module.router)
     app.mount("/playground", StaticFiles(directory=playground.STATIC, html=True), name="playground")
     return app

@@ -32,11 +32,13 @@ def root_of(artifacts_path: Path) -> Path:
     return artifacts.resolve(artifacts_path).parent
 
 
-def load(artifacts_path: Path) -> Ranker:
-    """The ranker of `artifacts_path` (a root or one version folder), described by its enrichment."""
+def load(artifacts_path: Path, store: Path | None = None) -> Ranker:
+    """The ranker of `artifacts_path` (a root or one version folder), described by its enrichment, with the
+    promotions of the event store (`store`, default `events.db` in the artifacts root) when there is one."""
     from ranker import artifacts
 
-    return ranker_of(artifacts.load(artifacts_path))
+    artifact = artifacts.load(artifacts_path)
+    return with_promotions(ranker_of(artifact), store or artifact.path.parent / "events.db")
 
 
 def ranker_of(artifact: Artifact) -> Ranker:
@@ -46,6 +48,16 @@ def ranker_of(artifact: Artifact) -> Ranker:
 
     ranker = Ranker.from_artifact(artifact)
     describe(ranker, artifact.path.parent)
+    return ranker
+
+
+def with_promotions(ranker: Ranker, store: Path) -> Ranker:
+    """The ranker showing the promotions stored in `store` (the service's event store), when it exists: what
+    the CLI's explanations and previews need to read like the service's."""
+    if store.exists():
+        from service.promotions import PromotionBook
+
+        ranker.promotions = PromotionBook(store)
     return ranker
 
 

@@ -26,6 +26,7 @@ from service.live import LiveShop
 from service.llm_queue import LlmQueue
 from service.metrics import Metrics
 from service.model_label import LabelWatch
+from service.promotions import PromotionBook
 from service.prompt_router import PromptRouter
 from service.settings import Settings
 
@@ -78,6 +79,7 @@ class Engine:
         self.backend: Backend | None = None
         self._loaded: Loaded | None = None
         self.switching = threading.Lock()
+        self.promotions: PromotionBook | None = None
         """Held while one version replaces another (`service.model_label`)."""
         self.label_watch: LabelWatch | None = None
 
@@ -126,6 +128,8 @@ class Engine:
         ranker, explainer = self._ranker_of(artifact)
         self.status.ranker = self.status.attributions = True
         store = EventStore(self.settings.events or artifact.path.parent / "events.db")
+        self.promotions = PromotionBook(store.path)
+        ranker.promotions = self.promotions
         replayed = self.live.attach(ranker, artifact.shop.events, store, catalog.embedder_for(artifact))
         self.live.follow()
         log.info("replayed %d stored events onto the served shoppers", replayed)
@@ -172,6 +176,7 @@ class Engine:
         loaded = self.loaded
         artifact = artifacts.load(loaded.root / version)
         ranker, explainer = self._ranker_of(artifact)
+        ranker.promotions = self.promotions or {}
         self.live.switch(ranker, artifact.shop.events)
         loaded.prompts.add_brands(ranker.brands())
         self._loaded = Loaded(version, loaded.root, ranker, explainer, loaded.prompts)
@@ -186,6 +191,8 @@ class Engine:
             self.label_watch.stop()
         if self._loaded is not None:
             self._loaded.prompts.stop()
+        if self.promotions is not None:
+            self.promotions.close()
         self.live.close()
 
     def _warm(self, user: str) -> None:

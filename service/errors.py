@@ -15,7 +15,9 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from ranker.ranking import UnavailableItemError, UnknownItemError
+from ranker.search import SearchUnavailableError
 from service.engine import NotReady
+from service.promotions import PromotionError
 from service.schemas import ErrorBody, Problem
 
 
@@ -50,6 +52,15 @@ def install(app: FastAPI) -> None:
             return error_response(request, 404, "unavailable_item", str(exc), exc.args[0])
         return error_response(request, 404, "unknown_item", f"unknown item {exc.args[0]!r}", exc.args[0])
 
+    @app.exception_handler(SearchUnavailableError)
+    async def no_search(request: Request, exc: SearchUnavailableError) -> JSONResponse:
+        return error_response(request, 409, "search_unavailable", str(exc))
+
+    @app.exception_handler(PromotionError)
+    async def bad_promotion(request: Request, exc: PromotionError) -> JSONResponse:
+        problems = [Problem(loc=["body", "promotions", exc.row - 1, exc.field], message=str(exc))]
+        return error_response(request, 422, "invalid_promotion", str(exc), problems=problems)
+
     @app.exception_handler(NotReady)
     async def not_ready(request: Request, exc: NotReady) -> JSONResponse:
         return error_response(request, 503, "not_ready", str(exc))
@@ -70,5 +81,6 @@ def install(app: FastAPI) -> None:
 def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI entries for the errors a route can answer, all in the one shape."""
     why = {401: "Missing or wrong token", 403: "Token lacks the scope, or the route is disabled",
-           404: "Unknown item", 413: "Request too large", 422: "Invalid request", 503: "Still loading"}
+           404: "Unknown item", 409: "The model version was trained without search", 413: "Request too large",
+           422: "Invalid request", 503: "Still loading"}
     return {s: {"model": ErrorBody, "description": why[s]} for s in statuses}

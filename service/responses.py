@@ -118,12 +118,25 @@ class Lists:
         is served but not cached, so a late finisher never caches what an event already made stale."""
         return self._all_changes, self._changes.get(user_id, 0)
 
+    def _serving(self) -> tuple[str, int]:
+        """What every cached list depends on beyond its shopper: the model version and the promotions."""
+        promotions = self.engine.promotions
+        return self.engine.version, promotions.fresh().stamp if promotions is not None else 0
+
+    def _among(self, among: str) -> list[str] | None:
+        """The items a list is drawn from: all (None), the new arrivals, or a campaign's active items."""
+        if among == "new":
+            return self.engine.new_arrivals()
+        if among.startswith("campaign:") and self.engine.promotions is not None:
+            return self.engine.promotions.campaign_items(among.removeprefix("campaign:"))
+        return None
+
     def cached(self, key: ListKey) -> bytes | None:
         """A finished body of the version serving now, cheap enough to look up on the event loop."""
         if self._cache is None:
             return None
         with self._lock:
-            body = self._cache.get((self.engine.version, *key))
+            body = self._cache.get((*self._serving(), *key))
         if body is not None:
             self.engine.metrics.cache_hits.labels("response").inc()
         return body
@@ -138,7 +151,7 @@ class Lists:
                 for user in users:
                     self._changes[user] = self._changes.get(user, 0) + 1
             if self._cache is not None:
-                for key in [key for key in self._cache if users is None or key[1] in users]:
+                for key in [key for key in self._cache if users is None or key[2] in users]:
                     del self._cache[key]
 
     def body(self, user_id: str, k: int, lang: str, explain: str, style: str, among: str = "all") -> bytes:
@@ -147,18 +160,18 @@ class Lists:
         if cacheable and (hit := self.cached(key)) is not None:
             return hit
         engine = self.engine
-        version, state = engine.version, self._state(user_id)
-        ranked = engine.ranker.recommend(user_id, k, engine.new_arrivals() if among == "new" else None)
+        serving, state = self._serving(), self._state(user_id)
+        ranked = engine.ranker.recommend(user_id, k, self._among(among))
         if explain == "none" or not ranked:
             items = [plain_item(engine, r.item_id, r.rank, r.score, lang) for r in ranked]
         else:
             items = explained_items(engine, user_id, [r.item_id for r in ranked], k, lang, explain, style)
         body = RecommendationsResponse(user_id=user_id, cold_start=not engine.ranker.knows(user_id),
-                                       model_version=version, items=items).model_dump_json().encode()
+                                       model_version=serving[0], items=items).model_dump_json().encode()
         if cacheable and self._cache is not None and all(final(i.explanation) for i in items):
             with self._lock:
-                if self._state(user_id) == state:
-                    self._cache[(version, *key)] = body
+                if self._state(user_id) == state and self._serving() == serving:
+                    self._cache[(*serving, *key)] = body
         return body
 
     def start_precompute(self) -> None:

@@ -29,6 +29,8 @@ EVIDENCE = {
     "rating": {"rating": 4.5, "ratings": 31},
     "activity": {"viewed": 2, "carted": 0},
     "new_arrival": {"added": "2026-11-29"},
+    "query_match": {"query": "cordless drill", "similarity": 0.71},
+    "promotion": {"percent": 20, "zhe": "8", "label": "20% off", "ends": "2026-12-06", "campaign": "winter"},
 }
 
 

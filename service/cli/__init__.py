@@ -4,6 +4,8 @@
     whyrec train|evaluate|recommend   the ranker (`model`)
     whyrec model list|promote|rollback   which ranker version is served (`versions`)
     whyrec explain|preview       attributions, facts and sentences (`explain`)
+    whyrec search                search by meaning in zh or en, with reasons (`offers`)
+    whyrec promotions …          merchants' offers that reasons may mention (`offers`)
     whyrec catalog enrich|show|lint   item kinds and names in zh and en (`catalog`)
     whyrec prompts …             the editors' prompt versions (`prompts`)
     whyrec models prepare|list   the narrator's text models (`text_models`)
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 import typer
 
-from service.cli import batch, catalog, explain, model, prompts, serve, shop, text_models, versions
+from service.cli import batch, catalog, explain, model, offers, prompts, serve, shop, text_models, versions
 from service.cli.common import console
 
 app = typer.Typer(help="whyrec: recommendations that explain themselves, in Chinese and English.",
@@ -28,8 +30,9 @@ app.add_typer(text_models.app, name="models")
 app.add_typer(prompts.app, name="prompts")
 app.add_typer(catalog.app, name="catalog")
 app.add_typer(versions.app, name="model")
-for command in (model.train, model.evaluate, model.recommend, explain.explain, explain.preview, serve.serve,
-                batch.batch):
+app.add_typer(offers.app, name="promotions")
+for command in (model.train, model.evaluate, model.recommend, explain.explain, explain.preview, offers.search,
+                serve.serve, batch.batch):
     app.command()(command)
 
 __all__ = ["app", "console"]

@@ -49,10 +49,12 @@ def user_errors() -> Iterator[None]:
     from narrator.store import StoreError
     from ranker.data import DataError
     from ranker.ranking import UnknownIdError
+    from ranker.search import SearchUnavailableError
 
     try:
         yield
-    except (DataError, FileNotFoundError, UnknownIdError, ValueError, ModelError, StoreError) as exc:
+    except (DataError, FileNotFoundError, UnknownIdError, ValueError, ModelError, StoreError,
+            SearchUnavailableError) as exc:
         fail(str(exc))
 
 
@@ -79,7 +81,7 @@ def load_ranker(config: Settings) -> Ranker:
     from service import catalog
 
     with user_errors():
-        return catalog.load(config.artifacts)
+        return catalog.load(config.artifacts, config.events)
 
 
 @contextmanager

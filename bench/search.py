@@ -1,0 +1,214 @@
+"""Search quality and latency: query-only retrieval vs personalised search vs BM25, for zh and en queries.
+
+Queries are built from held-out purchases: for each test shopper, the item they bought next (their last
+purchase, never seen in training) gives the query, the name of its category as a shopper would type it
+(the deepest non-empty level of the category path; `ranker.text.leaf_name`). The English query is that
+name; the Chinese query is the catalog's `category_zh` name when it has one, else the name translated once
+by the local text model (`bench/search_queries.py`, cached as JSON lines next to this script). Shoppers
+whose item has no category name, or no Chinese name, are left out of both languages (counted), so zh and
+en are measured on the same shoppers. The target is the held-out item itself: a query names a kind of
+thing, and the method must find the one this shopper bought among everything of that kind.
+
+Methods, all over the full catalog with the shopper's past purchases excluded (as in `bench/ranker.py`):
+- query-only: items by multilingual (USE) text similarity to the query, the retrieval step alone;
+- personalised: `Ranker.search`, the retrieved items re-ranked by the Keras ranker with its query relevance
+  group (the service's path); the target must first be retrieved (the top `search_candidates` items that
+  are not past purchases);
+- BM25 on titles (rank-bm25 BM25Okapi; English words, Chinese character bigrams; zh titles too when the
+  catalog has them). Ties (a zh query against English titles scores 0 everywhere) share their middle rank.
+
+Latency: the service's search path for k=10 (retrieve, re-rank, integrated gradients for the 10, facts,
+template reasons) per query, one request at a time on this machine, p50 and p99 over the queries.
+
+`--split valid` evaluates on the validation shoppers instead (the second-to-last purchase of the shoppers
+training held out for early stopping): choices are made there, the test split is reported.
+
+    python bench/search.py --data ../shared/data/amazon-scientific
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.ranker import detect_format  # noqa: E402
+from ranker.runtime import configure  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+TOKEN = re.compile(r"[a-z0-9]+|[\u4e00-\u9fff]")
+
+
+def tokens(text: str) -> list[str]:
+    """English words and Chinese character bigrams (single characters for a one-character text)."""
+    parts = TOKEN.findall(text.lower())
+    out = [p for p in parts if not ("\u4e00" <= p <= "\u9fff")]
+    cjk = "".join(p for p in parts if "\u4e00" <= p <= "\u9fff")
+    out += [cjk[k:k + 2] for k in range(len(cjk) - 1)] or ([cjk] if cjk else [])
+    return out
+
+
+def metrics(ranks: list[float]) -> tuple[float, float]:
+    """HR@10 and NDCG@10 from 1-based ranks (inf: not found)."""
+    r = np.asarray(ranks, float)
+    hit = r <= 10
+    return float(hit.mean()), float(np.where(hit, 1.0 / np.log2(r + 1), 0.0).mean())
+
+
+def rank_of(scores: np.ndarray, target: int, exclude: np.ndarray) -> float:
+    """1-based rank of the target among items not excluded; ties share their middle rank."""
+    s = scores.astype(np.float64).copy()
+    s[exclude] = -np.inf
+    t = s[target]
+    if not np.isfinite(t):
+        return float("inf")
+    higher, ties = int((s > t).sum()), int((s == t).sum()) - 1
+    return 1.0 + higher + ties / 2.0
+
+
+def zh_names(items, path: Path) -> dict[str, str]:
+    """Category name → Chinese name: the catalog's own `category_zh`, else the cached translations."""
+    from ranker.text import leaf_name
+
+    if "category_zh" in items.columns:
+        pairs = zip(items["category"].map(leaf_name), items["category_zh"].fillna("").map(leaf_name), strict=True)
+        return {en: zh for en, zh in pairs if en and zh}
+    if not path.exists():
+        raise SystemExit(f"{path} is missing: run bench/search_queries.py for this catalog first")
+    return {r["en"]: r["zh"] for r in map(json.loads, path.read_text(encoding="utf-8").splitlines()) if r["zh"]}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", required=True, type=Path)
+    ap.add_argument("--zh-names", type=Path, help="cached zh category names (default: bench/search/<data>-zh.jsonl)")
+    ap.add_argument("--split", choices=("test", "valid"), default="test")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--query-groups", type=float, help="TrainConfig.query_groups (default: the shipped value)")
+    ap.add_argument("--retrieve", type=int, help="items a query retrieves for re-ranking (default: the shipped value)")
+    ap.add_argument("--latency-queries", type=int, default=300)
+    ap.add_argument("--cache", default=".cache/embeddings")
+    ap.add_argument("--model", type=Path, help="a model trained on --data (`whyrec train`) instead of training here")
+    args = ap.parse_args()
+    configure()
+    from dataclasses import replace
+
+    from rank_bm25 import BM25Okapi
+
+    from narrator.narrate import Narrator
+    from narrator.prompts import PromptLibrary
+    from ranker.explain import Explainer
+    from ranker.loaders import load_any
+    from ranker.pipeline import fit
+    from ranker.ranking import Ranker
+    from ranker.split import nth_last_targets, target_kind, truncate
+    from ranker.text import leaf_name
+    from ranker.train import TrainConfig
+
+    shop = load_any(detect_format(args.data), args.data)
+    names = zh_names(shop.items, args.zh_names or HERE / "search" / f"{args.data.name.split('-')[-1]}-zh.jsonl")
+    cfg = TrainConfig(seed=args.seed)
+    if args.query_groups is not None:
+        cfg = replace(cfg, query_groups=args.query_groups)
+    if args.retrieve is not None:
+        cfg = replace(cfg, search_candidates=args.retrieve)
+    t = time.perf_counter()
+    if args.model:
+        from ranker import artifacts
+        from ranker.behaviour import CatalogIndex
+
+        art = artifacts.load(args.model)
+        shop = art.shop
+        names = zh_names(shop.items, args.zh_names or HERE / "search" / f"{args.data.name.split('-')[-1]}-zh.jsonl")
+        model, spec, emb, search_emb = art.model, art.spec, art.emb, art.search_emb
+        cfg = TrainConfig(**{k: v for k, v in art.meta["train_config"].items() if k == "search_candidates"})
+        catalog = CatalogIndex.build(shop.items, emb)
+    else:
+        result, catalog, emb, _ = fit(shop, cfg, lambda s, d, n: None, cache_dir=args.cache)
+        model, spec, search_emb = result.model, result.spec, result.search_emb
+    train_s = time.perf_counter() - t
+
+    kind = target_kind(shop.events)
+    fold = 1 if args.split == "test" else cfg.folds[0]
+    targets = nth_last_targets(shop.events, fold, kind)
+    if args.split == "valid":
+        targets = targets.sample(n=min(cfg.val_users, len(targets) // 5), random_state=cfg.seed)
+    ranker = Ranker(model, spec, shop.items, emb, truncate(shop.events, fold, kind),
+                    search_emb=search_emb, retrieve=cfg.search_candidates)
+    item_rows = shop.items.reset_index(drop=True)
+    en_of = item_rows["category"].map(leaf_name).to_numpy()
+    queries = []
+    skipped = {"no category name": 0, "no zh name": 0}
+    for user, item in zip(targets["user_id"], targets["item_id"], strict=True):
+        i = int(catalog.index_of([item])[0])
+        en = en_of[i]
+        if not en:
+            skipped["no category name"] += 1
+        elif en not in names:
+            skipped["no zh name"] += 1
+        else:
+            queries.append((str(user), i, {"en": en, "zh": names[en]}))
+    print(f"{args.data.name}: {len(targets)} {args.split} shoppers, {len(queries)} with queries in both languages "
+          f"(left out: {skipped}); trained in {train_s:.0f} s, retrieve {cfg.search_candidates}")
+
+    titles = item_rows["title"].astype(str)
+    if "title_zh" in item_rows.columns:
+        titles = titles + " " + item_rows["title_zh"].fillna("").astype(str)
+    bm25 = BM25Okapi([tokens(t) or ["∅"] for t in titles])
+    stats = ranker.stats
+    rows = {u: int(stats.rows_of([u])[0]) for u, _, _ in queries}
+    vectors = ranker.search_index.vectors
+    table: dict[tuple[str, str], list[float]] = {}
+    for lang in ("zh", "en"):
+        for user, i, q in queries:
+            history = stats.history_of(rows[user])
+            qv = ranker.encoder.query(q[lang])
+            table.setdefault(("query-only", lang), []).append(rank_of(vectors @ qv, i, history))
+            table.setdefault(("BM25 titles", lang), []).append(rank_of(bm25.get_scores(tokens(q[lang])), i, history))
+            hits, _ = ranker.search(q[lang], user, k=ranker.retrieve + len(history))
+            order = [catalog.index_of([h.item_id])[0] for h in hits]
+            bought = set(history.tolist())
+            order = [o for o in order if o not in bought]
+            table.setdefault(("personalised", lang), []).append(order.index(i) + 1.0 if i in order else float("inf"))
+
+    print(f"\n{'method':<14} {'lang':<4} {'HR@10':>7} {'NDCG@10':>8}")
+    ndcg: dict[tuple[str, str], float] = {}
+    for (method, lang), ranks in table.items():
+        hr, nd = metrics(ranks)
+        ndcg[(method, lang)] = nd
+        print(f"{method:<14} {lang:<4} {hr:>7.4f} {nd:>8.4f}")
+    for lang in ("zh", "en"):
+        p = ndcg[("personalised", lang)]
+        print(f"{lang}: personalised / query-only {p / max(ndcg[('query-only', lang)], 1e-9):.2f}x, "
+              f"/ BM25 {p / max(ndcg[('BM25 titles', lang)], 1e-9):.2f}x")
+    zh, en = ndcg[("personalised", "zh")], ndcg[("personalised", "en")]
+    print(f"zh vs en personalised NDCG@10: {zh:.4f} vs {en:.4f}, gap {abs(zh - en) / max(zh, en):.1%}")
+
+    explainer = Explainer(ranker)
+    narrator = Narrator(PromptLibrary.load(), None, brands=ranker.brands())
+    rng = np.random.default_rng(args.seed)
+    picks = rng.choice(len(queries), min(args.latency_queries, len(queries)), replace=False)
+    for lang in ("zh", "en"):
+        times = []
+        for n, p in enumerate(picks):
+            user, _, q = queries[p]
+            t = time.perf_counter()
+            hits, query = ranker.search(q[lang], user, k=10)
+            for e in explainer.explain(user, [h.item_id for h in hits], query=query, allow_unknown_user=True):
+                if e.facts.facts:
+                    narrator.explain(e.facts, lang, mode="template")
+            if n >= 5:
+                times.append((time.perf_counter() - t) * 1000)
+        print(f"latency {lang}, k=10 with template reasons: p50 {np.median(times):.1f} ms, "
+              f"p99 {np.percentile(times, 99):.1f} ms over {len(times)} queries (after 5 warm-up)")
+
+
+if __name__ == "__main__":
+    main()
