@@ -4,8 +4,8 @@
 (the held-out purchase): the English query is the deepest category name, the Chinese query is that
 name in Chinese. A catalog with a `category_zh` column needs nothing from here. A catalog without one
 (Amazon Scientific) gets each distinct leaf translated by the default narrator model into a short
-product-kind noun, kept only when it has Chinese characters and is short (12 characters at most); the result is cached as JSON lines so a
-benchmark run does not depend on a model and the queries can be read and audited.
+product-kind noun, kept only when it has Chinese characters and is short (12 characters at most); the result
+is cached as JSON lines so a benchmark run does not depend on a model and the queries can be read and audited.
 
     python bench/search_queries.py --data ../shared/data/amazon-scientific --out bench/search/scientific-zh.jsonl
 """
@@ -58,7 +58,8 @@ def main() -> None:
                 messages += [{"role": "user", "content": q}, {"role": "assistant", "content": a}]
             messages.append({"role": "user", "content": en})
             text = backend.generate(messages, 16).text.strip().strip("。.\"'“”")
-            f.write(json.dumps({"en": en, "zh": text if ZH_QUERY.match(text) else "", "raw": text}, ensure_ascii=False) + "\n")
+            row = {"en": en, "zh": text if ZH_QUERY.match(text) else "", "raw": text}
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
             f.flush()
 
 
