@@ -4,9 +4,10 @@ Queries are built from held-out purchases: for each test shopper, the item they 
 purchase, never seen in training) gives the query, the name of its category as a shopper would type it
 (the deepest non-empty level of the category path; `ranker.text.leaf_name`). The English query is that
 name; the Chinese query is the catalog's `category_zh` name when it has one, else the name translated once
-by the local text model (`bench/search_queries.py`, cached as JSON lines next to this script). Shoppers
-whose item has no category name, or no Chinese name, are left out of both languages (counted), so zh and
-en are measured on the same shoppers. The target is the held-out item itself: a query names a kind of
+by the local text model (`bench/search_queries.py`, cached as JSON lines next to this script) and kept only
+when the model's translation back into English shares a word with the name. Shoppers whose item has no
+category name, or no Chinese name, are left out of both languages (counted), so zh and en are measured on
+the same shoppers. The target is the held-out item itself: a query names a kind of
 thing, and the method must find the one this shopper bought among everything of that kind.
 
 Methods, all over the full catalog with the shopper's past purchases excluded (as in `bench/ranker.py`):
@@ -82,7 +83,18 @@ def zh_names(items, path: Path) -> dict[str, str]:
         return {en: zh for en, zh in pairs if en and zh}
     if not path.exists():
         raise SystemExit(f"{path} is missing: run bench/search_queries.py for this catalog first")
-    return {r["en"]: r["zh"] for r in map(json.loads, path.read_text(encoding="utf-8").splitlines()) if r["zh"]}
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    return {r["en"]: r["zh"] for r in rows if r["zh"] and agrees(r["en"], r.get("back"))}
+
+
+def _stems(text: str) -> set[str]:
+    return {w.removesuffix("es").removesuffix("s") for w in re.findall(r"[a-z]{3,}", text.lower())}
+
+
+def agrees(en: str, back: str | None) -> bool:
+    """A translation is used as a query when its back-translation shares a word with the English name (files
+    without back-translations are used as they are)."""
+    return back is None or bool(_stems(en) & _stems(back))
 
 
 def main() -> None:
@@ -94,6 +106,8 @@ def main() -> None:
     ap.add_argument("--query-groups", type=float, help="TrainConfig.query_groups (default: the shipped value)")
     ap.add_argument("--retrieve", type=int, help="items a query retrieves for re-ranking (default: the shipped value)")
     ap.add_argument("--latency-queries", type=int, default=300)
+    ap.add_argument("--min-relevance", default="", help="comma-separated Ranker.min_relevance values to compare "
+                    "(default: the shipped one)")
     ap.add_argument("--cache", default=".cache/embeddings")
     ap.add_argument("--model", type=Path, help="a model trained on --data (`whyrec train`) instead of training here")
     args = ap.parse_args()
@@ -165,6 +179,7 @@ def main() -> None:
     stats = ranker.stats
     rows = {u: int(stats.rows_of([u])[0]) for u, _, _ in queries}
     vectors = ranker.search_index.vectors
+    floors = [float(v) for v in args.min_relevance.split(",")] if args.min_relevance else [ranker.min_relevance]
     table: dict[tuple[str, str], list[float]] = {}
     for lang in ("zh", "en"):
         for user, i, q in queries:
@@ -172,18 +187,22 @@ def main() -> None:
             qv = ranker.encoder.query(q[lang])
             table.setdefault(("query-only", lang), []).append(rank_of(vectors @ qv, i, history))
             table.setdefault(("BM25 titles", lang), []).append(rank_of(bm25.get_scores(tokens(q[lang])), i, history))
-            hits, _ = ranker.search(q[lang], user, k=ranker.retrieve + len(history))
-            order = [catalog.index_of([h.item_id])[0] for h in hits]
-            bought = set(history.tolist())
-            order = [o for o in order if o not in bought]
-            table.setdefault(("personalised", lang), []).append(order.index(i) + 1.0 if i in order else float("inf"))
+            for floor in floors:
+                hits, _ = ranker.search(q[lang], user, k=ranker.retrieve + len(history), min_relevance=floor)
+                order = [catalog.index_of([h.item_id])[0] for h in hits]
+                bought = set(history.tolist())
+                order = [o for o in order if o not in bought]
+                name = "personalised" if len(floors) == 1 else f"pers. floor {floor:g}"
+                table.setdefault((name, lang), []).append(order.index(i) + 1.0 if i in order else float("inf"))
 
-    print(f"\n{'method':<14} {'lang':<4} {'HR@10':>7} {'NDCG@10':>8}")
+    print(f"\n{'method':<18} {'lang':<4} {'HR@10':>7} {'NDCG@10':>8}")
     ndcg: dict[tuple[str, str], float] = {}
     for (method, lang), ranks in table.items():
         hr, nd = metrics(ranks)
         ndcg[(method, lang)] = nd
-        print(f"{method:<14} {lang:<4} {hr:>7.4f} {nd:>8.4f}")
+        print(f"{method:<18} {lang:<4} {hr:>7.4f} {nd:>8.4f}")
+    if len(floors) > 1:
+        return
     for lang in ("zh", "en"):
         p = ndcg[("personalised", lang)]
         print(f"{lang}: personalised / query-only {p / max(ndcg[('query-only', lang)], 1e-9):.2f}x, "

@@ -87,9 +87,10 @@ class PhraseBook:
 
     def labels(self, fact: Fact, facts: Facts) -> tuple[str, ...]:
         """The other names a fact's phrase shows: brands and categories, as the catalog writes them (a
-        catalog without Chinese categories shows "First Aid Supplies" in a zh sentence)."""
+        catalog without Chinese categories shows "First Aid Supplies" in a zh sentence), and the shopper's
+        query as they typed it, and a promotion label as the merchant wrote it."""
         variables = self._variables(fact, facts)
-        values = (variables[k] for k in fact.evidence if k in ("brand", "category", "category_zh"))
+        values = (variables[k] for k in fact.evidence if k in ("brand", "category", "category_zh", "query", "label"))
         return tuple(v for v in values if isinstance(v, str) and v)
 
     def name(self, title: str) -> str:

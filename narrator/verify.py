@@ -147,7 +147,7 @@ def verify(text: str, g: Grounding) -> VerificationReport:
         ok = cjk >= 4 and latin <= cjk * 0.2
         report.add("language", "zh", ok, "Chinese" if ok else "not written in Chinese")
     else:
-        foreign = len(CJK.findall(re.sub(re.escape(g.item_name), "", text)))
+        foreign = len(CJK.findall(binding.without_names(text, g)))
         ok = foreign == 0 and len(LATIN_WORD.findall(text)) >= 3
         report.add("language", "en", ok, "English" if ok else "not written in English")
 

@@ -12,7 +12,7 @@ from ranker.behaviour import BehaviourStats, CatalogIndex
 from ranker.candidates import CandidateConfig, candidates
 from ranker.features import FeatureSpec, QueryMatch
 from ranker.promotions import Promotion
-from ranker.search import Query, SearchIndex, SearchUnavailableError
+from ranker.search import MIN_RELEVANCE, Query, SearchIndex, SearchUnavailableError
 from ranker.split import target_kind
 from ranker.text import MultilingualEncoder, search_texts
 
@@ -72,6 +72,7 @@ class Ranker:
         """The merchants' promotions by item (the service keeps them; the "promotion" fact when active)."""
         self.search_index = SearchIndex(search_emb) if search_emb is not None and spec.searchable else None
         self.retrieve = retrieve
+        self.min_relevance = MIN_RELEVANCE
         self._encoder: MultilingualEncoder | None = None
 
     @property
@@ -171,12 +172,16 @@ class Ranker:
             raise SearchUnavailableError()
         return query.match(self.search_index, items)
 
-    def search(self, text: str, user_id: str | None = None, k: int = 10) -> tuple[list[Recommendation], Query]:
+    def search(self, text: str, user_id: str | None = None, k: int = 10,
+               min_relevance: float | None = None) -> tuple[list[Recommendation], Query]:
         """Items answering a query in any language: the `retrieve` nearest by multilingual text, then re-ranked
-        for the shopper by the model (whose query features weigh the match against their history). Without a
-        shopper the order is the match alone, and so is the only honest reason. Withdrawn items never show."""
+        for the shopper by the model (whose query features weigh the match against their history). Items whose
+        match is below `min_relevance` × the best match rank after all the others, however personal: a search
+        answers the query first. Without a shopper the order is the match alone, and so is the only honest
+        reason. Withdrawn items never show."""
         if self.search_index is None:
             raise SearchUnavailableError()
+        floor = self.min_relevance if min_relevance is None else min_relevance
         vector = self.encoder.query(text)
         found = self.search_index.search(vector, max(k, self.retrieve), allowed=~self.unavailable)
         query = Query(text, vector, float(found.similarity.max(initial=0.0)))
@@ -187,7 +192,8 @@ class Ranker:
             x = self.spec.compute(self.stats, np.full(len(found.items), row), found.items,
                                   query.match(self.search_index, found.items))
             all_scores = self.scorer(x)
-            order = np.argsort(-all_scores, kind="stable")[:k]
+            relevant = found.similarity >= floor * query.best
+            order = np.lexsort((-all_scores, ~relevant))[:k]
             items, scores = found.items[order], all_scores[order]
         return [Recommendation(str(self.catalog.item_ids[i]), float(s), r + 1)
                 for r, (i, s) in enumerate(zip(items, scores, strict=True))], query

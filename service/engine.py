@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
@@ -166,6 +165,8 @@ class Engine:
         ranker.recommend(first_user, 1)
         explainer = Explainer(ranker, new_arrival_days=self.settings.new_arrival_days)
         explainer.explain(first_user, k=2)
+        if self.settings.warm:  # every IG shape compiled in the background (~20 s), not while a shopper waits
+            threading.Thread(target=explainer.ig.warm_up, daemon=True, name="ig-warm-up").start()
         return ranker, explainer
 
     def switch_to(self, version: str) -> None:
@@ -220,12 +221,6 @@ class Engine:
         self.backend = backend
         self.prompts.use_backend(backend)
 
-    def new_arrivals(self) -> list[str]:
-        """Items added while serving, within the new-arrival window, still available."""
-        ranker, since = self.ranker, time.time() - self.settings.new_arrival_days * 86_400
-        ids = [i for i, at in ranker.arrivals.items() if at >= since]
-        return [i for i, idx in zip(ids, ranker.known_indices(ids), strict=True) if not ranker.unavailable[idx]]
-
     def upsert_items(self, records: list[dict]) -> list[str]:
         """Add or change catalog items while serving (`LiveShop.upsert`); returns the ids that were new. With a
         text model, their enrichment is written as background model work and shown once it is stored."""
@@ -272,25 +267,6 @@ class Engine:
         explained.sort(key=lambda e: -e.facts.score)
         reasons = self.reasons([e.facts for e in explained], lang, style, mode)
         return list(zip(explained, reasons, strict=True))
-
-    def stream(self, user_id: str, item_id: str, lang: str, style: str) -> Iterator[tuple[str, object]]:
-        """("facts", Explained) first, then ("token", text) while the model writes, then ("final",
-        Explanation | None)."""
-        e = self.explainer.explain(user_id, [item_id], allow_unknown_user=True)[0]
-        yield "facts", e
-        if not e.facts.facts:
-            yield "final", None
-            return
-        narrator = self.prompts.narrator(user_id, style)
-        events: Iterator[tuple[str, object]]
-        if self.backend is None:
-            events = iter([("final", narrator.explain(e.facts, lang, style, "template"))])
-        else:
-            events = self.llm.stream(narrator, e.facts, lang, style)
-        for kind, value in events:
-            if kind == "final":
-                self.metrics.count_explanation(cast(Explanation, value))
-            yield kind, value
 
 
 def load_quietly(engine: Engine, before_ready: Callable[[], None] | None = None) -> None:

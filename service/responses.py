@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, cast
 
@@ -84,15 +85,23 @@ def explanation(engine: Engine, user_id: str, item_id: str, lang: str, style: st
 
 
 def stream_events(engine: Engine, user_id: str, item_id: str, lang: str, style: str) -> Iterator[tuple[str, Any]]:
-    """The engine's stream as API data: `facts` (the explanation without its sentence), `token`s, `final`."""
-    for kind, value in engine.stream(user_id, item_id, lang, style):
-        if kind == "facts":
-            yield "facts", explanation_response(cast("Explained", value), None).model_dump(exclude={"explanation"})
-        elif kind == "token":
+    """`facts` (the explanation without its sentence) first, then `token`s while the model writes, then `final`
+    (the verified sentence, the marked fallback, or null when no reason is strong enough)."""
+    e = engine.explainer.explain(user_id, [item_id], allow_unknown_user=True)[0]
+    yield "facts", explanation_response(e, None).model_dump(exclude={"explanation"})
+    if not e.facts.facts:
+        yield "final", {"explanation": None}
+        return
+    narrator = engine.prompts.narrator(user_id, style)
+    events: Iterator[tuple[str, object]] = iter([("final", narrator.explain(e.facts, lang, style, "template"))]) \
+        if engine.backend is None else engine.llm.stream(narrator, e.facts, lang, style)
+    for kind, value in events:
+        if kind == "token":
             yield "token", {"text": value}
         elif value is None:
             yield "final", {"explanation": None}
         else:
+            engine.metrics.count_explanation(cast(Explanation, value))
             yield "final", explanation_out(cast(Explanation, value), user_id, item_id).model_dump()
 
 
@@ -126,7 +135,9 @@ class Lists:
     def _among(self, among: str) -> list[str] | None:
         """The items a list is drawn from: all (None), the new arrivals, or a campaign's active items."""
         if among == "new":
-            return self.engine.new_arrivals()
+            ranker, since = self.engine.ranker, time.time() - self.engine.settings.new_arrival_days * 86_400
+            ids = [i for i, at in ranker.arrivals.items() if at >= since]
+            return [i for i, idx in zip(ids, ranker.known_indices(ids), strict=True) if not ranker.unavailable[idx]]
         if among.startswith("campaign:") and self.engine.promotions is not None:
             return self.engine.promotions.campaign_items(among.removeprefix("campaign:"))
         return None

@@ -59,6 +59,24 @@ def test_edit_render_save_promote_in_the_browser(trained, tmp_path):
         expect(page.locator("#errors")).to_contain_text("item_title")
         box.fill(box.input_value().replace("{{ item_title }}", "{{ item_name }}"))
 
+        page.fill("#query", "帐篷")
+        page.press("#query", "Enter")
+        expect(page.locator("#item option", has_text="Tent").first).to_be_attached(timeout=15_000)
+        item = page.locator("#item option", has_text="Tent").first.get_attribute("value")
+        page.select_option("#item", item)
+        page.click("#render")
+        expect(page.locator("#facts")).to_contain_text("query_match")
+        expect(page.locator("#facts")).to_contain_text('"query":"帐篷"')
+        promo = {"item_id": item, "label": "8折", "start": 0, "end": 4_000_000_000, "campaign": "w"}
+        assert httpx.put(f"{url}/v1/promotions", json={"promotions": [promo]},
+                         headers={"authorization": "Bearer t0ken"}).status_code == 200
+        page.click("#render")
+        expect(page.locator("#out-zh")).to_contain_text("8折")
+        expect(page.locator("#out-en")).to_contain_text("20% off")
+        page.screenshot(path=str(SCREENSHOTS / "playground-search.png"), full_page=True)
+        page.fill("#query", "")
+        page.press("#query", "Enter")
+
         page.click("#save")
         expect(page.locator("#status")).to_contain_text("save refused")
         page.fill("#token", "t0ken")

@@ -31,6 +31,8 @@ router = APIRouter(prefix="/v1/playground", tags=["playground"], responses=docum
 class RenderRequest(BaseModel):
     user_id: str | None = Field(None, max_length=200)
     item_id: str | None = Field(None, max_length=200)
+    query: str | None = Field(None, max_length=200, description="A search the item answers (its reasons then "
+                              "may include \"matches your search\").")
     facts: dict | None = Field(None, description="Facts JSON instead of a shopper and item.")
     style: Style = "short"
     templates: dict[Lang, str] | None = Field(None, description="Edited template files (TOML) per language.")
@@ -44,9 +46,10 @@ def shoppers(engine: Ready, n: int = 20) -> list[str]:
 
 
 @router.get("/items")
-def items(user_id: str, engine: Ready) -> list[dict[str, str]]:
-    recommended = engine.ranker.recommend(user_id, 10)
-    return [{"item_id": r.item_id, "title": engine.title(r.item_id, "en")} for r in recommended]
+def items(user_id: str, engine: Ready, query: str | None = None) -> list[dict[str, str]]:
+    """The shopper's top 10, or their top 10 results for a search."""
+    listed = engine.ranker.search(query, user_id, 10)[0] if query else engine.ranker.recommend(user_id, 10)
+    return [{"item_id": r.item_id, "title": engine.title(r.item_id, "en")} for r in listed]
 
 
 @router.get("/templates")
@@ -71,7 +74,8 @@ def render(body: RenderRequest, engine: Ready) -> dict[str, Any]:
         except (KeyError, TypeError, ValueError) as e:
             raise ApiError(422, "invalid_facts", f"facts JSON: {e}") from None
     elif body.user_id and body.item_id:
-        explained = engine.explainer.explain(body.user_id, [body.item_id], allow_unknown_user=True)[0]
+        query = engine.ranker.search(body.query, body.user_id, 1)[1] if body.query else None
+        explained = engine.explainer.explain(body.user_id, [body.item_id], allow_unknown_user=True, query=query)[0]
         facts, attribution = explained.facts, explained.attribution.group_table(explained.pair)
     else:
         raise ApiError(422, "invalid_request", "give user_id and item_id, or facts")

@@ -25,9 +25,13 @@ async function loadShoppers() {
 }
 
 async function loadItems() {
-  const items = await call(`/v1/playground/items?user_id=${encodeURIComponent($("shopper").value)}`);
+  const query = $("query").value.trim();
+  const items = await call(`/v1/playground/items?user_id=${encodeURIComponent($("shopper").value)}` +
+    (query ? `&query=${encodeURIComponent(query)}` : ""));
+  const chosen = $("item").value;
   $("item").innerHTML = "";
   items.forEach((it) => option($("item"), it.item_id, `${it.item_id} ${it.title}`));
+  if (items.some((it) => it.item_id === chosen)) $("item").value = chosen;
 }
 
 async function loadTemplates() {
@@ -83,7 +87,10 @@ async function render() {
   const pasted = $("facts-json").value.trim();
   try {
     if (pasted) body.facts = JSON.parse(pasted);
-    else { body.user_id = $("shopper").value; body.item_id = $("item").value; }
+    else {
+      body.user_id = $("shopper").value; body.item_id = $("item").value;
+      if ($("query").value.trim()) body.query = $("query").value.trim();
+    }
     const r = await call("/v1/playground/render", body);
     drawChart(r.attribution); drawFacts(r.facts);
     $("errors").textContent = r.errors.join("\n");
@@ -113,6 +120,7 @@ async function promote() {
 }
 
 $("shopper").addEventListener("change", loadItems);
+$("query").addEventListener("change", () => loadItems().then(render));
 $("style").addEventListener("change", loadTemplates);
 $("render").addEventListener("click", render);
 $("save").addEventListener("click", save);
