@@ -82,6 +82,8 @@ def main() -> None:
     ap.add_argument("--pairs", type=int, default=1000)
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--method", choices=("gauss-legendre", "trapezoid"), default=None,
+                    help="quadrature rule (default: the shipped one)")
     args = ap.parse_args()
     configure()
 
@@ -93,7 +95,7 @@ def main() -> None:
 
     art = artifacts.load(args.model)
     ranker = Ranker.from_artifact(art)
-    ig = IntegratedGradients(ranker.model, ranker.spec)
+    ig = IntegratedGradients(ranker.model, ranker.spec, **({"method": args.method} if args.method else {}))
     rng = np.random.default_rng(args.seed)
     users = rng.choice(ranker.stats.user_ids, size=min(len(ranker.stats.user_ids), max(1, args.pairs // 10)),
                        replace=False)

@@ -10,6 +10,7 @@ attack), and the caller's neutral word stands in.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 MAX_NAME = 60
 NAME_SUFFIXES = ("title", "title_zh", "title_en")
@@ -73,6 +74,7 @@ def short_name(title: str, limit: int) -> str:
     return name if kept and len(name) <= limit else words[0][:limit]
 
 
+@lru_cache(maxsize=65_536)
 def display_name(title: str, limit: int) -> str:
     """A short name safe to show, or "" for a title with markup or one whose shown words read like an
     instruction or a price claim. The shown words are judged as the catalog wrote them ("100%" before

@@ -46,20 +46,38 @@ def contains(haystack: str, needle: str) -> bool:
 
 
 def brands_in(text: str, brands: frozenset[str]) -> list[str]:
-    """The brands `contains` finds in `text`: the text is lowered once against the lowered catalog brands
-    (a catalog has thousands of brands and the verifier asks for every sentence)."""
-    lowered = text.lower()
-    return [b for b, low in _lowered(brands) if low in lowered and contains(text, b)]
+    """The brands `contains` finds in `text`, in name order. A catalog has thousands of brands and the verifier
+    asks for every sentence, so only the brands whose first word (or CJK character) is in the text are tried."""
+    by_first, anywhere = _brand_index(brands)
+    words = set(_TOKEN.findall(text.lower()))
+    tried = {b for w in words for b in by_first.get(w, ())} | set(anywhere)
+    return [b for b in sorted(tried) if contains(text, b)]
+
+
+_TOKEN = re.compile(r"[0-9a-z]+|[^\x00-\x7f\s]")
 
 
 @lru_cache(maxsize=8)
-def _lowered(brands: frozenset[str]) -> tuple[tuple[str, str], ...]:
-    return tuple(sorted((b, b.lower()) for b in brands if b))
+def _brand_index(brands: frozenset[str]) -> tuple[dict[str, tuple[str, ...]], tuple[str, ...]]:
+    """Brands by the first token of their lowered name; brands without a token, or matched as plain substrings
+    ("J.V" inside "XJ.V"), are always tried."""
+    by_first: dict[str, list[str]] = {}
+    anywhere = []
+    for brand in brands:
+        tokens = _TOKEN.findall(brand.lower())
+        if tokens and (not brand.isascii() or _WORD_LIKE.fullmatch(brand)):
+            by_first.setdefault(tokens[0], []).append(brand)
+        elif brand:
+            anywhere.append(brand)
+    return {k: tuple(v) for k, v in by_first.items()}, tuple(anywhere)
+
+
+_WORD_LIKE = re.compile(r"[\w\-&' ]+", re.ASCII)
 
 
 @lru_cache(maxsize=16384)
 def _whole_word(needle: str) -> re.Pattern | None:
-    if re.fullmatch(r"[\w\-&' ]+", needle, re.ASCII):
+    if _WORD_LIKE.fullmatch(needle):
         return re.compile(rf"(?<![A-Za-z0-9]){re.escape(needle)}(?![A-Za-z0-9])", re.IGNORECASE)
     return None
 

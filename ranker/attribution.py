@@ -19,9 +19,33 @@ import numpy as np
 
 from ranker.features import FeatureSpec
 
-METHODS = ("gauss-legendre", "trapezoid")
+METHODS = ("gauss-legendre", "trapezoid", "auto")
 MIN_GAP = 1e-3
-MIN_BUCKET = 1
+START_STEPS = 32
+DEFAULT_METHOD = "auto"
+"""`auto` picks the rule from the network: trapezoid for a piecewise-linear one (ReLU and linear layers only, as
+the ranker is), Gauss-Legendre otherwise. Along the path a ReLU network's gradient is piecewise constant, where
+Gauss-Legendre's nodes buy nothing: on Amazon Scientific search top-10s (150 lists, tolerance 1%, from 32 steps
+doubling) trapezoid took p50 7.3 / p99 27.9 ms against 15.2 / 78.0 ms, at the same p99 completeness error (1.00%)
+and a lower worst pair (4.5% vs 12.7%); on the demo shop they are even (p99 0.96% vs 0.98%). For a smooth (tanh)
+network Gauss-Legendre converges much faster (the attribution tests)."""
+PIECEWISE_LINEAR = {"relu", "linear"}
+
+
+def bucket(n: int) -> int:
+    """Rows a batch of n pairs is padded to: powers of two up to 8, then multiples of 4 (a top 10 runs as 12
+    rows, not 16), so XLA compiles a handful of shapes and little work is padding."""
+    return 1 << (n - 1).bit_length() if n <= 8 else -(-n // 4) * 4
+
+
+def rule_for(model) -> str:
+    """trapezoid when every activation in the model is ReLU or linear, else gauss-legendre."""
+    def activations(layer) -> list[str]:
+        own = [getattr(getattr(layer, "activation", None), "__name__", "linear")] if hasattr(layer, "activation") \
+            else []
+        return own + [a for sub in getattr(layer, "layers", []) for a in activations(sub)]
+
+    return "trapezoid" if set(activations(model)) <= PIECEWISE_LINEAR else "gauss-legendre"
 
 
 def quadrature(steps: int, method: str = "gauss-legendre") -> tuple[np.ndarray, np.ndarray]:
@@ -76,13 +100,14 @@ class IntegratedGradients:
     per (bucket, steps) rather than once per request size."""
 
     def __init__(self, model, spec: FeatureSpec, baseline: np.ndarray | None = None,
-                 method: str = "gauss-legendre", jit_compile: bool = True):
+                 method: str = DEFAULT_METHOD, jit_compile: bool = True):
         """The default baseline is the training mean, except the query group at "no query" (0): a list that
         answers no search then credits exactly nothing to the query."""
         import tensorflow as tf
 
         if method not in METHODS:
             raise ValueError(f"method must be one of {METHODS}, not {method!r}")
+        method = rule_for(model) if method == "auto" else method
         self.model, self.spec, self.method, self.jit_compile = model, spec, method, jit_compile
         if baseline is None:
             baseline = model_baseline(model).copy()
@@ -116,7 +141,7 @@ class IntegratedGradients:
         alphas, weights = np.asarray(alphas, np.float32), np.asarray(weights, np.float32)
         steps, n = len(alphas), len(x)
         if self.jit_compile:
-            rows = max(MIN_BUCKET, 1 << (n - 1).bit_length())
+            rows = bucket(n)
             x = np.concatenate([x, np.repeat(self.baseline[None, :], rows - n, axis=0)])
         attr, fx, fb = (t.numpy() for t in self._ig(x, self.baseline, alphas, weights))
         attr, fx = attr[:n], fx[:n]
@@ -125,23 +150,24 @@ class IntegratedGradients:
         return Attribution(attr, self._groups(attr), fx, np.full_like(fx, fb), err, steps, self.method,
                            np.full(n, steps))
 
-    def warm_up(self, max_pairs: int = 16, start: int = 16, max_steps: int = 512) -> None:
+    def warm_up(self, max_pairs: int = 16, start: int = START_STEPS, max_steps: int = 512) -> None:
         """Compile every (row bucket, step count) that `explain` of up to `max_pairs` pairs can reach, so no
         shopper waits for XLA (a first compile costs far more than the run)."""
-        pairs = 1
-        while pairs <= max_pairs:
+        for pairs in sorted({bucket(n) for n in range(1, max_pairs + 1)}):
             steps = start
             while steps <= max_steps:
                 self.run(np.repeat(self.baseline[None, :], pairs, axis=0), steps)
                 steps *= 2
-            pairs *= 2
 
     def _groups(self, attr: np.ndarray) -> dict[str, np.ndarray]:
         return {g: attr[:, idx].sum(axis=1) for g, idx in self.spec.group_index().items()}
 
-    def explain(self, x: np.ndarray, tolerance: float = 0.01, start: int = 16, max_steps: int = 512) -> Attribution:
+    def explain(self, x: np.ndarray, tolerance: float = 0.01, start: int = START_STEPS,
+                max_steps: int = 512) -> Attribution:
         """Double the steps until every pair's completeness error is under `tolerance`, re-running
-        only the pairs that are not there yet (most converge at the first or second try)."""
+        only the pairs that are not there yet (most converge at the first or second try). Jumping straight to
+        steps × error / tolerance was slower (p99 84 vs 56 ms for a search top 10): a large error at 32 steps
+        does not say how many a pair needs."""
         x = np.ascontiguousarray(x, np.float32)
         result = self.run(x, start)
         steps, todo = start, np.flatnonzero(result.completeness_error > tolerance)

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from narrator.facts import Fact, Facts, ItemRef
-from ranker.attribution import Attribution, IntegratedGradients
+from ranker.attribution import DEFAULT_METHOD, Attribution, IntegratedGradients
 from ranker.features import GROUP_KIND
 from ranker.promotions import active_promotion
 from ranker.ranking import Ranker, UnknownUserError
@@ -189,7 +189,7 @@ class Explained:
 class Explainer:
     """Attributions and facts for a shopper's items, from one trained `Ranker`."""
 
-    def __init__(self, ranker: Ranker, tolerance: float = 0.01, method: str = "gauss-legendre",
+    def __init__(self, ranker: Ranker, tolerance: float = 0.01, method: str = DEFAULT_METHOD,
                  min_share: float = MIN_SHARE, new_arrival_days: float = NEW_ARRIVAL_DAYS):
         self.ranker, self.tolerance, self.min_share = ranker, tolerance, min_share
         self.ig = IntegratedGradients(ranker.model, ranker.spec, method=method)

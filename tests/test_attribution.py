@@ -50,3 +50,14 @@ def test_nonlinear_model_completeness_and_step_growth():
     assert result.steps >= 16 and coarse.completeness_error.max() > result.completeness_error.max()
     gap = result.scores - result.baseline_scores
     np.testing.assert_allclose(result.features.sum(axis=1), gap, atol=0.01 * np.abs(gap).max() + 1e-3)
+
+
+def test_auto_rule_follows_the_activations():
+    import keras
+
+    from ranker.attribution import rule_for
+
+    relu = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dense(1)])
+    tanh = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="tanh"), keras.layers.Dense(1)])
+    assert rule_for(relu) == "trapezoid" and rule_for(tanh) == "gauss-legendre"
+    assert IntegratedGradients(relu, spec_of(4), baseline=np.zeros(4, np.float32)).method == "trapezoid"

@@ -96,3 +96,7 @@ def test_search_cli(trained):
                                  "--lang", "zh"])
     assert r.exit_code == 0, r.output
     assert "符合您搜索的“无线电钻”" in r.output
+    r = CliRunner().invoke(cli, ["preview", "--model", str(trained[1]), "--user", "U00001", "--query", "headlamp",
+                                 "--backend", "none", "--json"])
+    assert r.exit_code == 0, r.output
+    assert "Headlamp" in r.output and '"query_relevance"' in r.output

@@ -79,6 +79,8 @@ def preview(
     user: Annotated[str, typer.Option(help="Shopper id.")],
     model: ModelDir = None,
     item: Annotated[str | None, typer.Option(help="Item id; default: the shopper's top item.")] = None,
+    query: Annotated[str | None, typer.Option(help="Preview the item as a result of this search (its reasons may "
+                                                   "then say it matches the search).")] = None,
     lang: Annotated[str, typer.Option(help="zh, en or both.")] = "both",
     prompt: Annotated[str | None, typer.Option(
         help="ID@VERSION, ID@LABEL, ID@draft or a LABEL of reason-short; default: the working copy.")] = None,
@@ -102,7 +104,10 @@ def preview(
     from ranker.explain import Explainer
 
     with user_errors():
-        explained = Explainer(ranker).explain(user, [item] if item else None, 1, allow_unknown_user=True)[0]
+        hits, searched = ranker.search(query, user, 1) if query else ([], None)
+        chosen = item or (hits[0].item_id if hits else None)
+        explained = Explainer(ranker).explain(user, [chosen] if chosen else None, 1, allow_unknown_user=True,
+                                              query=searched)[0]
         writer = Narrator(library, text_model(mode, config), brands=ranker.brands())
         facts = explained.facts
         said = {la: writer.explain(facts, la, mode="template" if writer.backend is None else mode)  # type: ignore[arg-type]
