@@ -19,6 +19,10 @@ Methods, all over the full catalog with the shopper's past purchases excluded (a
 - BM25 on titles (rank-bm25 BM25Okapi; English words, Chinese character bigrams; zh titles too when the
   catalog has them). Ties (a zh query against English titles scores 0 everywhere) share their middle rank.
 
+`en-back` (for translated queries only): the zh query translated back into English by the same model, as a
+diagnostic: it carries the translation's noise but not the language, so zh vs en-back is the encoder's
+cross-lingual gap and en-back vs en the translation's.
+
 Latency: the service's search path for k=10 (encode the query, retrieve, re-rank, integrated gradients for
 the 10, facts, template reasons) per query, in process, one request at a time on this machine, after the
 attribution shapes are compiled (the service compiles them in the background after start), p50 and p99.
@@ -76,17 +80,18 @@ def rank_of(scores: np.ndarray, target: int, exclude: np.ndarray) -> float:
     return 1.0 + higher + ties / 2.0
 
 
-def zh_names(items, path: Path) -> dict[str, str]:
-    """Category name → Chinese name: the catalog's own `category_zh`, else the cached translations."""
+def zh_names(items, path: Path) -> dict[str, tuple[str, str | None]]:
+    """Category name → (Chinese name, its back-translation): the catalog's own `category_zh` (no
+    back-translation), else the cached translations."""
     from ranker.text import leaf_name
 
     if "category_zh" in items.columns:
         pairs = zip(items["category"].map(leaf_name), items["category_zh"].fillna("").map(leaf_name), strict=True)
-        return {en: zh for en, zh in pairs if en and zh}
+        return {en: (zh, None) for en, zh in pairs if en and zh}
     if not path.exists():
         raise SystemExit(f"{path} is missing: run bench/search_queries.py for this catalog first")
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-    return {r["en"]: r["zh"] for r in rows if r["zh"] and agrees(r["en"], r.get("back"))}
+    return {r["en"]: (r["zh"], r.get("back")) for r in rows if r["zh"] and agrees(r["en"], r.get("back"))}
 
 
 def _stems(text: str) -> set[str]:
@@ -170,7 +175,8 @@ def main() -> None:
         elif en not in names:
             skipped["no zh name"] += 1
         else:
-            queries.append((str(user), i, {"en": en, "zh": names[en]}))
+            zh, back = names[en]
+            queries.append((str(user), i, {"en": en, "zh": zh, **({"en-back": back} if back else {})}))
     print(f"{args.data.name}: {len(targets)} {args.split} shoppers, {len(queries)} with queries in both languages "
           f"(left out: {skipped}); trained in {train_s:.0f} s, retrieve {cfg.search_candidates}")
 
@@ -182,11 +188,12 @@ def main() -> None:
     rows = {u: int(stats.rows_of([u])[0]) for u, _, _ in queries}
     vectors = ranker.search_index.vectors
     minilm = TextEmbedder(cache_dir=args.cache)
-    texts = sorted({q[lang] for _, _, q in queries for lang in ("zh", "en")})
+    langs = ("zh", "en", "en-back") if all("en-back" in q for _, _, q in queries) else ("zh", "en")
+    texts = sorted({q[lang] for _, _, q in queries for lang in langs})
     minilm_queries = dict(zip(texts, minilm.encode(texts), strict=True))
     floors = [float(v) for v in args.min_relevance.split(",")] if args.min_relevance else [ranker.min_relevance]
     table: dict[tuple[str, str], list[float]] = {}
-    for lang in ("zh", "en"):
+    for lang in langs:
         for user, i, q in queries:
             history = stats.history_of(rows[user])
             qv = ranker.encoder.query(q[lang])
@@ -202,12 +209,12 @@ def main() -> None:
                 name = "personalised" if len(floors) == 1 else f"pers. floor {floor:g}"
                 table.setdefault((name, lang), []).append(order.index(i) + 1.0 if i in order else float("inf"))
 
-    print(f"\n{'method':<18} {'lang':<4} {'HR@10':>7} {'NDCG@10':>8}")
+    print(f"\n{'method':<18} {'lang':<7} {'HR@10':>7} {'NDCG@10':>8}")
     ndcg: dict[tuple[str, str], float] = {}
     for (method, lang), ranks in table.items():
         hr, nd = metrics(ranks)
         ndcg[(method, lang)] = nd
-        print(f"{method:<18} {lang:<4} {hr:>7.4f} {nd:>8.4f}")
+        print(f"{method:<18} {lang:<7} {hr:>7.4f} {nd:>8.4f}")
     if len(floors) > 1:
         return
     for lang in ("zh", "en"):
