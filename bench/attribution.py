@@ -89,9 +89,8 @@ def main() -> None:
 
     from ranker import artifacts
     from ranker.attribution import IntegratedGradients
-    from ranker.behaviour import BehaviourStats
+    from ranker.drivers import check_drivers
     from ranker.ranking import Ranker
-    from ranker.split import nth_last_targets, truncate
 
     art = artifacts.load(args.model)
     ranker = Ranker.from_artifact(art)
@@ -132,23 +131,12 @@ def main() -> None:
 
     drivers_path = args.data / "drivers.csv"
     if drivers_path.exists():
-        drivers = pd.read_csv(drivers_path)
-        kind = art.meta.get("target_kind", "purchase")
-        window = BehaviourStats(truncate(art.shop.events, 1, kind), ranker.catalog, kind)
-        last = nth_last_targets(art.shop.events, 1, kind)
-        last = last.merge(drivers[["user_id", "item_id", "driver"]].drop_duplicates(["user_id", "item_id"]),
-                          on=["user_id", "item_id"], how="inner")
-        rows, items = window.rows_of(last["user_id"]), ranker.catalog.index_of(last["item_id"])
-        x = ranker.spec.compute(window, rows, items)
-        res = ig.explain(x)
-        names = list(res.groups)
-        top = np.array(names)[np.argmax(np.stack([res.groups[g] for g in names], axis=1), axis=1)]
-        hit = top == last["driver"].to_numpy()
-        out["driver_recovery"] = float(hit.mean())
-        out["driver_recovery_by_driver"] = {d: float(hit[last["driver"].to_numpy() == d].mean())
-                                            for d in sorted(last["driver"].unique())}
-        out["driver_confusion"] = pd.crosstab(last["driver"], top).to_dict()
-        out["driver_purchases"] = int(len(last))
+        check = check_drivers(ranker, art.shop.events, pd.read_csv(drivers_path), art.meta.get("target_kind",
+                                                                                              "purchase"), ig)
+        out["driver_recovery"] = check.recovery
+        out["driver_recovery_by_driver"] = check.by_driver()
+        out["driver_confusion"] = check.confusion().to_dict()
+        out["driver_purchases"] = int(len(check.true))
 
     per_shopper = [ranker.features(v, [r.item_id for r in ranker.recommend(v, 10)]) for v in users[:30]]
     ig.explain(per_shopper[0])  # trace once

@@ -38,13 +38,19 @@ def summarise(ranks: np.ndarray, cutoffs: Iterable[int] = CUTOFFS) -> dict[str, 
     return out
 
 
-def evaluate_scorer(score_rows: Callable[[np.ndarray], np.ndarray], rows: np.ndarray, targets: np.ndarray,
-                    exclude: list[np.ndarray], chunk: int = 256, seed: int = 0,
-                    cutoffs: Iterable[int] = CUTOFFS) -> dict[str, float]:
-    """Score shoppers in chunks (rows → items matrix) and summarise their targets' ranks."""
+def scorer_ranks(score_rows: Callable[[np.ndarray], np.ndarray], rows: np.ndarray, targets: np.ndarray,
+                 exclude: list[np.ndarray], chunk: int = 256, seed: int = 0) -> np.ndarray:
+    """Score shoppers in chunks (rows → items matrix); each target's 0-based rank."""
     rng = np.random.default_rng(seed)
     ranks = []
     for start in range(0, len(rows), chunk):
         sl = slice(start, start + chunk)
         ranks.append(target_ranks(score_rows(rows[sl]), targets[sl], exclude[sl], rng))
-    return summarise(np.concatenate(ranks) if ranks else np.zeros(0), cutoffs)
+    return np.concatenate(ranks) if ranks else np.zeros(0, np.int64)
+
+
+def evaluate_scorer(score_rows: Callable[[np.ndarray], np.ndarray], rows: np.ndarray, targets: np.ndarray,
+                    exclude: list[np.ndarray], chunk: int = 256, seed: int = 0,
+                    cutoffs: Iterable[int] = CUTOFFS) -> dict[str, float]:
+    """Score shoppers in chunks and summarise their targets' ranks."""
+    return summarise(scorer_ranks(score_rows, rows, targets, exclude, chunk, seed), cutoffs)

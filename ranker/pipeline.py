@@ -14,7 +14,7 @@ from ranker.behaviour import BehaviourStats, CatalogIndex
 from ranker.candidates import CandidateConfig
 from ranker.data import Shop
 from ranker.features import FeatureSpec
-from ranker.metrics import evaluate_scorer
+from ranker.metrics import scorer_ranks, summarise
 from ranker.search import SearchIndex
 from ranker.split import nth_last_targets, target_kind, truncate
 from ranker.text import DEFAULT_CACHE, MultilingualEncoder, TextEmbedder, item_texts, search_texts
@@ -27,10 +27,10 @@ def embed_items(shop: Shop, model_path: str | Path | None = None, cache_dir: str
     return embedder.encode(item_texts(shop.items), progress=progress), str(embedder.model_path)
 
 
-def evaluate(shop: Shop, catalog: CatalogIndex, model, spec: FeatureSpec,
-             cand_cfg: CandidateConfig = CandidateConfig()) -> dict[str, dict[str, float]]:
-    """Test metrics (each shopper's last purchase, full ranking) for whyrec, MostPop and ItemKNN,
-    all fit on the same window: everything before the test purchase."""
+def test_ranks(shop: Shop, catalog: CatalogIndex, model, spec: FeatureSpec,
+               cand_cfg: CandidateConfig = CandidateConfig()) -> dict[str, np.ndarray]:
+    """Each test purchase's 0-based rank (each shopper's last purchase, full ranking, history excluded) for
+    whyrec, MostPop and ItemKNN, all fit on the same window: everything before the test purchase."""
     from ranker.model import CompiledScorer
 
     kind = target_kind(shop.events)
@@ -41,15 +41,21 @@ def evaluate(shop: Shop, catalog: CatalogIndex, model, spec: FeatureSpec,
     scorer = CompiledScorer(model)
     knn = ItemKNN(stats)
     return {
-        "whyrec": evaluate_scorer(lambda r: score_matrix(scorer, spec, stats, r, cand_cfg), rows, targets, exclude),
-        "mostpop": evaluate_scorer(lambda r: mostpop_scores(stats, r), rows, targets, exclude),
-        "itemknn": evaluate_scorer(knn.scores, rows, targets, exclude),
+        "whyrec": scorer_ranks(lambda r: score_matrix(scorer, spec, stats, r, cand_cfg), rows, targets, exclude),
+        "mostpop": scorer_ranks(lambda r: mostpop_scores(stats, r), rows, targets, exclude),
+        "itemknn": scorer_ranks(knn.scores, rows, targets, exclude),
     }
 
 
+def evaluate(shop: Shop, catalog: CatalogIndex, model, spec: FeatureSpec,
+             cand_cfg: CandidateConfig = CandidateConfig()) -> dict[str, dict[str, float]]:
+    """Test metrics (HR and NDCG at 10 and 50) of `test_ranks`."""
+    return {method: summarise(ranks) for method, ranks in test_ranks(shop, catalog, model, spec, cand_cfg).items()}
+
+
 def fit(shop: Shop, cfg: TrainConfig = TrainConfig(), progress: Progress = _quiet,
-        embedding_model: str | Path | None = None, cache_dir: str | Path = DEFAULT_CACHE
-        ) -> tuple[TrainResult, CatalogIndex, np.ndarray, dict]:
+        embedding_model: str | Path | None = None, cache_dir: str | Path = DEFAULT_CACHE,
+        tensorboard: Path | None = None) -> tuple[TrainResult, CatalogIndex, np.ndarray, dict]:
     """Embeddings, then training; returns what `save` needs plus step timings in seconds."""
     timings: dict[str, Any] = {}
     t = time.perf_counter()
@@ -66,7 +72,7 @@ def fit(shop: Shop, cfg: TrainConfig = TrainConfig(), progress: Progress = _quie
         search = Searching(SearchIndex(encoder.encode(search_texts(shop.items))), encoder.encode)
         timings["search_vectors_s"] = time.perf_counter() - t
     t = time.perf_counter()
-    result = train(shop, catalog, cfg, progress, search)
+    result = train(shop, catalog, cfg, progress, search, tensorboard)
     timings["train_s"] = time.perf_counter() - t
     timings["embedding_model"] = model_path
     return result, catalog, emb, timings

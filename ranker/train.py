@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from collections.abc import Set as AbstractSet
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -200,7 +201,9 @@ def score_matrix(scorer, spec: FeatureSpec, stats: BehaviourStats, rows: np.ndar
 
 
 def train(shop: Shop, catalog: CatalogIndex, cfg: TrainConfig = TrainConfig(),
-          progress: Progress = _quiet, search: Searching | None = None) -> TrainResult:
+          progress: Progress = _quiet, search: Searching | None = None, tensorboard: Path | None = None) -> TrainResult:
+    """`tensorboard`: a folder for TensorBoard logs (per ensemble member: loss per epoch, validation NDCG@10 and
+    HR@10, weight histograms)."""
     from ranker.model import CompiledScorer, build_model, ensemble_model, feature_moments
 
     rng = np.random.default_rng(cfg.seed)
@@ -249,7 +252,8 @@ def train(shop: Shop, catalog: CatalogIndex, cfg: TrainConfig = TrainConfig(),
     for m in range(cfg.ensemble):
         model = build_model(spec, mean, std, cfg.hidden, cfg.text_units, cfg.dropout, cfg.seed + m,
                             cfg.text_dropout, cfg.text_l2, name=f"member_{m}")
-        history += _fit_member(model, x, y, cfg, validate, progress, f"member {m + 1}/{cfg.ensemble}")
+        history += _fit_member(model, x, y, cfg, validate, progress, f"member {m + 1}/{cfg.ensemble}",
+                               None if tensorboard is None else tensorboard / f"member_{m}")
         members.append(model)
     model = members[0] if len(members) == 1 else ensemble_model(members, len(spec.features))
     final = validate(CompiledScorer(model))
@@ -260,7 +264,7 @@ def train(shop: Shop, catalog: CatalogIndex, cfg: TrainConfig = TrainConfig(),
 
 
 def _fit_member(model, x: np.ndarray, y: np.ndarray, cfg: TrainConfig, validate, progress: Progress,
-                label: str) -> list[dict]:
+                label: str, log_dir: Path | None = None) -> list[dict]:
     """Train one network with early stopping on validation NDCG@10; keeps its best weights.
 
     One `fit` call for all epochs (a call per epoch would copy the training arrays every time), with
@@ -287,6 +291,13 @@ def _fit_member(model, x: np.ndarray, y: np.ndarray, cfg: TrainConfig, validate,
             val = validate(scorer)
             history.append({"member": label, "epoch": epoch + 1, "loss": float((logs or {}).get("loss", np.nan)),
                             "val_NDCG@10": val["NDCG@10"], "val_HR@10": val["HR@10"]})
+            if writer is not None:
+                import tensorflow as tf
+
+                with writer.as_default():
+                    for name in ("NDCG@10", "HR@10"):
+                        tf.summary.scalar(f"validation/{name}", val[name], step=epoch + 1)
+                writer.flush()
             progress(f"{label} epoch {epoch + 1}: loss {history[-1]['loss']:.4f}, "
                      f"val NDCG@10 {val['NDCG@10']:.4f}", epoch + 1, cfg.epochs)
             if val["NDCG@10"] > state["best"]:
@@ -296,6 +307,13 @@ def _fit_member(model, x: np.ndarray, y: np.ndarray, cfg: TrainConfig, validate,
                 if state["waited"] >= cfg.patience:
                     trainer.stop_training = True
 
-    trainer.fit(x, y, batch_size=batch, epochs=cfg.epochs, verbose=0, shuffle=True, callbacks=[EarlyStopOnNDCG()])
+    callbacks: list = [EarlyStopOnNDCG()]
+    writer = None
+    if log_dir is not None:
+        import tensorflow as tf
+
+        writer = tf.summary.create_file_writer(str(log_dir / "validation"))
+        callbacks.append(keras.callbacks.TensorBoard(str(log_dir), histogram_freq=1, write_graph=False))
+    trainer.fit(x, y, batch_size=batch, epochs=cfg.epochs, verbose=0, shuffle=True, callbacks=callbacks)
     model.set_weights(state["weights"])
     return history

@@ -1,7 +1,7 @@
 """The `whyrec` command line, one module per command group; this module only assembles them.
 
     whyrec data demo|import      shop data (`shop`)
-    whyrec train|evaluate|recommend   the ranker (`model`)
+    whyrec train|evaluate|report|recommend   the ranker (`model`)
     whyrec model list|promote|rollback   which ranker version is served (`versions`)
     whyrec explain|preview       attributions, facts and sentences (`explain`)
     whyrec search                search by meaning in zh or en, with reasons (`offers`)
@@ -31,8 +31,8 @@ app.add_typer(prompts.app, name="prompts")
 app.add_typer(catalog.app, name="catalog")
 app.add_typer(versions.app, name="model")
 app.add_typer(offers.app, name="promotions")
-for command in (model.train, model.evaluate, model.recommend, explain.explain, explain.preview, offers.search,
-                serve.serve, batch.batch):
+for command in (model.train, model.evaluate, model.report, model.recommend, explain.explain, explain.preview,
+                offers.search, serve.serve, batch.batch):
     app.command()(command)
 
 __all__ = ["app", "console"]

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from narrator import atomic
 from service.cli.common import (
     Backend,
     DataDir,
@@ -36,6 +37,9 @@ def train(
     events: Annotated[Path | None, typer.Option(
         help="A service's event store (events.db): also learn from the events and catalog changes it "
              "stored while serving.")] = None,
+    tensorboard: Annotated[Path | None, typer.Option(
+        help="Write TensorBoard logs here (loss, validation NDCG@10/HR@10 per epoch, weight histograms, one "
+             "folder per ensemble member); view with `tensorboard --logdir DIR`.")] = None,
 ) -> None:
     """Train the ranker on a shop folder and write a versioned artifact (it moves LATEST; what a service
     serves moves with `whyrec model promote`)."""
@@ -54,7 +58,7 @@ def train(
             trained_on["events"] = str(events)
         print_report(shop.reports)
         with progress_bar() as update:
-            result, _, emb, timings = fit(shop, cfg, update, embedding_model)
+            result, _, emb, timings = fit(shop, cfg, update, embedding_model, tensorboard=tensorboard)
         path = save_result(out, shop, result, emb, cfg, {"timings": timings, "trained_on": trained_on})
     console.print(f"model saved to [bold]{path}[/] (best epoch {result.best_epoch}, "
                   f"val NDCG@10 {result.best_val_ndcg10:.4f}); serve it with `whyrec model promote {path.name}`")
@@ -166,3 +170,28 @@ def recommend(
         console.print(table)
     if as_json:
         print(json.dumps(out, ensure_ascii=False))
+
+
+def report(
+    data: DataDir,
+    model: ModelDir = None,
+    out: Annotated[Path, typer.Option(help="Where to write the page.")] = Path("report.html"),
+    shoppers: Annotated[int, typer.Option(min=1, help="Shoppers whose top 10s are attributed and timed.")] = 100,
+    narrate_pairs: Annotated[int, typer.Option(min=0, help="Reasons per language written by the text model (needs "
+                                                           "--llm) for the acceptance plot.")] = 0,
+    backend: Backend = None,
+    llm: Llm = None,
+) -> None:
+    """One self-contained HTML page with plots: HR/NDCG@K curves beside MostPop and ItemKNN, attribution share
+    by group, completeness-error histogram, driver-recovery confusion matrix (demo shop), narrator acceptance by
+    fact kind and language, latency histograms. Figures are embedded: it opens offline."""
+    from service.model_report import collect, render
+
+    config = settings(artifacts=model, backend=backend, llm=llm)
+    configure_runtime(config)
+    with user_errors():
+        text = text_model("llm", config) if narrate_pairs else None
+        with progress_bar() as update:
+            data_ = collect(config.artifacts, data, shoppers, narrate_pairs, text, update)
+        atomic.write_text(out, render(data_))
+    console.print(f"report written to [bold]{out}[/] ({out.stat().st_size / 1024:.0f} KiB)")
