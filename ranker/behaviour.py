@@ -19,6 +19,7 @@ from ranker.data import CATEGORY_SEP
 
 RECENT_WEIGHTS = (0.7 ** np.arange(5)).astype(np.float32)
 COSINE_SHRINK = 20.0
+PMI_SUPPORT = 5.0
 EASE_LAMBDA = 50.0
 EASE_MAX_ITEMS = 15_000
 WINDOW = 3
@@ -126,6 +127,22 @@ def cosine_similarity(buy: sp.csr_matrix, shrink: float = COSINE_SHRINK) -> sp.c
     rows, cols = co.row[keep], co.col[keep]
     values = co.data[keep] / (np.sqrt(counts[rows] * counts[cols]) + shrink)
     return sp.csr_matrix((values.astype(np.float32), (rows, cols)), shape=co.shape)
+
+
+def positive_pmi(buy: sp.csr_matrix, support: float = PMI_SUPPORT) -> sp.csr_matrix:
+    """Co-purchase beyond what popularity explains: max(0, log(|i∩j|·N / (|i|·|j|))) · |i∩j| / (|i∩j| + support),
+    N the shoppers with a purchase. Diagonal removed. Summed over a whole history, the cosine of a popular item
+    with each past purchase is popularity again; positive PMI counts only pairs bought together more often than
+    their popularity predicts."""
+    binary = (buy > 0).astype(np.float32)
+    co = sp.coo_matrix(binary.T @ binary)
+    counts = np.asarray(binary.sum(axis=0)).ravel().astype(np.float64)
+    shoppers = max(float((np.asarray(binary.sum(axis=1)).ravel() > 0).sum()), 1.0)
+    keep = co.row != co.col
+    rows, cols, both = co.row[keep], co.col[keep], co.data[keep].astype(np.float64)
+    values = np.maximum(np.log(both * shoppers / (counts[rows] * counts[cols])), 0.0) * both / (both + support)
+    ok = values > 0
+    return sp.csr_matrix((values[ok].astype(np.float32), (rows[ok], cols[ok])), shape=co.shape)
 
 
 def ease_weights(buy: sp.csr_matrix, lam: float = EASE_LAMBDA) -> np.ndarray:
@@ -255,6 +272,7 @@ class BehaviourStats:
         self.rating_count = r_cnt.astype(np.float32)
 
         self.cosine = cosine_similarity(buy, COSINE_SHRINK)
+        self.pmi = positive_pmi(buy)
         self.transitions = self._transitions(buys, n)
         self.window = self._window(buys, n)
         self.ease = ease_weights(buy) if n <= EASE_MAX_ITEMS else None
@@ -293,7 +311,7 @@ class BehaviourStats:
         out["user_neighbours"] = _neighbour_scores(_normed_rows(buy), self.knn_basis, knn_same, knn_exclude)
         recent_leaves = sp.csr_matrix(recent @ catalog.onehot(catalog.leaf, max(len(catalog.leaves), 1)))
         out["leaf_window_recent"] = sp.csr_matrix(recent_leaves @ self.leaf_lift)
-        out["cooc_all"] = sp.csr_matrix((buy > 0).astype(np.float32) @ self.cosine)
+        out["cooc_all"] = sp.csr_matrix((buy > 0).astype(np.float32) @ self.pmi)
         out["cooc_recent"] = sp.csr_matrix(recent @ self.cosine)
         out["trans_recent"] = sp.csr_matrix(recent @ self.transitions)
         out["window_recent"] = sp.csr_matrix(recent @ self.window)

@@ -195,7 +195,8 @@ SCALAR_FEATURES: list[tuple[Feature, Callable]] = [
      lambda s, u, i: np.nan_to_num(s.catalog.log_price[i], nan=0.0)),
     (Feature("price_gap", "price_fit", "distance from the shopper's median price, in their range"), _price_gap),
     (Feature("price_in_range", "price_fit", "price within the shopper's min–max purchase price"), _price_in_range),
-    (Feature("cooc_sum", "bought_together", "sum of shrunk co-purchase cosine with all purchased items"),
+    (Feature("cooc_sum", "bought_together", "sum of co-purchase beyond popularity (positive PMI) with all purchased "
+             "items"),
      _pair("cooc_all")),
     (Feature("cooc_recent", "bought_together", "co-purchase cosine with the last 5 purchases, decayed"),
      _pair("cooc_recent")),

@@ -21,7 +21,7 @@ from ranker.behaviour import CATEGORY_SEP, BehaviourStats, CatalogIndex, log_pri
 
 ITEM_WIDE = ("buy", "view", "cart", "recent", "user_neighbours", "cooc_all", "cooc_recent", "trans_recent",
              "window_recent", "knn_basis")
-ITEM_SQUARE = ("cosine", "transitions", "window")
+ITEM_SQUARE = ("cosine", "pmi", "transitions", "window")
 VOCAB_WIDE = {"brand_buy": "brands", "brand_view": "brands", "leaf_buy": "leaves", "leaf_view": "leaves",
               "leaf_window_recent": "leaves", "parent_buy": "parents"}
 ITEM_ZERO = ("item_buys", "item_views", "rating_count")

@@ -42,7 +42,9 @@ def test_u0_and_zed_drill(toy):
         "brand_buy_share": 0.0, "brand_view_share": 1.0, "brand_last_match": 0.0,
         "leaf_buy_share": 0.5, "leaf_view_share": 1.0, "parent_buy_share": 1.0, "leaf_last_match": 0.0,
         "log_price": math.log1p(40), "price_gap": abs(math.log1p(40) - log_median) / spread, "price_in_range": 0.0,
-        "cooc_sum": 1 / (math.sqrt(2) + 20), "cooc_recent": 0.7 / (math.sqrt(2) + 20), "cooc_last": 0.0,
+        # positive PMI of i0 (bought by 2 of 3 shoppers) with i2 (1 of 3), bought together once: log(1·3/(2·1)) ·
+        # 1/(1+5); u0's other purchase i1 was never bought with i2
+        "cooc_sum": math.log(1.5) / 6, "cooc_recent": 0.7 / (math.sqrt(2) + 20), "cooc_last": 0.0,
         "window_recent": 0.7 * math.log(2),
         "similar_shoppers": 0.5 / math.sqrt(2),  # u1 shares i0 with u0: cosine 1/2, votes i2 with 1/sqrt(2)
         "trans_recent": 0.7 * math.log(2), "trans_last": 0.0,
