@@ -117,16 +117,21 @@ def _user_item(users: np.ndarray, items: np.ndarray, n_users: int, n_items: int,
     return m
 
 
+def _co_purchases(buy: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, tuple[int, int]]:
+    """(rows, cols, |i∩j|, |i| per item, shape) of the item pairs bought by the same shopper, diagonal removed."""
+    binary = (buy > 0).astype(np.float32)
+    co = sp.coo_matrix(binary.T @ binary)
+    counts = np.asarray(binary.sum(axis=0)).ravel().astype(np.float64)
+    keep = co.row != co.col
+    return co.row[keep], co.col[keep], co.data[keep].astype(np.float64), counts, co.shape
+
+
 def cosine_similarity(buy: sp.csr_matrix, shrink: float = COSINE_SHRINK) -> sp.csr_matrix:
     """Item-item cosine on binary purchase histories, shrunk toward 0 for pairs with little support:
     |i∩j| / (sqrt(|i||j|) + shrink). Diagonal removed."""
-    binary = (buy > 0).astype(np.float32)
-    co = sp.coo_matrix(binary.T @ binary)
-    counts = np.asarray(binary.sum(axis=0)).ravel()
-    keep = co.row != co.col
-    rows, cols = co.row[keep], co.col[keep]
-    values = co.data[keep] / (np.sqrt(counts[rows] * counts[cols]) + shrink)
-    return sp.csr_matrix((values.astype(np.float32), (rows, cols)), shape=co.shape)
+    rows, cols, both, counts, shape = _co_purchases(buy)
+    values = both / (np.sqrt(counts[rows] * counts[cols]) + shrink)
+    return sp.csr_matrix((values.astype(np.float32), (rows, cols)), shape=shape)
 
 
 def positive_pmi(buy: sp.csr_matrix, support: float = PMI_SUPPORT) -> sp.csr_matrix:
@@ -134,15 +139,11 @@ def positive_pmi(buy: sp.csr_matrix, support: float = PMI_SUPPORT) -> sp.csr_mat
     N the shoppers with a purchase. Diagonal removed. Summed over a whole history, the cosine of a popular item
     with each past purchase is popularity again; positive PMI counts only pairs bought together more often than
     their popularity predicts."""
-    binary = (buy > 0).astype(np.float32)
-    co = sp.coo_matrix(binary.T @ binary)
-    counts = np.asarray(binary.sum(axis=0)).ravel().astype(np.float64)
-    shoppers = max(float((np.asarray(binary.sum(axis=1)).ravel() > 0).sum()), 1.0)
-    keep = co.row != co.col
-    rows, cols, both = co.row[keep], co.col[keep], co.data[keep].astype(np.float64)
+    rows, cols, both, counts, shape = _co_purchases(buy)
+    shoppers = max(float(buy.getnnz(axis=1).astype(bool).sum()), 1.0)
     values = np.maximum(np.log(both * shoppers / (counts[rows] * counts[cols])), 0.0) * both / (both + support)
     ok = values > 0
-    return sp.csr_matrix((values[ok].astype(np.float32), (rows[ok], cols[ok])), shape=co.shape)
+    return sp.csr_matrix((values[ok].astype(np.float32), (rows[ok], cols[ok])), shape=shape)
 
 
 def ease_weights(buy: sp.csr_matrix, lam: float = EASE_LAMBDA) -> np.ndarray:

@@ -185,6 +185,18 @@ class Ranker:
         vector = self.encoder.query(text)
         found = self.search_index.search(vector, max(k, self.retrieve), allowed=~self.unavailable)
         query = Query(text, vector, float(found.similarity.max(initial=0.0)))
+        return self._ranked_matches(found, query, user_id, k, floor), query
+
+    def query_for(self, text: str) -> Query:
+        """The `Query` a search for `text` would answer with (to explain a chosen item as a search result)."""
+        if self.search_index is None:
+            raise SearchUnavailableError()
+        vector = self.encoder.query(text)
+        best = self.search_index.search(vector, 1, allowed=~self.unavailable).similarity
+        return Query(text, vector, float(best.max(initial=0.0)))
+
+    def _ranked_matches(self, found, query: Query, user_id: str | None, k: int, floor: float) -> list[Recommendation]:
+        assert self.search_index is not None
         if user_id is None or not len(found.items):
             items, scores = found.items[:k], found.similarity[:k]
         else:
@@ -196,7 +208,7 @@ class Ranker:
             order = np.lexsort((-all_scores, ~relevant))[:k]
             items, scores = found.items[order], all_scores[order]
         return [Recommendation(str(self.catalog.item_ids[i]), float(s), r + 1)
-                for r, (i, s) in enumerate(zip(items, scores, strict=True))], query
+                for r, (i, s) in enumerate(zip(items, scores, strict=True))]
 
     def known_indices(self, item_ids: list[str]) -> np.ndarray:
         """Catalog positions of the items, withdrawn ones included; an unknown id is an `UnknownItemError`."""

@@ -76,6 +76,7 @@ def test_edit_render_save_promote_in_the_browser(trained, tmp_path):
         page.screenshot(path=str(SCREENSHOTS / "playground-search.png"), full_page=True)
         page.fill("#query", "")
         page.press("#query", "Enter")
+        expect(page.locator("#facts")).not_to_contain_text("query_match")  # the re-render finished
 
         page.click("#save")
         expect(page.locator("#status")).to_contain_text("save refused")

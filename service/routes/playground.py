@@ -74,7 +74,7 @@ def render(body: RenderRequest, engine: Ready) -> dict[str, Any]:
         except (KeyError, TypeError, ValueError) as e:
             raise ApiError(422, "invalid_facts", f"facts JSON: {e}") from None
     elif body.user_id and body.item_id:
-        query = engine.ranker.search(body.query, body.user_id, 1)[1] if body.query else None
+        query = engine.ranker.query_for(body.query) if body.query else None
         explained = engine.explainer.explain(body.user_id, [body.item_id], allow_unknown_user=True, query=query)[0]
         facts, attribution = explained.facts, explained.attribution.group_table(explained.pair)
     else:
