@@ -82,6 +82,9 @@ def main() -> None:
     ap.add_argument("--pairs", type=int, default=1000)
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--split", choices=("test", "valid"), default="test",
+                    help="driver recovery on each shopper's test purchase, or on the validation shoppers' "
+                         "validation purchase (the model's own held-out set: what to choose settings on)")
     ap.add_argument("--method", choices=("gauss-legendre", "trapezoid"), default=None,
                     help="quadrature rule (default: the shipped one)")
     args = ap.parse_args()
@@ -131,8 +134,16 @@ def main() -> None:
 
     drivers_path = args.data / "drivers.csv"
     if drivers_path.exists():
-        check = check_drivers(ranker, art.shop.events, pd.read_csv(drivers_path), art.meta.get("target_kind",
-                                                                                              "purchase"), ig)
+        kind = art.meta.get("target_kind", "purchase")
+        if args.split == "valid":
+            from ranker.train import TrainConfig, validation_targets
+
+            known = {k: v for k, v in art.meta.get("train_config", {}).items() if k in ("folds", "val_users", "seed")}
+            cfg = TrainConfig(**{**known, "folds": tuple(known.get("folds", TrainConfig().folds))})
+            held_out = set(validation_targets(art.shop.events, cfg)["user_id"])
+            check = check_drivers(ranker, art.shop.events, pd.read_csv(drivers_path), kind, ig, cfg.folds[0], held_out)
+        else:
+            check = check_drivers(ranker, art.shop.events, pd.read_csv(drivers_path), kind, ig)
         out["driver_recovery"] = check.recovery
         out["driver_recovery_by_driver"] = check.by_driver()
         out["driver_confusion"] = check.confusion().to_dict()

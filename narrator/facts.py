@@ -15,12 +15,13 @@ from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 FactKind = Literal["brand", "category", "price", "bought_together", "similar_text", "popular", "rating",
-                   "activity", "new_arrival", "query_match", "promotion"]
+                   "activity", "new_arrival", "query_match", "promotion", "recent"]
 FACT_KINDS: tuple[str, ...] = ("brand", "category", "price", "bought_together", "similar_text", "popular",
-                               "rating", "activity", "new_arrival", "query_match", "promotion")
-"""`query_match`: the item answers the shopper's search (evidence: the query, the similarity). `promotion`: a
-merchant's active promotion (evidence: percent off when the label says one, the label, the last day); the only
-fact that may back a discount claim."""
+                               "rating", "activity", "new_arrival", "query_match", "promotion", "recent")
+"""`recent`: the order-aware group, naming the latest purchase it credits most (evidence: that item, how many
+purchases back it was). `query_match`: the item answers the shopper's search (evidence: the query, the
+similarity). `promotion`: a merchant's active promotion (evidence: percent off when the label says one, the
+label, the last day); the only fact that may back a discount claim."""
 
 Evidence = dict[str, str | int | float]
 

@@ -21,7 +21,7 @@ import pandas as pd
 
 from narrator import atomic
 from ranker.data import Shop
-from ranker.features import FeatureSpec
+from ranker.features import FeatureSetError, FeatureSpec
 
 LIBRARIES = ("whyrec", "tensorflow-cpu", "keras", "numpy", "pandas", "scipy", "sentence-transformers", "torch")
 
@@ -105,8 +105,11 @@ def load(path: str | Path, label: str = "production") -> Artifact:
     from ranker.data import load_shop
 
     version = resolve(path, label)
+    try:
+        spec = FeatureSpec.from_dict(json.loads((version / "spec.json").read_text()))
+    except FeatureSetError as e:
+        raise FeatureSetError(f"{version}: {e}") from None
     model = keras.saving.load_model(version / "model.keras")
-    spec = FeatureSpec.from_dict(json.loads((version / "spec.json").read_text()))
     meta = json.loads((version / "metadata.json").read_text())
     search = np.load(version / SEARCH_FILE) if (version / SEARCH_FILE).exists() else None
     return Artifact(version, model, spec, load_shop(version / "shop"), np.load(version / "embeddings.npy"), meta,

@@ -18,6 +18,8 @@ import scipy.sparse as sp
 from ranker.data import CATEGORY_SEP
 
 RECENT_WEIGHTS = (0.7 ** np.arange(5)).astype(np.float32)
+SEQUENCE_LEN = 8
+"""How many of the latest purchases the order-aware sequence group reads (`ranker.sequence`)."""
 COSINE_SHRINK = 20.0
 PMI_SUPPORT = 5.0
 EASE_LAMBDA = 50.0
@@ -141,9 +143,33 @@ def positive_pmi(buy: sp.csr_matrix, support: float = PMI_SUPPORT) -> sp.csr_mat
     their popularity predicts."""
     rows, cols, both, counts, shape = _co_purchases(buy)
     shoppers = max(float(buy.getnnz(axis=1).astype(bool).sum()), 1.0)
-    values = np.maximum(np.log(both * shoppers / (counts[rows] * counts[cols])), 0.0) * both / (both + support)
+    return _positive_log_ratio(rows, cols, both, counts[rows] * counts[cols] / shoppers, support, shape)
+
+
+def positive_lift(counts: sp.csr_matrix, support: float = PMI_SUPPORT) -> sp.csr_matrix:
+    """max(0, log(c_ij·T / (c_i·c_j))) · c_ij / (c_ij + support) for a matrix of (weighted) pair counts, T the total
+    and c_i, c_j its row and column sums: how much more often j follows (or accompanies) i than their popularity
+    predicts."""
+    coo = counts.tocoo()
+    rows_sum = np.asarray(counts.sum(axis=1)).ravel().astype(np.float64)
+    cols_sum = np.asarray(counts.sum(axis=0)).ravel().astype(np.float64)
+    total = max(float(coo.data.sum()), 1.0)
+    expected = rows_sum[coo.row] * cols_sum[coo.col] / total
+    return _positive_log_ratio(coo.row, coo.col, coo.data.astype(np.float64), expected, support, counts.shape)
+
+
+def _positive_log_ratio(rows: np.ndarray, cols: np.ndarray, seen: np.ndarray, expected: np.ndarray, support: float,
+                        shape: tuple[int, int]) -> sp.csr_matrix:
+    """max(0, log(seen / expected)) shrunk by seen / (seen + support), as a sparse matrix without the zeros."""
+    values = np.maximum(np.log(seen / expected), 0.0) * seen / (seen + support)
     ok = values > 0
     return sp.csr_matrix((values[ok].astype(np.float32), (rows[ok], cols[ok])), shape=shape)
+
+
+def _log_damped(counts: sp.csr_matrix) -> sp.csr_matrix:
+    out = counts.copy()
+    out.data = np.log1p(out.data)
+    return out
 
 
 def ease_weights(buy: sp.csr_matrix, lam: float = EASE_LAMBDA) -> np.ndarray:
@@ -204,9 +230,10 @@ def _share(counts: sp.csr_matrix) -> sp.csr_matrix:
 
 USER_SPARSE = ("buy", "view", "cart", "recent", "brand_buy", "brand_view", "leaf_buy", "leaf_view", "parent_buy",
                "user_neighbours", "leaf_window_recent", "cooc_all", "cooc_recent", "trans_recent", "window_recent",
-               "words_recent")
-USER_DENSE = ("last_item", "price_median", "price_low", "price_high", "text_mean", "text_recent", "cooc_recent_max",
-              "trans_recent_max", "window_recent_max", "text_recent_max", "user_buys", "user_views")
+               "words_recent", "cooc_recent_lift", "trans_recent_lift", "window_recent_lift")
+USER_DENSE = ("last_item", "recent_items", "price_median", "price_low", "price_high", "text_mean", "text_recent",
+              "cooc_recent_max", "trans_recent_max", "window_recent_max", "text_recent_max", "user_buys", "user_views",
+              "cooc_recent_lift_max", "trans_recent_lift_max", "window_recent_lift_max")
 
 
 class BehaviourStats:
@@ -234,6 +261,8 @@ class BehaviourStats:
     window_recent: sp.csr_matrix
     words_recent: sp.csr_matrix
     last_item: np.ndarray
+    recent_items: np.ndarray
+    """shoppers × SEQUENCE_LEN item indices of the latest purchases, most recent first, -1 where there are fewer"""
     price_median: np.ndarray
     price_low: np.ndarray
     price_high: np.ndarray
@@ -274,8 +303,9 @@ class BehaviourStats:
 
         self.cosine = cosine_similarity(buy, COSINE_SHRINK)
         self.pmi = positive_pmi(buy)
-        self.transitions = self._transitions(buys, n)
-        self.window = self._window(buys, n)
+        transitions, window = self._transitions(buys, n), self._window(buys, n)
+        self.trans_lift, self.window_lift = positive_lift(transitions), positive_lift(window)
+        self.transitions, self.window = _log_damped(transitions), _log_damped(window)
         self.ease = ease_weights(buy) if n <= EASE_MAX_ITEMS else None
         self.knn_basis = _normed_rows(buy)
         self.leaf_lift = self._leaf_lift(buys, catalog)
@@ -302,6 +332,9 @@ class BehaviourStats:
         last_item = out["last_item"] = np.full(n_users, -1, np.int64)
         last = buys[order == 0]
         last_item[last["user"].to_numpy()] = last["item"].to_numpy()
+        recent_items = out["recent_items"] = np.full((n_users, SEQUENCE_LEN), -1, np.int64)
+        in_sequence = order < SEQUENCE_LEN
+        recent_items[buys["user"].to_numpy()[in_sequence], order[in_sequence]] = buys["item"].to_numpy()[in_sequence]
         out["history"] = buys.groupby("user")["item"].apply(np.asarray).to_dict()
 
         brands = catalog.onehot(catalog.brand, len(catalog.brands))
@@ -316,6 +349,9 @@ class BehaviourStats:
         out["cooc_recent"] = sp.csr_matrix(recent @ self.cosine)
         out["trans_recent"] = sp.csr_matrix(recent @ self.transitions)
         out["window_recent"] = sp.csr_matrix(recent @ self.window)
+        out["cooc_recent_lift"] = sp.csr_matrix(recent @ self.pmi)
+        out["trans_recent_lift"] = sp.csr_matrix(recent @ self.trans_lift)
+        out["window_recent_lift"] = sp.csr_matrix(recent @ self.window_lift)
 
         lp = catalog.log_price
         priced = buys[np.isfinite(lp[buys["item"].to_numpy()])]
@@ -330,7 +366,8 @@ class BehaviourStats:
         out["words_recent"] = sp.csr_matrix(recent @ catalog.words)
         out["text_mean"] = self._mean_embedding(sp.csr_matrix(buy + view), catalog.emb)
         text_recent = out["text_recent"] = self._mean_embedding(recent, catalog.emb)
-        for name in ("cooc_recent", "trans_recent", "window_recent"):
+        for name in ("cooc_recent", "trans_recent", "window_recent", "cooc_recent_lift", "trans_recent_lift",
+                     "window_recent_lift"):
             out[f"{name}_max"] = out[name].max(axis=1).toarray().ravel().astype(np.float32)
         out["text_recent_max"] = np.concatenate([
             (text_recent[k:k + 2048] @ catalog.emb.T).max(axis=1) for k in range(0, n_users, 2048)
@@ -344,23 +381,20 @@ class BehaviourStats:
 
     @staticmethod
     def _transitions(buys: pd.DataFrame, n: int) -> sp.csr_matrix:
-        """Directed counts of "bought j right after i" within one shopper's sequence, log-damped."""
+        """Directed counts of "bought j right after i" within one shopper's sequence."""
         users, items = buys["user"].to_numpy(), buys["item"].to_numpy()
         same = users[1:] == users[:-1]
-        t = _user_item(items[:-1][same], items[1:][same], n, n)
-        t.data = np.log1p(t.data)
-        return t
+        return _user_item(items[:-1][same], items[1:][same], n, n)
 
     @staticmethod
     def _window(buys: pd.DataFrame, n: int) -> sp.csr_matrix:
-        """Symmetric "bought within 3 purchases of each other" counts, weighted 1/distance, log-damped:
-        sequence locality that whole-history co-occurrence blurs."""
+        """Symmetric "bought within 3 purchases of each other" counts, weighted 1/distance: sequence locality that
+        whole-history co-occurrence blurs."""
         users, items = buys["user"].to_numpy(), buys["item"].to_numpy()
         rows, cols, weights = _window_pairs(users, items, np.ones(len(items), bool))
         w = _user_item(rows, cols, n, n, weights)
         w.setdiag(0)
         w.eliminate_zeros()
-        w.data = np.log1p(w.data)
         return w
 
     @staticmethod

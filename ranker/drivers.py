@@ -37,10 +37,15 @@ class DriverCheck:
 
 
 def check_drivers(ranker: Ranker, events: pd.DataFrame, drivers: pd.DataFrame, kind: str,
-                  ig: IntegratedGradients) -> DriverCheck:
-    """`events`: the shop's full event log (the window is cut here); `drivers`: user_id, item_id, driver."""
-    window = BehaviourStats(truncate(events, 1, kind), ranker.catalog, kind)
-    last = nth_last_targets(events, 1, kind).merge(
+                  ig: IntegratedGradients, fold: int = 1, users: set[str] | None = None) -> DriverCheck:
+    """`events`: the shop's full event log (the window is cut here); `drivers`: user_id, item_id, driver.
+    `fold` 2 with `users` the validation shoppers (`validation_users`) checks their validation purchase instead
+    of the test purchase: what choices between models are made on, so the test figure stays unseen."""
+    window = BehaviourStats(truncate(events, fold, kind), ranker.catalog, kind)
+    targets = nth_last_targets(events, fold, kind)
+    if users is not None:
+        targets = targets[targets["user_id"].isin(users)]
+    last = targets.merge(
         drivers[["user_id", "item_id", "driver"]].drop_duplicates(["user_id", "item_id"]), on=["user_id", "item_id"],
         how="inner")
     x = ranker.spec.compute(window, window.rows_of(last["user_id"]), ranker.catalog.index_of(last["item_id"]))

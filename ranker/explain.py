@@ -167,6 +167,18 @@ class EvidenceFinder:
             return {}
         return {"rating": round(float(s.rating_mean[i]), 1), "ratings": int(s.rating_count[i])}
 
+    def recent(self, row: int, i: int, slot_credit: np.ndarray) -> dict:
+        """The latest purchase the order-aware group credits most for this item (`slot_credit`: the attribution
+        of each slot, 0 = the latest purchase)."""
+        items = self.r.stats.recent_items[row][: len(slot_credit)]
+        credit = np.where(items >= 0, slot_credit, -np.inf)
+        slot = int(np.argmax(credit))
+        if not np.isfinite(credit[slot]) or credit[slot] <= 0:
+            return {}
+        h_id = str(self.r.catalog.item_ids[int(items[slot])])
+        return {"recent_item_id": h_id, "recent_title": self.r.title(h_id),
+                "recent_title_zh": self.r.title(h_id, "title_zh"), "purchases_ago": slot + 1}
+
     def activity(self, row: int, i: int) -> dict:
         s = self.r.stats
         at = np.array([i])
@@ -240,9 +252,14 @@ class Explainer:
         similarity = float(match.similarity[0])
         return {"query": query.text.strip()[:80], "similarity": round(similarity, 2)}
 
-    def _evidence(self, kind: str, row: int, i: int, query: Query | None) -> dict:
+    def _evidence(self, kind: str, row: int, i: int, query: Query | None, attribution: Attribution,
+                  pair: int) -> dict:
         if kind == "query_match":
             return self._query_evidence(query, i) if query is not None else {}
+        if kind == "recent":
+            spec = self.ranker.spec
+            credit = attribution.features[pair, spec.sequence_start:spec.n_scalar]
+            return self.evidence.recent(row, i, credit.reshape(spec.sequence_len, -1).sum(axis=1))
         return self.evidence.for_kind(kind, row, i)
 
     def facts(self, user_id: str, item_id: str, attribution: Attribution, pair: int,
@@ -261,12 +278,12 @@ class Explainer:
         for kind, (value, groups) in sorted(by_kind.items(), key=lambda kv: -kv[1][0]):
             share = value / positive_total if positive_total > 0 and value > 0 else 0.0
             if value < 0:
-                evidence = self._evidence(kind, row, i, query)
+                evidence = self._evidence(kind, row, i, query, attribution, pair)
                 against.append(Fact(kind, tuple(groups), value, 0.0, len(against) + 1, evidence))
                 continue
             if (cold and kind != "popular") or share < self.min_share:
                 continue
-            evidence = self._evidence(kind, row, i, query)
+            evidence = self._evidence(kind, row, i, query, attribution, pair)
             if evidence:
                 reasons.append(Fact(kind, tuple(groups), value, round(share, 4), len(reasons) + 1, evidence))
         if cold and not reasons and (evidence := self.evidence.for_kind("popular", row, i)):

@@ -13,11 +13,12 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from ranker.behaviour import BehaviourStats
+from ranker.behaviour import SEQUENCE_LEN, BehaviourStats
+from ranker.sequence import ITEM_BEHAVIOUR_SLOTS, SEQUENCE_GROUP, SLOT_FEATURES, sequence_features, slot_names
 from ranker.sparse_lines import line, values_at
 
 GROUPS = ("brand_affinity", "category_interest", "price_fit", "bought_together", "text_similarity",
-          "popularity", "rating", "shopper_activity", "query_relevance", "item_text_embedding")
+          "popularity", "rating", "shopper_activity", "query_relevance", SEQUENCE_GROUP, "item_text_embedding")
 EMBEDDING_GROUP = "item_text_embedding"
 # Which group becomes which kind of reason (`narrator.facts.FACT_KINDS`). Two groups may share a kind:
 # the text embedding of the item and its similarity to the shopper's items are both "it resembles
@@ -33,6 +34,7 @@ GROUP_KIND: dict[str, str] = {
     "rating": "rating",
     "shopper_activity": "activity",
     "query_relevance": "query_match",
+    SEQUENCE_GROUP: "recent",
 }
 QUERY_GROUP = "query_relevance"
 
@@ -198,28 +200,30 @@ SCALAR_FEATURES: list[tuple[Feature, Callable]] = [
     (Feature("cooc_sum", "bought_together", "sum of co-purchase beyond popularity (positive PMI) with all purchased "
              "items"),
      _pair("cooc_all")),
-    (Feature("cooc_recent", "bought_together", "co-purchase cosine with the last 5 purchases, decayed"),
-     _pair("cooc_recent")),
-    (Feature("cooc_last", "bought_together", "co-purchase cosine with the last purchase"), _from_last("cosine")),
-    (Feature("trans_recent", "bought_together", "how often shoppers bought it right after the last 5"),
-     _pair("trans_recent")),
-    (Feature("trans_last", "bought_together", "how often shoppers bought it right after the last one"),
-     _from_last("transitions")),
+    (Feature("cooc_recent", "bought_together", "positive PMI of co-purchase with the last 5 purchases, decayed"),
+     _pair("cooc_recent_lift")),
+    (Feature("cooc_last", "bought_together", "positive PMI of co-purchase with the last purchase"), _from_last("pmi")),
+    (Feature("trans_recent", "bought_together", "how much more often than its popularity predicts shoppers bought it "
+             "right after the last 5 (positive lift, decayed)"),
+     _pair("trans_recent_lift")),
+    (Feature("trans_last", "bought_together", "bought right after the last purchase (positive lift)"),
+     _from_last("trans_lift")),
     (Feature("ease", "bought_together", "EASE linear item-item score of the shopper's purchases"), _ease),
     (Feature("similar_shoppers", "bought_together", "bought by shoppers whose purchases overlap"),
      _pair("user_neighbours")),
     (Feature("leaf_window_recent", "bought_together",
              "its category is often bought within 3 purchases of the recent purchases' categories"),
      _coded("leaf_window_recent", "leaf")),
-    (Feature("window_last", "bought_together", "bought within 3 purchases of the last one"), _from_last("window")),
+    (Feature("window_last", "bought_together", "bought within 3 purchases of the last one (positive lift)"),
+     _from_last("window_lift")),
     (Feature("cooc_recent_rel", "bought_together", "cooc_recent relative to the shopper's best item"),
-     _relative(_pair("cooc_recent"), "cooc_recent_max")),
+     _relative(_pair("cooc_recent_lift"), "cooc_recent_lift_max")),
     (Feature("trans_recent_rel", "bought_together", "trans_recent relative to the shopper's best item"),
-     _relative(_pair("trans_recent"), "trans_recent_max")),
-    (Feature("window_recent", "bought_together", "bought within 3 purchases of the last 5, decayed"),
-     _pair("window_recent")),
+     _relative(_pair("trans_recent_lift"), "trans_recent_lift_max")),
+    (Feature("window_recent", "bought_together", "bought within 3 purchases of the last 5, decayed (positive lift)"),
+     _pair("window_recent_lift")),
     (Feature("window_recent_rel", "bought_together", "window_recent relative to the shopper's best item"),
-     _relative(_pair("window_recent"), "window_recent_max")),
+     _relative(_pair("window_recent_lift"), "window_recent_lift_max")),
     (Feature("text_mean", "text_similarity", "text similarity to everything the shopper engaged with"),
      _dot("text_mean")),
     (Feature("text_recent", "text_similarity", "text similarity to the last 5 purchases"), _dot("text_recent")),
@@ -269,7 +273,8 @@ credits nothing to the query."""
 # items (`TrainConfig.cold_groups`), so it learns to rank new arrivals by what they have.
 ITEM_BEHAVIOUR = ("cooc_sum", "cooc_recent", "cooc_last", "trans_recent", "trans_last", "ease", "similar_shoppers",
                   "window_last", "cooc_recent_rel", "trans_recent_rel", "window_recent", "window_recent_rel",
-                  "pop_buys", "pop_views", "rating_mean", "rating_count", "viewed_item", "carted_item")
+                  "pop_buys", "pop_views", "rating_mean", "rating_count", "viewed_item", "carted_item",
+                  *(name for name, _ in slot_names() if name.endswith(ITEM_BEHAVIOUR_SLOTS)))
 
 
 def as_new_items(x: np.ndarray, names: list[str], stats: BehaviourStats) -> np.ndarray:
@@ -281,19 +286,34 @@ def as_new_items(x: np.ndarray, names: list[str], stats: BehaviourStats) -> np.n
     return out
 
 
+FEATURE_SET = 3
+"""Bumped whenever a feature's computation changes under its name, so a model trained on an earlier set is refused
+with a clear error instead of scored on inputs it never saw. 2: `cooc_sum` positive PMI instead of cosine. 3: the
+recent and last-purchase co-purchase, transition and window features as positive lift (popularity removed), and
+the recent-sequence group."""
+
+
+class FeatureSetError(ValueError):
+    """A saved spec was computed by another version of the features."""
+
+
 @dataclass(frozen=True)
 class FeatureSpec:
     """Ordered feature names and groups; the ranker's input vector follows this order exactly."""
 
     features: tuple[Feature, ...]
     embedding_dim: int
+    sequence_len: int = 0
+    """Slots of the order-aware group (`ranker.sequence`), laid out just before the text embedding; 0 in a model
+    trained before the group existed."""
 
     @classmethod
-    def default(cls, embedding_dim: int, search: bool = True) -> FeatureSpec:
+    def default(cls, embedding_dim: int, search: bool = True, sequence_len: int = SEQUENCE_LEN) -> FeatureSpec:
         emb = tuple(Feature(f"text_emb_{k}", EMBEDDING_GROUP, f"item text embedding dimension {k}")
                     for k in range(embedding_dim))
         query = tuple(f for f, _ in QUERY_FEATURES) if search else ()
-        return cls(tuple(f for f, _ in SCALAR_FEATURES) + query + emb, embedding_dim)
+        sequence = tuple(Feature(name, SEQUENCE_GROUP, d) for name, d in slot_names(sequence_len))
+        return cls(tuple(f for f, _ in SCALAR_FEATURES) + query + sequence + emb, embedding_dim, sequence_len)
 
     @property
     def query_columns(self) -> np.ndarray:
@@ -314,18 +334,29 @@ class FeatureSpec:
 
     @property
     def n_scalar(self) -> int:
+        """Columns before the text embedding (the sequence slots are the last of them)."""
         return len(self.features) - self.embedding_dim
+
+    @property
+    def sequence_start(self) -> int:
+        return self.n_scalar - self.sequence_len * len(SLOT_FEATURES)
 
     def group_index(self) -> dict[str, np.ndarray]:
         groups = np.array(self.groups)
         return {g: np.flatnonzero(groups == g) for g in dict.fromkeys(self.groups)}
 
     def to_dict(self) -> dict:
-        return {"embedding_dim": self.embedding_dim, "features": [asdict(f) for f in self.features]}
+        return {"embedding_dim": self.embedding_dim, "sequence_len": self.sequence_len, "feature_set": FEATURE_SET,
+                "features": [asdict(f) for f in self.features]}
 
     @classmethod
     def from_dict(cls, data: dict) -> FeatureSpec:
-        return cls(tuple(Feature(**f) for f in data["features"]), int(data["embedding_dim"]))
+        found = int(data.get("feature_set", 1))
+        if found != FEATURE_SET:
+            raise FeatureSetError(f"the model was trained on feature set {found} and this whyrec computes set "
+                                  f"{FEATURE_SET} (features changed meaning since); retrain it with `whyrec train`")
+        return cls(tuple(Feature(**f) for f in data["features"]), int(data["embedding_dim"]),
+                   int(data.get("sequence_len", 0)))
 
     def compute(self, stats: BehaviourStats, user_rows: np.ndarray, items: np.ndarray,
                 query: QueryMatch | None = None) -> np.ndarray:
@@ -335,10 +366,12 @@ class FeatureSpec:
         by_name = {f.name: fn for f, fn in SCALAR_FEATURES}
         by_query = {f.name: fn for f, fn in QUERY_FEATURES}
         out = np.empty((len(items), len(self.features)), np.float32)
-        for k, f in enumerate(self.features[: self.n_scalar]):
+        for k, f in enumerate(self.features[: self.sequence_start]):
             if f.name in by_query:
                 out[:, k] = 0.0 if query is None else by_query[f.name](query)
             else:
                 out[:, k] = by_name[f.name](stats, user_rows, items)
+        if self.sequence_len:
+            out[:, self.sequence_start:self.n_scalar] = sequence_features(stats, user_rows, items, self.sequence_len)
         out[:, self.n_scalar:] = stats.catalog.emb[items]
         return out

@@ -20,8 +20,8 @@ import scipy.sparse as sp
 from ranker.behaviour import CATEGORY_SEP, BehaviourStats, CatalogIndex, log_prices
 
 ITEM_WIDE = ("buy", "view", "cart", "recent", "user_neighbours", "cooc_all", "cooc_recent", "trans_recent",
-             "window_recent", "knn_basis")
-ITEM_SQUARE = ("cosine", "pmi", "transitions", "window")
+             "window_recent", "knn_basis", "cooc_recent_lift", "trans_recent_lift", "window_recent_lift")
+ITEM_SQUARE = ("cosine", "pmi", "transitions", "window", "trans_lift", "window_lift")
 VOCAB_WIDE = {"brand_buy": "brands", "brand_view": "brands", "leaf_buy": "leaves", "leaf_view": "leaves",
               "leaf_window_recent": "leaves", "parent_buy": "parents"}
 ITEM_ZERO = ("item_buys", "item_views", "rating_count")

@@ -12,6 +12,7 @@ import keras
 import numpy as np
 
 from ranker.features import FeatureSpec
+from ranker.sequence import SLOT_FEATURES
 
 
 @keras.saving.register_keras_serializable(package="whyrec")
@@ -32,23 +33,78 @@ class ColumnSlice(keras.layers.Layer):
         return {**super().get_config(), "start": self.start, "stop": self.stop}
 
 
+LOGIT_BOUND = 8.0
+
+
+@keras.saving.register_keras_serializable(package="whyrec")
+class RecentSequenceEncoder(keras.layers.Layer):
+    """Attention over the shopper's latest purchases, in order (cf. DIN, Zhou et al. 2018, with positions).
+
+    Input: slots × per-slot features (`ranker.sequence`), slot 0 the latest purchase and feature 0 "slot
+    filled" (1/0). Each slot becomes h_k = relu(W [features_k; position_k]) and the output is
+    relu(U Σ_k w_k·h_k) with w_k = filled_k·e^{l_k} / (1 + Σ_j filled_j·e^{l_j}), l_k = v·h_k bounded by tanh:
+    a softmax with a null slot (logit 0) that lets the encoder attend to nothing. It is smooth in every input,
+    so integrated gradients stay exact, and an empty slot (all 0) simply drops out. (A hard mask, 10⁴·(filled − 1)
+    added to the logits, gave each slot's "filled" column attributions of ±80 that cancelled only in the group's
+    sum, drowning which purchase mattered.)"""
+
+    smooth = True
+    """Not piecewise linear (softmax): `ranker.attribution.rule_for` reads this."""
+
+    def __init__(self, slots: int, per_slot: int, units: int = 16, positions: int = 4, out_units: int = 8,
+                 **kwargs):
+        super().__init__(**kwargs)
+        self.slots, self.per_slot, self.units = int(slots), int(per_slot), int(units)
+        self.positions, self.out_units = int(positions), int(out_units)
+        self.slot_dense = keras.layers.Dense(self.units, activation="relu", name="slot_dense")
+        self.score = keras.layers.Dense(1, name="attention_score")
+        self.out = keras.layers.Dense(self.out_units, activation="relu", name="sequence_out")
+
+    def build(self, input_shape):
+        self.position = self.add_weight(name="position", shape=(self.slots, self.positions),
+                                        initializer=keras.initializers.RandomNormal(stddev=0.1))
+        self.slot_dense.build((None, self.slots, self.per_slot + self.positions))
+        self.score.build((None, self.slots, self.units))
+        self.out.build((None, self.units))
+
+    def call(self, x):
+        ops = keras.ops
+        s = ops.reshape(x, (-1, self.slots, self.per_slot))
+        filled = s[:, :, 0]
+        pos = ops.broadcast_to(self.position[None], (ops.shape(s)[0], self.slots, self.positions))
+        h = self.slot_dense(ops.concatenate([s, pos], axis=-1))
+        scores = filled * ops.exp(LOGIT_BOUND * ops.tanh(ops.squeeze(self.score(h), -1) / LOGIT_BOUND))
+        weights = scores / (1.0 + ops.sum(scores, axis=-1, keepdims=True))
+        return self.out(ops.sum(weights[:, :, None] * h, axis=1))
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.out_units)
+
+    def get_config(self):
+        return {**super().get_config(), "slots": self.slots, "per_slot": self.per_slot, "units": self.units,
+                "positions": self.positions, "out_units": self.out_units}
+
+
 def build_model(spec: FeatureSpec, mean: np.ndarray, std: np.ndarray, hidden: tuple[int, ...] = (128, 64),
                 text_units: int = 16, dropout: float = 0.1, seed: int = 0, text_dropout: float = 0.0,
-                text_l2: float = 0.0, name: str = "whyrec_ranker") -> keras.Model:
+                text_l2: float = 0.0, name: str = "whyrec_ranker", sequence_units: int = 8) -> keras.Model:
     keras.utils.set_random_seed(seed)
     d = len(spec.features)
     x = keras.Input((d,), name="features")
     z = keras.layers.Normalization(mean=mean.astype("float32"), variance=(std**2).astype("float32"),
                                    name="standardise")(x)
-    scalars = ColumnSlice(0, spec.n_scalar, name="scalar_features")(z)
-    h = scalars
+    parts = [ColumnSlice(0, spec.sequence_start, name="scalar_features")(z)]
+    if spec.sequence_len:
+        recent = ColumnSlice(spec.sequence_start, spec.n_scalar, name="recent_sequence")(x)
+        parts.append(RecentSequenceEncoder(spec.sequence_len, len(SLOT_FEATURES), out_units=sequence_units,
+                                           name="sequence_encoder")(recent))
     if text_units:
         text = ColumnSlice(spec.n_scalar, d, name="text_embedding")(z)
         if text_dropout:
             text = keras.layers.Dropout(text_dropout, name="text_dropout")(text)
-        text = keras.layers.Dense(text_units, activation="relu", name="text_dense",
-                                  kernel_regularizer=keras.regularizers.L2(text_l2) if text_l2 else None)(text)
-        h = keras.layers.Concatenate(name="joined")([scalars, text])
+        parts.append(keras.layers.Dense(text_units, activation="relu", name="text_dense",
+                                        kernel_regularizer=keras.regularizers.L2(text_l2) if text_l2 else None)(text))
+    h = parts[0] if len(parts) == 1 else keras.layers.Concatenate(name="joined")(parts)
     for k, units in enumerate(hidden):
         h = keras.layers.Dense(units, activation="relu", name=f"hidden_{k}")(h)
         if dropout:

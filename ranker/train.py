@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ranker.behaviour import BehaviourStats, CatalogIndex
+from ranker.behaviour import SEQUENCE_LEN, BehaviourStats, CatalogIndex
 from ranker.candidates import CandidateConfig, candidates
 from ranker.data import Shop
 from ranker.features import FeatureSpec, QueryMatch, as_new_items
@@ -44,6 +44,12 @@ class TrainConfig:
     batch_size: int = 512
     groups_per_batch: int = 128
     learning_rate: float = 1e-3
+    lr_schedule: str = "constant"
+    """`constant`, or `cosine`: decay to 0 over `epochs` worth of optimiser steps (so the same setting fits a
+    shop of any size: the schedule counts steps, not epochs)."""
+    logq: bool = False
+    """Subtract log Q(item) from every logit in training, Q the item's share of the sampled negatives (sampled-
+    softmax correction, Yi et al. 2019): candidates over-sample popular items as negatives."""
     hidden: tuple[int, ...] = (128, 64)
     text_units: int = 4
     text_dropout: float = 0.5
@@ -59,6 +65,9 @@ class TrainConfig:
     is learned where it matters, re-ranking search results for the shopper. 0 trains a model without search."""
     search_candidates: int = 100
     """How many items a query retrieves for the ranker to re-rank (training and serving)."""
+    sequence_len: int = SEQUENCE_LEN
+    """Latest purchases the order-aware group reads (`ranker.sequence`); 0 trains a model without it."""
+    sequence_units: int = 8
     val_users: int = 800
     ensemble: int = 3
     seed: int = 0
@@ -66,6 +75,30 @@ class TrainConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def with_settings(self, pairs: list[str]) -> TrainConfig:
+        """This config with `name=value` settings applied (`whyrec train --set lr_schedule=cosine`); values are
+        read as the field's type, and a bad name or value is an error that names it."""
+        from dataclasses import fields, replace
+
+        kinds = {f.name: type(getattr(self, f.name)) for f in fields(self) if f.name != "candidates"}
+        changes: dict = {}
+        for pair in pairs:
+            name, sep, value = pair.partition("=")
+            name = name.strip()
+            if not sep or name not in kinds:
+                raise ValueError(f"--set {pair!r}: expected NAME=VALUE with NAME one of {sorted(kinds)}")
+            kind = kinds[name]
+            try:
+                if kind is tuple:
+                    changes[name] = tuple(int(v) for v in value.split(",") if v.strip())
+                elif kind is bool:
+                    changes[name] = {"true": True, "false": False}[value.strip().lower()]
+                else:
+                    changes[name] = kind(value)
+            except (ValueError, KeyError):
+                raise ValueError(f"--set {pair!r}: {name} takes a {kind.__name__}") from None
+        return replace(self, **changes)
 
 
 @dataclass(frozen=True)
@@ -85,6 +118,13 @@ class TrainResult:
     best_val_ndcg10: float = 0.0
     search_emb: np.ndarray | None = None
     """The catalog's multilingual vectors the query features were learned with (None: no search)."""
+
+
+def validation_targets(events, cfg: TrainConfig):
+    """The held-out shoppers' validation purchases (fold `cfg.folds[0]`), drawn with the training seed: early
+    stopping and every choice between settings are made on these, never on the test purchases."""
+    targets = nth_last_targets(events, cfg.folds[0], target_kind(events))
+    return targets.sample(n=min(cfg.val_users, len(targets) // 5), random_state=cfg.seed)
 
 
 def sample_negatives(stats: BehaviourStats, rows: np.ndarray, positives: np.ndarray, cfg: TrainConfig,
@@ -146,13 +186,21 @@ def fold_examples(shop: Shop, catalog: CatalogIndex, spec: FeatureSpec, n: int, 
     in_cold_group = np.repeat(cold, 1 + cfg.negatives)
     x[in_cold_group] = as_new_items(x[in_cold_group], spec.names, stats)
     y = np.tile(np.r_[1.0, np.zeros(cfg.negatives)], len(rows)).astype(np.float32)
-    return x, y
+    return x, y, items
 
 
-def listwise_trainer(model, group: int):
+def log_q(items: np.ndarray, n_items: int) -> np.ndarray:
+    """log of each example's item share among all training examples (positives and sampled negatives), with
+    add-one smoothing: the sampling distribution the logQ correction removes."""
+    counts = np.bincount(items, minlength=n_items).astype(np.float64) + 1.0
+    return np.log(counts / counts.sum())[items].astype(np.float32)
+
+
+def listwise_trainer(model, group: int, logq: bool = False):
     """Wraps the ranker to score a positive and its negatives together and train with a sampled
     softmax log loss (the positive's log-probability within its group). Groups are flattened into
-    one batch for the ranker (TimeDistributed would call it once per group member)."""
+    one batch for the ranker (TimeDistributed would call it once per group member). `logq`: the groups' last
+    column is log Q(item), subtracted from the logits (training only; the ranker never sees it)."""
     import keras
 
     class Listwise(keras.Model):
@@ -162,8 +210,11 @@ def listwise_trainer(model, group: int):
 
         def call(self, groups, training=False):
             d = groups.shape[-1]
-            scores = self.ranker(keras.ops.reshape(groups, (-1, d)), training=training)
-            return keras.ops.reshape(scores, (-1, group))
+            if logq:
+                correction, groups = groups[:, :, -1], groups[:, :, :-1]
+                d -= 1
+            scores = keras.ops.reshape(self.ranker(keras.ops.reshape(groups, (-1, d)), training=training), (-1, group))
+            return scores - correction if logq else scores
 
     return Listwise(model)
 
@@ -208,20 +259,20 @@ def train(shop: Shop, catalog: CatalogIndex, cfg: TrainConfig = TrainConfig(),
 
     rng = np.random.default_rng(cfg.seed)
     search = search if cfg.query_groups > 0 else None
-    spec = FeatureSpec.default(catalog.emb.shape[1], search=search is not None)
+    spec = FeatureSpec.default(catalog.emb.shape[1], search=search is not None, sequence_len=cfg.sequence_len)
     kind = target_kind(shop.events)
 
-    val_targets = nth_last_targets(shop.events, cfg.folds[0], kind)
-    val_targets = val_targets.sample(n=min(cfg.val_users, len(val_targets) // 5), random_state=cfg.seed)
+    val_targets = validation_targets(shop.events, cfg)
     held_out = set(val_targets["user_id"])
 
-    xs, ys = [], []
+    xs, ys, items_seen = [], [], []
     for k, n in enumerate(cfg.folds):
         progress(f"features: fold {n}", k, len(cfg.folds))
-        x, y = fold_examples(shop, catalog, spec, n, cfg, rng,
-                             held_out if n == cfg.folds[0] else frozenset(), search)
+        x, y, items = fold_examples(shop, catalog, spec, n, cfg, rng,
+                                    held_out if n == cfg.folds[0] else frozenset(), search)
         xs.append(x)
         ys.append(y)
+        items_seen.append(items)
     progress("features", len(cfg.folds), len(cfg.folds))
     x, y = np.concatenate(xs), np.concatenate(ys)
     del xs, ys
@@ -232,6 +283,8 @@ def train(shop: Shop, catalog: CatalogIndex, cfg: TrainConfig = TrainConfig(),
     group = 1 + cfg.negatives
     if cfg.loss == "softmax":
         x, y = x.reshape(-1, group, x.shape[1]), np.zeros(len(x) // group, np.int64)
+        if cfg.logq:
+            x = np.concatenate([x, log_q(np.concatenate(items_seen), catalog.n).reshape(len(y), group, 1)], axis=2)
     elif cfg.loss != "bce":
         raise ValueError(f"loss must be 'softmax' or 'bce', not {cfg.loss!r}")
 
@@ -251,7 +304,7 @@ def train(shop: Shop, catalog: CatalogIndex, cfg: TrainConfig = TrainConfig(),
     members, history = [], []
     for m in range(cfg.ensemble):
         model = build_model(spec, mean, std, cfg.hidden, cfg.text_units, cfg.dropout, cfg.seed + m,
-                            cfg.text_dropout, cfg.text_l2, name=f"member_{m}")
+                            cfg.text_dropout, cfg.text_l2, name=f"member_{m}", sequence_units=cfg.sequence_units)
         history += _fit_member(model, x, y, cfg, validate, progress, f"member {m + 1}/{cfg.ensemble}",
                                None if tensorboard is None else tensorboard / f"member_{m}")
         members.append(model)
@@ -275,13 +328,18 @@ def _fit_member(model, x: np.ndarray, y: np.ndarray, cfg: TrainConfig, validate,
     from ranker.model import CompiledScorer
 
     if cfg.loss == "softmax":
-        trainer = listwise_trainer(model, x.shape[1])
+        trainer = listwise_trainer(model, x.shape[1], cfg.logq)
         loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
         batch = cfg.groups_per_batch
     else:
         trainer, loss, batch = model, keras.losses.BinaryCrossentropy(from_logits=True), cfg.batch_size
-    trainer.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate), loss=loss)
     steps_per_epoch = -(-len(y) // batch)
+    rate = cfg.learning_rate
+    if cfg.lr_schedule == "cosine":
+        rate = keras.optimizers.schedules.CosineDecay(cfg.learning_rate, cfg.epochs * steps_per_epoch)
+    elif cfg.lr_schedule != "constant":
+        raise ValueError(f"lr_schedule must be 'constant' or 'cosine', not {cfg.lr_schedule!r}")
+    trainer.compile(optimizer=keras.optimizers.Adam(rate), loss=loss)
     scorer = CompiledScorer(model)
     history: list[dict] = []
     state = {"best": -1.0, "weights": model.get_weights(), "waited": 0}

@@ -13,7 +13,7 @@ DRILL = ItemRef("D1", "Voltmark 20V Cordless Drill A10", "Voltmark", "Tools > Co
 def fact(kind: str, rank: int, weight: float, evidence: dict) -> Fact:
     group = {"brand": "brand_affinity", "category": "category_interest", "price": "price_fit",
              "bought_together": "bought_together", "similar_text": "text_similarity", "popular": "popularity",
-             "rating": "rating", "activity": "shopper_activity"}.get(kind)
+             "rating": "rating", "activity": "shopper_activity", "recent": "recent_sequence"}.get(kind)
     return Fact(kind, (group,) if group else (), weight, weight, rank, evidence)
 
 
@@ -31,6 +31,8 @@ EVIDENCE = {
     "new_arrival": {"added": "2026-11-29"},
     "query_match": {"query": "cordless drill", "similarity": 0.71},
     "promotion": {"percent": 20, "zhe": "8", "label": "20% off", "ends": "2026-12-06", "campaign": "winter"},
+    "recent": {"recent_item_id": "D9", "recent_title": "Auralis Wireless Headphones B20",
+               "recent_title_zh": "Auralis 无线耳机 B20", "purchases_ago": 1},
 }
 
 

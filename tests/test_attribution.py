@@ -61,3 +61,36 @@ def test_auto_rule_follows_the_activations():
     tanh = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="tanh"), keras.layers.Dense(1)])
     assert rule_for(relu) == "trapezoid" and rule_for(tanh) == "gauss-legendre"
     assert IntegratedGradients(relu, spec_of(4), baseline=np.zeros(4, np.float32)).method == "trapezoid"
+
+
+def test_sequence_encoder_ignores_empty_slots_and_keeps_ig_exact():
+    """The order-aware encoder: an empty slot ("filled" 0) drops out whatever its other columns hold, a shopper
+    without purchases gets the same output as any other empty sequence, and IG adds up from the training-mean
+    baseline (the encoder's softmax is smooth, so `auto` picks Gauss-Legendre)."""
+    from ranker.features import SEQUENCE_GROUP
+    from ranker.model import build_model
+    from ranker.sequence import SLOT_FEATURES
+
+    slots, per = 3, len(SLOT_FEATURES)
+    feats = [Feature("s", "scalar", "")] + [Feature(f"seq{k + 1}_{n}", SEQUENCE_GROUP, "") for k in range(slots)
+                                            for n, _ in SLOT_FEATURES] + [Feature("e0", "emb", "")]
+    spec = FeatureSpec(tuple(feats), 1, slots)
+    d = len(feats)
+    rng = np.random.default_rng(0)
+    mean = rng.normal(size=d).astype(np.float32) * 0.3
+    mean[1:1 + slots * per:per] = 0.7  # a training mean of "filled" lies in [0, 1], as the softmax needs
+    model = build_model(spec, mean, np.ones(d, np.float32), hidden=(8,), text_units=2, dropout=0.0, seed=3)
+    ig = IntegratedGradients(model, spec)
+    assert ig.method == "gauss-legendre"
+    x = rng.normal(size=(6, d)).astype(np.float32)
+    seq = x[:, 1:1 + slots * per].reshape(6, slots, per)
+    seq[:, :, 0] = 1.0
+    seq[:, 2, 0] = 0.0  # the third slot is empty in every row
+    x[:, 1:1 + slots * per] = seq.reshape(6, -1)
+    noisy = x.copy()
+    noisy[:, 1 + 2 * per + 1:1 + 3 * per] = rng.normal(size=(6, per - 1))
+    np.testing.assert_allclose(model(x).numpy(), model(noisy).numpy(), atol=1e-6)
+    result = ig.explain(x, tolerance=0.01)
+    gap = result.scores - result.baseline_scores
+    np.testing.assert_allclose(result.features.sum(axis=1), gap, atol=0.01 * np.abs(gap).max())
+    assert np.all(np.abs(result.groups[SEQUENCE_GROUP]) > 0)

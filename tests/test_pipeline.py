@@ -135,6 +135,31 @@ def test_explain_json_groups_add_up_and_facts_are_backed(trained):
                 assert f["evidence"]["bought"] == bought_brands.count(f["evidence"]["brand"])
             if f["kind"] == "bought_together":
                 assert f["evidence"]["with_item_id"] in set(history)
+            if f["kind"] == "recent":
+                row = ranker.stats.rows_of([user])[0]
+                slot = ranker.stats.recent_items[row][f["evidence"]["purchases_ago"] - 1]
+                assert f["evidence"]["recent_item_id"] == ranker.catalog.item_ids[slot]
+
+
+def test_recent_evidence_names_the_most_credited_purchase(trained):
+    from ranker import artifacts
+    from ranker.explain import EvidenceFinder
+    from ranker.ranking import Ranker
+
+    _, model = trained
+    ranker = Ranker.from_artifact(artifacts.load(model))
+    stats = ranker.stats
+    row = next(r for r in range(stats.cold_row) if (stats.recent_items[r] >= 0).sum() >= 2)
+    finder = EvidenceFinder(ranker)
+    credit = np.zeros(stats.recent_items.shape[1])
+    credit[1], credit[0] = 0.5, 0.2
+    evidence = finder.recent(row, 0, credit)
+    second = ranker.catalog.item_ids[stats.recent_items[row][1]]
+    assert evidence["recent_item_id"] == second and evidence["purchases_ago"] == 2
+    assert evidence["recent_title"] == ranker.title(second)
+    credit[stats.recent_items[row] < 0] = 9.0  # an empty slot is never named
+    assert finder.recent(row, 0, credit)["recent_item_id"] in set(ranker.catalog.item_ids[stats.history_of(row)])
+    assert finder.recent(row, 0, -np.ones_like(credit)) == {}
 
 
 def test_explain_unknown_ids_exit_2(trained):

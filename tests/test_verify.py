@@ -253,3 +253,27 @@ def test_new_is_an_invented_claim_without_the_new_arrival_fact(narrator, lang, t
 def test_new_passes_with_the_new_arrival_fact(narrator, lang, text):
     report = narrator.verify_text(text, facts_of("brand", "new_arrival"), lang)
     assert report.passed, report.failures
+
+
+RECENT = facts_of("recent", "brand")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_recent_purchase_reason_verifies_and_is_bound_to_its_item(narrator, lang):
+    """The order-aware reason names the purchase it credits: its template sentence verifies, the model's
+    rephrasing may say "latest"/"最近", and calling that purchase something the shopper only looked at, or
+    naming another item, is refused."""
+    template = narrator.fallback(RECENT, lang, "short", "test")
+    assert template.verified, template.text
+    good = {"en": "It is a likely next purchase after the Auralis Wireless Headphones B20 you recently bought, and "
+                  "you have bought 3 Voltmark items.",
+            "zh": "适合接着您最近一次购买的Auralis 无线耳机 B20入手，而且您已购买过3件Voltmark的商品。"}[lang]
+    assert narrator.verify_text(good, RECENT, lang).passed
+    viewed = {"en": "It is a likely next buy after the Auralis Wireless Headphones B20 you looked at, and you have "
+                    "bought 3 Voltmark items.",
+              "zh": "适合接着您浏览过的Auralis 无线耳机 B20入手，而且您已购买过3件Voltmark的商品。"}[lang]
+    assert "relation" in {c.rule for c in narrator.verify_text(viewed, RECENT, lang).failures}
+    other = {"en": "It is a likely next buy after the IronPeak 20V Cordless Drill A47 you recently bought, and "
+                   "you have bought 3 Voltmark items.",
+             "zh": "适合接着您最近一次购买的IronPeak 20V无线电钻 A47入手，而且您已购买过3件Voltmark的商品。"}[lang]
+    assert not narrator.verify_text(other, RECENT, lang).passed

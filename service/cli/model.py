@@ -40,6 +40,9 @@ def train(
     tensorboard: Annotated[Path | None, typer.Option(
         help="Write TensorBoard logs here (loss, validation NDCG@10/HR@10 per epoch, weight histograms, one "
              "folder per ensemble member); view with `tensorboard --logdir DIR`.")] = None,
+    set_: Annotated[list[str] | None, typer.Option(
+        "--set", help="Override a training setting, NAME=VALUE (repeatable), e.g. --set sequence_len=0 or "
+                      "--set learning_rate=0.002; the names are TrainConfig's fields (ranker/train.py).")] = None,
 ) -> None:
     """Train the ranker on a shop folder and write a versioned artifact (it moves LATEST; what a service
     serves moves with `whyrec model promote`)."""
@@ -48,8 +51,8 @@ def train(
     from ranker.pipeline import fit, save_result
     from ranker.train import TrainConfig
 
-    cfg = TrainConfig(epochs=epochs, seed=seed)
     with user_errors():
+        cfg = TrainConfig(epochs=epochs, seed=seed).with_settings(set_ or [])
         shop = load_shop(data)
         trained_on = {"data": str(data)}
         if events is not None:
