@@ -46,7 +46,7 @@ def rule_for(model) -> str:
     """trapezoid when every activation in the model is ReLU or linear, else gauss-legendre."""
     def activations(layer) -> list[str]:
         own = [getattr(getattr(layer, "activation", None), "__name__", "linear")] if hasattr(layer, "activation") \
-            else ["smooth"] if getattr(layer, "smooth", False) else []
+            else []
         return own + [a for sub in getattr(layer, "layers", []) for a in activations(sub)]
 
     return "trapezoid" if set(activations(model)) <= PIECEWISE_LINEAR else "gauss-legendre"

@@ -46,10 +46,10 @@ class RecentSequenceEncoder(keras.layers.Layer):
     a softmax with a null slot (logit 0) that lets the encoder attend to nothing. It is smooth in every input,
     so integrated gradients stay exact, and an empty slot (all 0) simply drops out. (A hard mask, 10⁴·(filled − 1)
     added to the logits, gave each slot's "filled" column attributions of ±80 that cancelled only in the group's
-    sum, drowning which purchase mattered.)"""
-
-    smooth = True
-    """Not piecewise linear (softmax): `ranker.attribution.rule_for` reads this."""
+    sum, drowning which purchase mattered.) The softmax is smooth, but a small part of a ReLU network, and
+    `ranker.attribution.rule_for` still sees a piecewise-linear one (trapezoid): on Amazon Scientific top-10s that
+    took a median 13.5 ms against Gauss-Legendre's 27.3 ms (p90 34 vs 98 ms) at the same completeness (p99 1.1% vs
+    1.0% at 512 steps); on the demo shop 6.2 vs 6.5 ms."""
 
     def __init__(self, slots: int, per_slot: int, units: int = 16, positions: int = 4, out_units: int = 8,
                  **kwargs):
