@@ -23,6 +23,10 @@ class VersionError(ValueError):
     """A version or label that does not exist, or a move that cannot be made; the message says which."""
 
 
+class UnservableVersionError(VersionError):
+    """A version that exists but was trained on another feature set."""
+
+
 @dataclass(frozen=True)
 class Version:
     name: str
@@ -77,9 +81,17 @@ def served(root: Path, label: str) -> str:
 
 
 def _check(root: Path, version: str) -> None:
+    """The version exists and this whyrec can serve it (its features are the ones computed here): a label never
+    moves to a version the service would then fail to load."""
+    from ranker.features import FeatureSetError, FeatureSpec
+
     if not (Path(root) / version / "model.keras").exists():
         known = ", ".join(v.name for v in versions(root)) or "none"
         raise VersionError(f"no version {version!r} in {root} (versions: {known})")
+    try:
+        FeatureSpec.from_dict(json.loads((Path(root) / version / "spec.json").read_text()))
+    except FeatureSetError as e:
+        raise UnservableVersionError(f"version {version!r} cannot be served: {e}") from None
 
 
 def _write(root: Path, data: dict) -> None:

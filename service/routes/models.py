@@ -49,6 +49,8 @@ def state(engine: Engine) -> ModelState:
 async def _moved(engine: Engine, move) -> ModelState:
     try:
         await asyncio.to_thread(move, engine.loaded.root)
+    except versions.UnservableVersionError as e:
+        raise ApiError(409, "unservable_version", str(e)) from None
     except versions.VersionError as e:
         raise ApiError(404, "unknown_version", str(e)) from None
     await asyncio.to_thread(follow_label, engine)
