@@ -172,3 +172,34 @@ def test_explain_unknown_ids_exit_2(trained):
     user = str(Ranker.from_artifact(artifacts.load(model)).stats.user_ids[0])
     r = run("explain", "--model", str(model), "--user", user, "--item", "NOPE")
     assert r.exit_code == 2 and "unknown item id 'NOPE'" in r.output
+
+
+def test_sequence_group_trains_and_explains(tmp_path, trained):
+    """`--set sequence_len=8`: the order-aware group is in the spec, IG adds up over it, and a `recent` reason
+    names one of the shopper's latest purchases with its place."""
+    from ranker import artifacts
+    from ranker.explain import Explainer
+    from ranker.features import SEQUENCE_GROUP
+    from ranker.ranking import Ranker
+
+    data, _ = trained
+    r = run("train", "--data", str(data), "--out", str(tmp_path / "seq"), "--epochs", "1", "--set", "sequence_len=8",
+            "--set", "ensemble=1")
+    assert r.exit_code == 0, r.output
+    ranker = Ranker.from_artifact(artifacts.load(tmp_path / "seq"))
+    assert ranker.spec.sequence_len == 8 and SEQUENCE_GROUP in ranker.spec.groups
+    explainer = Explainer(ranker, min_share=0.0)
+    stats = ranker.stats
+    users = [str(u) for u in stats.user_ids[:20]]
+    recent_facts = 0
+    for user in users:
+        for e in explainer.explain(user, k=5):
+            assert e.facts.completeness_error <= 0.01
+            for f in (*e.facts.facts, *e.facts.against):
+                if f.kind == "recent" and f.evidence:
+                    recent_facts += 1
+                    latest = stats.recent_items[stats.rows_of([user])[0]][f.evidence["purchases_ago"] - 1]
+                    assert f.evidence["recent_item_id"] == ranker.catalog.item_ids[latest]
+    assert recent_facts > 0
+    bad = run("train", "--data", str(data), "--out", str(tmp_path / "bad"), "--set", "sequence_length=8")
+    assert bad.exit_code != 0 and "sequence_len" in bad.output
