@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from ranker.behaviour import SEQUENCE_LEN, BehaviourStats
+from ranker.behaviour import BehaviourStats
 from ranker.sequence import ITEM_BEHAVIOUR_SLOTS, SEQUENCE_GROUP, SLOT_FEATURES, sequence_features, slot_names
 from ranker.sparse_lines import line, values_at
 
@@ -308,7 +308,7 @@ class FeatureSpec:
     trained before the group existed."""
 
     @classmethod
-    def default(cls, embedding_dim: int, search: bool = True, sequence_len: int = SEQUENCE_LEN) -> FeatureSpec:
+    def default(cls, embedding_dim: int, search: bool = True, sequence_len: int = 0) -> FeatureSpec:
         emb = tuple(Feature(f"text_emb_{k}", EMBEDDING_GROUP, f"item text embedding dimension {k}")
                     for k in range(embedding_dim))
         query = tuple(f for f, _ in QUERY_FEATURES) if search else ()

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from ranker.behaviour import BehaviourStats, CatalogIndex
+from ranker.behaviour import SEQUENCE_LEN, BehaviourStats, CatalogIndex
 from ranker.data import load_shop
 from ranker.features import GROUPS, FeatureSpec
 
@@ -17,7 +17,7 @@ def toy(toy_dir, toy_emb):
     shop = load_shop(toy_dir)
     catalog = CatalogIndex.build(shop.items, toy_emb)
     stats = BehaviourStats(shop.events, catalog, "purchase")
-    spec = FeatureSpec.default(toy_emb.shape[1])
+    spec = FeatureSpec.default(toy_emb.shape[1], sequence_len=SEQUENCE_LEN)
     return shop, catalog, stats, spec
 
 
@@ -118,7 +118,7 @@ def test_spec_round_trip_and_older_feature_sets_are_refused(toy):
 
     spec = toy[3]
     assert FeatureSpec.from_dict(spec.to_dict()) == spec
-    without = FeatureSpec.default(spec.embedding_dim, sequence_len=0)  # `whyrec train --set sequence_len=0`
+    without = FeatureSpec.default(spec.embedding_dim)  # the default: no sequence group
     loaded = FeatureSpec.from_dict(without.to_dict())
     assert loaded.sequence_len == 0 and loaded.sequence_start == loaded.n_scalar
     old = {k: v for k, v in spec.to_dict().items() if k != "feature_set"}  # written before feature sets existed
@@ -135,7 +135,7 @@ def test_sequence_slot_without_category_scores_the_whole_catalog(tmp_path, toy_e
     shop = load_shop(write_shop(tmp_path / "shop", items, TOY_EVENTS))
     catalog = CatalogIndex.build(shop.items, toy_emb)
     stats = BehaviourStats(shop.events, catalog, "purchase")
-    spec = FeatureSpec.default(toy_emb.shape[1])
+    spec = FeatureSpec.default(toy_emb.shape[1], sequence_len=SEQUENCE_LEN)
     row = stats.rows_of(["u0"])[0]
     x = spec.compute(stats, np.full(catalog.n, row), np.arange(catalog.n))
     f = {name: x[:, k] for k, name in enumerate(spec.names)}
