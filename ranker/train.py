@@ -77,6 +77,12 @@ class TrainConfig:
     seed: int = 0
     candidates: CandidateConfig = field(default_factory=CandidateConfig)
 
+    def __post_init__(self) -> None:
+        """Refuse a bad choice at once, not after minutes of feature computation."""
+        for name, allowed in (("loss", ("softmax", "bce")), ("lr_schedule", ("constant", "cosine"))):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {allowed}, not {getattr(self, name)!r}")
+
     def to_dict(self) -> dict:
         return asdict(self)
 
@@ -289,8 +295,6 @@ def train(shop: Shop, catalog: CatalogIndex, cfg: TrainConfig = TrainConfig(),
         x, y = x.reshape(-1, group, x.shape[1]), np.zeros(len(x) // group, np.int64)
         if cfg.logq:
             x = np.concatenate([x, log_q(np.concatenate(items_seen), catalog.n).reshape(len(y), group, 1)], axis=2)
-    elif cfg.loss != "bce":
-        raise ValueError(f"loss must be 'softmax' or 'bce', not {cfg.loss!r}")
 
     val_stats = BehaviourStats(truncate(shop.events, cfg.folds[0], kind), catalog, kind)
     val_rows = val_stats.rows_of(val_targets["user_id"])
@@ -341,8 +345,6 @@ def _fit_member(model, x: np.ndarray, y: np.ndarray, cfg: TrainConfig, validate,
     rate = cfg.learning_rate
     if cfg.lr_schedule == "cosine":
         rate = keras.optimizers.schedules.CosineDecay(cfg.learning_rate, cfg.epochs * steps_per_epoch)
-    elif cfg.lr_schedule != "constant":
-        raise ValueError(f"lr_schedule must be 'constant' or 'cosine', not {cfg.lr_schedule!r}")
     trainer.compile(optimizer=keras.optimizers.Adam(rate), loss=loss)
     scorer = CompiledScorer(model)
     history: list[dict] = []

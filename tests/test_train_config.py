@@ -17,7 +17,8 @@ def test_settings_are_read_as_their_types():
 
 
 @pytest.mark.parametrize("bad, named", [("learning_rat=0.1", "learning_rat"), ("epochs=many", "epochs takes a int"),
-                                        ("logq=maybe", "logq takes a bool"), ("epochs", "NAME=VALUE")])
+                                        ("logq=maybe", "logq takes a bool"), ("epochs", "NAME=VALUE"),
+                                        ("lr_schedule=step", "lr_schedule must be one of")])
 def test_a_bad_setting_is_named(bad, named):
     with pytest.raises(ValueError, match=named):
         TrainConfig().with_settings([bad])
