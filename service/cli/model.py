@@ -41,7 +41,7 @@ def train(
         help="Write TensorBoard logs here (loss, validation NDCG@10/HR@10 per epoch, weight histograms, one "
              "folder per ensemble member); view with `tensorboard --logdir DIR`.")] = None,
     set_: Annotated[list[str] | None, typer.Option(
-        "--set", help="Override a training setting, NAME=VALUE (repeatable), e.g. --set sequence_len=0 or "
+        "--set", help="Override a training setting, NAME=VALUE (repeatable), e.g. --set sequence_len=8 or "
                       "--set learning_rate=0.002; the names are TrainConfig's fields (ranker/train.py).")] = None,
 ) -> None:
     """Train the ranker on a shop folder and write a versioned artifact (it moves LATEST; what a service
