@@ -232,8 +232,8 @@ USER_SPARSE = ("buy", "view", "cart", "recent", "brand_buy", "brand_view", "leaf
                "user_neighbours", "leaf_window_recent", "cooc_all", "cooc_recent", "trans_recent", "window_recent",
                "words_recent", "cooc_recent_lift", "trans_recent_lift", "window_recent_lift")
 USER_DENSE = ("last_item", "recent_items", "price_median", "price_low", "price_high", "text_mean", "text_recent",
-              "cooc_recent_max", "trans_recent_max", "window_recent_max", "text_recent_max", "user_buys", "user_views",
-              "cooc_recent_lift_max", "trans_recent_lift_max", "window_recent_lift_max")
+              "cooc_recent_lift_max", "trans_recent_lift_max", "window_recent_lift_max", "text_recent_max",
+              "user_buys", "user_views")
 
 
 class BehaviourStats:
@@ -260,6 +260,9 @@ class BehaviourStats:
     trans_recent: sp.csr_matrix
     window_recent: sp.csr_matrix
     words_recent: sp.csr_matrix
+    cooc_recent_lift: sp.csr_matrix
+    trans_recent_lift: sp.csr_matrix
+    window_recent_lift: sp.csr_matrix
     last_item: np.ndarray
     recent_items: np.ndarray
     """shoppers × SEQUENCE_LEN item indices of the latest purchases, most recent first, -1 where there are fewer"""
@@ -268,9 +271,9 @@ class BehaviourStats:
     price_high: np.ndarray
     text_mean: np.ndarray
     text_recent: np.ndarray
-    cooc_recent_max: np.ndarray
-    trans_recent_max: np.ndarray
-    window_recent_max: np.ndarray
+    cooc_recent_lift_max: np.ndarray
+    trans_recent_lift_max: np.ndarray
+    window_recent_lift_max: np.ndarray
     text_recent_max: np.ndarray
     user_buys: np.ndarray
     user_views: np.ndarray
@@ -366,8 +369,7 @@ class BehaviourStats:
         out["words_recent"] = sp.csr_matrix(recent @ catalog.words)
         out["text_mean"] = self._mean_embedding(sp.csr_matrix(buy + view), catalog.emb)
         text_recent = out["text_recent"] = self._mean_embedding(recent, catalog.emb)
-        for name in ("cooc_recent", "trans_recent", "window_recent", "cooc_recent_lift", "trans_recent_lift",
-                     "window_recent_lift"):
+        for name in ("cooc_recent_lift", "trans_recent_lift", "window_recent_lift"):
             out[f"{name}_max"] = out[name].max(axis=1).toarray().ravel().astype(np.float32)
         out["text_recent_max"] = np.concatenate([
             (text_recent[k:k + 2048] @ catalog.emb.T).max(axis=1) for k in range(0, n_users, 2048)

@@ -15,7 +15,7 @@ import scipy.sparse as sp
 
 from ranker.behaviour import BehaviourStats
 from ranker.sequence import ITEM_BEHAVIOUR_SLOTS, SEQUENCE_GROUP, SLOT_FEATURES, sequence_features, slot_names
-from ranker.sparse_lines import line, values_at
+from ranker.sparse_lines import line, lookup
 
 GROUPS = ("brand_affinity", "category_interest", "price_fit", "bought_together", "text_similarity",
           "popularity", "rating", "shopper_activity", "query_relevance", SEQUENCE_GROUP, "item_text_embedding")
@@ -44,15 +44,6 @@ class Feature:
     name: str
     group: str
     description: str
-
-
-def lookup(m: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """m[rows[k], cols[k]] for every k; one dense row when all pairs share a shopper (serving)."""
-    if len(rows) == 0:
-        return np.zeros(0, np.float32)
-    if rows[0] == rows[-1] and np.all(rows == rows[0]) and m.format == "csr" and m.has_sorted_indices:
-        return values_at(line(m, int(rows[0])), cols)
-    return np.asarray(m[rows, cols]).ravel().astype(np.float32)
 
 
 def _lookup_where(m: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray, ok: np.ndarray) -> np.ndarray:

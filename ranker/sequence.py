@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from ranker.behaviour import SEQUENCE_LEN, BehaviourStats
-from ranker.sparse_lines import line, values_at
+from ranker.sparse_lines import lookup
 
 SEQUENCE_GROUP = "recent_sequence"
 SLOT_FEATURES: tuple[tuple[str, str], ...] = (
@@ -45,15 +45,6 @@ def slot_of(name: str) -> int:
     return int(name[3:name.index("_")]) - 1
 
 
-def _pair_values(m, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """m[rows[k], cols[k]]; one sparse row when all pairs share the row (one shopper, serving)."""
-    if not len(rows):
-        return np.zeros(0, np.float32)
-    if len(rows) and rows[0] == rows[-1] and np.all(rows == rows[0]) and m.format == "csr" and m.has_sorted_indices:
-        return values_at(line(m, int(rows[0])), cols)
-    return np.asarray(m[rows, cols]).ravel().astype(np.float32)
-
-
 def sequence_features(stats: BehaviourStats, users: np.ndarray, items: np.ndarray,
                       slots: int = SEQUENCE_LEN) -> np.ndarray:
     """pairs × (slots · len(SLOT_FEATURES)); every column of an empty slot is 0 (the attribution baseline)."""
@@ -77,9 +68,9 @@ def _chunk(s: BehaviourStats, users: np.ndarray, items: np.ndarray, slots: int) 
         rk, ik = r[ok], items[ok]
         out[ok, k, 0] = 1.0
         out[ok, k, 1] = np.einsum("pd,pd->p", c.emb[rk], c.emb[ik])
-        out[ok, k, 2] = _pair_values(s.pmi, rk, ik)
-        out[ok, k, 3] = _pair_values(s.trans_lift, rk, ik)
+        out[ok, k, 2] = lookup(s.pmi, rk, ik)
+        out[ok, k, 3] = lookup(s.trans_lift, rk, ik)
         leaf_r = c.leaf[rk]
         coded = np.flatnonzero((leaf_r >= 0) & (leaf_i[ok] >= 0))
-        out[ok[coded], k, 4] = _pair_values(s.leaf_lift, leaf_r[coded], leaf_i[ok][coded])
+        out[ok[coded], k, 4] = lookup(s.leaf_lift, leaf_r[coded], leaf_i[ok][coded])
     return out.reshape(len(items), -1)

@@ -25,6 +25,15 @@ def values_at(entries: tuple[np.ndarray, np.ndarray], positions: np.ndarray) -> 
     return np.where(idx[at] == positions, data[at], 0).astype(np.float32)
 
 
+def lookup(m: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """m[rows[k], cols[k]] for every k; one dense row when all pairs share a row (one shopper, serving)."""
+    if len(rows) == 0:
+        return np.zeros(0, np.float32)
+    if rows[0] == rows[-1] and np.all(rows == rows[0]) and m.format == "csr" and m.has_sorted_indices:
+        return values_at(line(m, int(rows[0])), cols)
+    return np.asarray(m[rows, cols]).ravel().astype(np.float32)
+
+
 def canonical(m: sp.spmatrix, fmt: str = "csr") -> sp.csr_matrix | sp.csc_matrix:
     """A copy in `fmt` with sorted indices and no duplicates, as `values_at` needs."""
     out = m.asformat(fmt, copy=True)

@@ -104,8 +104,12 @@ def preview(
     from ranker.explain import Explainer
 
     with user_errors():
-        hits, searched = ranker.search(query, user, 1) if query else ([], None)
-        chosen = item or (hits[0].item_id if hits else None)
+        chosen, searched = item, None
+        if query and item:  # the chosen item as a search result: the query alone, no search to re-rank
+            searched = ranker.query_for(query)
+        elif query:
+            hits, searched = ranker.search(query, user, 1)
+            chosen = hits[0].item_id if hits else None
         explained = Explainer(ranker).explain(user, [chosen] if chosen else None, 1, allow_unknown_user=True,
                                               query=searched)[0]
         writer = Narrator(library, text_model(mode, config), brands=ranker.brands())
