@@ -77,7 +77,14 @@ def test_search_across_languages_with_reasons(trained, tmp_path):
         groups = [set(i["attribution"]) for i in mine["items"]]
         assert all("query_relevance" in g for g in groups)
         assert sum(i["attribution"]["query_relevance"] for i in mine["items"]) > 0
-        assert any(i["attribution"]["bought_together"] > 0 for i in mine["items"])
+        assert any(len(i["facts"]) > 1 for i in mine["items"])
+        other = c.post("/v1/search", json={"query": "headlamp", "user_id": ranker.most_active(2)[1], "k": 5,
+                                           "lang": "en"}).json()
+        theirs = {i["item_id"]: i["attribution"] for i in other["items"]}
+        shared = [i for i in mine["items"] if i["item_id"] in theirs]
+        personal = ("brand_affinity", "category_interest", "bought_together", "text_similarity")
+        assert shared and any(abs(i["attribution"][g] - theirs[i["item_id"]][g]) > 1e-3
+                              for i in shared for g in personal)
         for item in mine["items"]:
             assert item["explanation"]["verified"]
             match = [f for f in item["facts"] if f["kind"] == "query_match"]
