@@ -66,14 +66,15 @@ def _named(facts: Facts, book: PhraseBook) -> list[tuple[str, str]]:
 def _relation_swap(text: str, facts: Facts, book: PhraseBook, rng: random.Random) -> str | None:
     """What the shopper did with a named item, said with another reason's words: "the X you bought" →
     "the X you looked at", "买过的X" → "浏览过的X"."""
-    kinds = [k for k, owners in book.owners.items() if owners]
-    for kind, name in _named(facts, book):
-        for word in book.owners.get(kind, ()):
-            pattern = f"{re.escape(word)}的{re.escape(name)}" if book.language == "zh" else \
-                f"{re.escape(name)} {re.escape(word)}"
-            if (m := re.search(pattern, text)):
-                other = rng.choice([book.owners[k][0] for k in kinds if k != kind])
-                return text[:m.start()] + m.group(0).replace(word, other, 1) + text[m.end():]
+    for fact in facts.facts:
+        own = book.owner_words(fact.kind, fact.evidence)
+        others = [words[0] for table in book.owners.values() for words in table.values() if not set(words) & set(own)]
+        for name in book.named_items(fact, facts):
+            for word in own:
+                pattern = f"{re.escape(word)}的{re.escape(name)}" if book.language == "zh" else \
+                    f"{re.escape(name)} {re.escape(word)}"
+                if others and (m := re.search(pattern, text)):
+                    return text[:m.start()] + m.group(0).replace(word, rng.choice(others), 1) + text[m.end():]
     return None
 
 

@@ -79,7 +79,7 @@ class Narrator:
         labels = tuple(label for f in facts.facts for label in book.labels(f, facts))
         return Grounding(template.language, reasons, book.item_name(facts.item), self.brands,
                          book.item_category(facts.item), kinds, book.item_kind(facts.item, kinds), other_cues,
-                         template.max_chars, template.max_sentences, objects, book.relations, labels)
+                         template.max_chars, template.max_sentences, objects, book.relations(facts), labels)
 
     def fallback_text(self, facts: Facts, template: PromptTemplate, g: Grounding | None = None) -> str:
         """The deterministic sentence: the template's fallback over the true phrases."""

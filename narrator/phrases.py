@@ -33,7 +33,7 @@ class PhraseBook:
     language: str
     texts: dict[str, str]
     cues: dict[str, tuple[str, ...]]
-    owners: dict[str, tuple[str, ...]]
+    owners: dict[str, dict[str, tuple[str, ...]]]  # kind → the fact's `relation` ("" for one list) → words
     problems: dict[str, str]
     name_chars: int
     unnamed_item: str
@@ -59,7 +59,8 @@ class PhraseBook:
                 raise PromptError(path, line_of(text, kind), f"missing [{kind}] with a `text` phrase")
             texts[kind] = data[kind]["text"]
             cues[kind] = tuple(data[kind].get("cues", ()))
-            owners[kind] = _words(path, text, kind, data[kind].get("owner", []))
+            if (owner := _owners(path, text, kind, data[kind].get("owner", []))):
+                owners[kind] = owner
             for source in (texts[kind], *cues[kind]):
                 check_compiles(path, text, kind, source)
         problems = data.get("problems", {})
@@ -74,10 +75,24 @@ class PhraseBook:
         """Each kind's cue words that need no evidence ("一起", "similar"): they claim the kind wherever they occur."""
         return {kind: tuple(c for c in cues if "{" not in c) for kind, cues in self.cues.items()}
 
-    @cached_property
-    def relations(self) -> tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]:
-        """(kind, relation cue words, owner words) of each kind that names another item."""
-        return tuple((kind, self.static_cues[kind], owners) for kind, owners in self.owners.items() if owners)
+    def owner_words(self, kind: str, evidence: dict[str, Any]) -> tuple[str, ...]:
+        """How a sentence says what the shopper did with the item a fact names. A kind whose `owner` is a
+        table keyed by the fact's `relation` ("bought"/"viewed") has words per relation; a fact that says
+        none (written before the field existed) takes the table's first entry."""
+        table = self.owners.get(kind, {})
+        return table.get(str(evidence.get("relation", "")), next(iter(table.values()), ()))
+
+    def relations(self, facts: Facts | None = None) -> tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]:
+        """(kind, relation cue words, owner words) of each kind that names another item, with the owner words
+        of the fact of that kind in `facts`; the words of its other relations follow as `kind:relation`
+        without cues, so they count as another reason's words ("the X you looked at" for a bought X)."""
+        evidence = {f.kind: f.evidence for f in facts.facts} if facts else {}
+        out = []
+        for kind, table in self.owners.items():
+            own = self.owner_words(kind, evidence.get(kind, {}))
+            out.append((kind, self.static_cues[kind], own))
+            out.extend((f"{kind}:{rel}", (), words) for rel, words in table.items() if words != own)
+        return tuple(out)
 
     def named_items(self, fact: Fact, facts: Facts) -> tuple[str, ...]:
         """The other items this fact names, as the phrase shows them ("the X you bought")."""
@@ -165,10 +180,18 @@ class PhraseBook:
             raise PromptError(self.path, line_of(self.text, kind), f"{kind}: {e}") from None
 
 
-def _words(path: Path, text: str, kind: str, words: object) -> tuple[str, ...]:
-    if not isinstance(words, list) or not all(isinstance(w, str) and w.strip() for w in words):
-        raise PromptError(path, line_of(text, kind), f"[{kind}] owner must be a list of non-empty words")
-    return tuple(w.strip() for w in words)
+def _owners(path: Path, text: str, kind: str, owner: object) -> dict[str, tuple[str, ...]]:
+    """`owner = [words]`, or a table of lists keyed by the fact's `relation` (`owner.bought = […]`)."""
+    if owner == []:
+        return {}
+    table: dict[str, object] = owner if isinstance(owner, dict) else {"": owner}
+    out = {}
+    for rel, words in table.items():
+        if not isinstance(words, list) or not words or not all(isinstance(w, str) and w.strip() for w in words):
+            where = f"owner.{rel}" if rel else "owner"
+            raise PromptError(path, line_of(text, kind), f"[{kind}] {where} must be a list of non-empty words")
+        out[rel] = tuple(w.strip() for w in words)
+    return out
 
 
 def _glossary(path: Path, text: str, table: object) -> dict[str, tuple[str, ...]]:

@@ -1,6 +1,7 @@
 """Sample facts covering every fact kind and every branch of the shipped phrases (bought or only
-viewed, item or category basis, carted or viewed, cold start). Lint renders every template and
-phrase against them, so an editor's mistake shows up before a shopper could see it."""
+viewed, a similar item bought, viewed or written before that was said, item or category basis, carted or
+viewed, cold start). Lint renders every template and phrase against them, so an editor's mistake shows up
+before a shopper could see it."""
 
 from __future__ import annotations
 
@@ -21,7 +22,10 @@ VARIANTS: dict[str, list[dict]] = {
                         {"with_item_id": "S7", "with_title": "Brisk Drill Bit Set B12", "basis": "category",
                          "with_title_zh": "Brisk 钻头套装 B12"}],
     "similar_text": [{"like_item_id": "S8", "like_title": "IronPeak 20V Cordless Drill A47",
-                      "like_title_zh": "IronPeak 20V无线电钻 A47", "similarity": 0.8}],
+                      "like_title_zh": "IronPeak 20V无线电钻 A47", "similarity": 0.8, "relation": relation}
+                     for relation in ("viewed", "bought")]
+                    + [{"like_item_id": "S8", "like_title": "IronPeak 20V Cordless Drill A47",  # written before
+                        "like_title_zh": "IronPeak 20V无线电钻 A47", "similarity": 0.8}],  # `relation` existed
     "recent": [{"recent_item_id": "S9", "recent_title": "Brisk Drill Bit Set B12",
                 "recent_title_zh": "Brisk 钻头套装 B12", "purchases_ago": 1},
                {"recent_item_id": "S9", "recent_title": "Brisk Drill Bit Set B12",

@@ -142,8 +142,11 @@ class EvidenceFinder:
         return evidence
 
     def similar_text(self, row: int, i: int) -> dict:
+        """The bought or viewed item most like this one, and which of the two (`relation`: a phrase that says
+        "you looked at" of a purchase misstates what the shopper did)."""
         c, s = self.r.catalog, self.r.stats
-        engaged = np.union1d(s.history_of(row), self._items_of(row, s.view))
+        bought = s.history_of(row)
+        engaged = np.union1d(bought, self._items_of(row, s.view))
         engaged = engaged[engaged != i]
         if not len(engaged):
             return {}
@@ -152,7 +155,8 @@ class EvidenceFinder:
         h = int(engaged[best])
         h_id = str(c.item_ids[h])
         return {"like_item_id": h_id, "like_title": self.r.title(h_id),
-                "like_title_zh": self.r.title(h_id, "title_zh"), "similarity": round(float(sims[best]), 2)}
+                "like_title_zh": self.r.title(h_id, "title_zh"), "similarity": round(float(sims[best]), 2),
+                "relation": "bought" if h in bought else "viewed"}
 
     def popular(self, row: int, i: int) -> dict:
         s = self.r.stats

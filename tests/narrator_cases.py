@@ -24,7 +24,7 @@ EVIDENCE = {
     "bought_together": {"with_item_id": "D7", "with_title": "Brisk Drill Bit Set B12",
                         "with_title_zh": "Brisk 钻头套装 B12", "basis": "item", "shoppers_bought_both": 8},
     "similar_text": {"like_item_id": "D8", "like_title": "IronPeak 20V Cordless Drill A47",
-                     "like_title_zh": "IronPeak 20V无线电钻 A47", "similarity": 0.8},
+                     "like_title_zh": "IronPeak 20V无线电钻 A47", "similarity": 0.8, "relation": "viewed"},
     "popular": {"purchases": 120, "popularity_rank": 4, "catalog_size": 600},
     "rating": {"rating": 4.5, "ratings": 31},
     "activity": {"viewed": 2, "carted": 0},

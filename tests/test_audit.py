@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -40,10 +41,16 @@ def test_verifier_meets_the_bars_on_the_audit_set(rows):
         assert results[lang]["false_rejection"]["rate"] <= 0.05, results[lang]
 
 
+@pytest.mark.parametrize("relation", ["viewed", "bought"])
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_each_corruption_changes_the_sentence_and_is_caught(lang):
+def test_each_corruption_changes_the_sentence_and_is_caught(lang, relation):
+    """With the similar item viewed or bought: a bought one's relation swap says "looked at", never the
+    co-purchase reason's own "you bought"."""
     n = Narrator(PromptLibrary.load(), brands=BRANDS)
     facts = facts_of("bought_together", "similar_text", "brand")
+    similar = facts.facts[1]
+    facts = replace(facts, facts=(facts.facts[0], replace(similar, evidence={**similar.evidence, "relation": relation}),
+                                  facts.facts[2]))
     true = n.explain(facts, lang, mode="template").text
     made = dict(corruptions(true, facts, n.prompts.phrases[lang], random.Random(0)))
     assert {"relation_swap", "invented_claim", "entity"} <= set(made)

@@ -203,3 +203,15 @@ def test_ab_split_is_stable_per_shopper_and_near_its_share(prompts):
     assert 0.21 < share < 0.29, share
     assert all(router.narrator(u, "short").prompts.template("en").version == v for u, v in list(served.items())[:50])
     assert router.narrator("U00001", "detailed") is router.base
+
+
+def test_lint_catches_a_relation_phrase_that_breaks_older_facts_and_an_empty_owner_list(prompts):
+    """`relation` is absent from facts written before it existed: a phrase that reads it unguarded fails on
+    the sample without it, and an owner table with an empty list names its entry."""
+    edit(prompts / "phrases.en.toml", "relation is defined and relation == 'bought'", "relation == 'bought'")
+    edit(prompts / "phrases.zh.toml", 'owner.bought = ["买过", "购买过", "已购", "入手过"]', "owner.bought = []")
+    code, out = lint_output(prompts)
+    out = " ".join(out.split())
+    assert code == 1
+    assert "phrases.en.toml:" in out and "similar_text" in out and "relation" in out
+    assert "[similar_text] owner.bought must be a list of non-empty words" in out

@@ -203,3 +203,21 @@ def test_sequence_group_trains_and_explains(tmp_path, trained):
     assert recent_facts > 0
     bad = run("train", "--data", str(data), "--out", str(tmp_path / "bad"), "--set", "sequence_length=8")
     assert bad.exit_code != 0 and "sequence_len" in bad.output
+
+
+def test_similar_item_evidence_says_whether_it_was_bought_or_viewed(trained):
+    """The most similar engaged item is often a purchase; the evidence says so, and the phrase with it."""
+    from ranker import artifacts
+    from ranker.explain import EvidenceFinder
+    from ranker.ranking import Ranker
+
+    ranker = Ranker.from_artifact(artifacts.load(trained[1]))
+    finder, seen = EvidenceFinder(ranker), set()
+    for row in ranker.stats.rows_of(ranker.most_active(5)):
+        bought = set(ranker.catalog.item_ids[ranker.stats.history_of(row)])
+        for i in range(0, ranker.catalog.n, 7):
+            if (evidence := finder.for_kind("similar_text", row, i)):
+                relation = "bought" if evidence["like_item_id"] in bought else "viewed"
+                assert evidence["relation"] == relation
+                seen.add(relation)
+    assert seen == {"bought", "viewed"}

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from narrator.facts import ItemRef
+from narrator.facts import Facts, ItemRef
 from narrator.narrate import Narrator
 from narrator.prompts import PromptLibrary
-from tests.narrator_cases import BRANDS, facts_of
+from tests.narrator_cases import BRANDS, DRILL, EVIDENCE, fact, facts_of
 
 FACTS = facts_of("brand", "price", "popular")
 
@@ -277,3 +277,26 @@ def test_recent_purchase_reason_verifies_and_is_bound_to_its_item(narrator, lang
                    "you have bought 3 Voltmark items.",
              "zh": "适合接着您最近一次购买的IronPeak 20V无线电钻 A47入手，而且您已购买过3件Voltmark的商品。"}[lang]
     assert not narrator.verify_text(other, RECENT, lang).passed
+
+
+def similar_to(relation: str | None) -> Facts:
+    """A similar-text reason whose item the shopper bought, viewed, or (older facts) did not say."""
+    evidence = {k: v for k, v in EVIDENCE["similar_text"].items() if k != "relation"}
+    if relation:
+        evidence["relation"] = relation
+    return Facts("U1", DRILL, (fact("similar_text", 1, 0.6, evidence), fact("brand", 2, 0.4, EVIDENCE["brand"])))
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_similar_item_is_called_what_the_shopper_did_with_it(narrator, lang):
+    """The most similar engaged item may be a purchase: its phrase says "you bought"/"买过", and "the X you
+    looked at" for it is refused, as is "you bought" for an item only viewed. Facts written before the
+    relation existed keep the viewed wording."""
+    said = {"en": ("you bought", "you looked at"), "zh": ("买过的IronPeak", "浏览过的IronPeak")}[lang]
+    for relation, own, other in (("bought", *said), ("viewed", *said[::-1]), (None, *said[::-1])):
+        facts = similar_to(relation)
+        template = narrator.fallback(facts, lang, "short", "test")
+        assert template.verified and own in template.text and other not in template.text, template.text
+        swapped = template.text.replace(own, other)
+        failed = narrator.verify_text(swapped, facts, lang).failures
+        assert "relation" in {c.rule for c in failed}, (swapped, failed)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from service.cli.common import Llm, ModelDir, console, err, fail, progress_bar, settings, user_errors
@@ -121,7 +122,7 @@ def catalog_lint(model: ModelDir = None) -> None:
     try:
         edits = enrichment.overrides(path, known)
     except PromptError as e:
-        err.print(f"[red]{e}[/]", soft_wrap=True, highlight=False)
+        err.print(f"[red]{escape(str(e))}[/]", soft_wrap=True, highlight=False)
         raise typer.Exit(1) from e
     console.print(f"{path}: {len(edits)} item(s) overridden, all valid" if path.exists() else
                   f"{path}: no overrides (create it to correct rows)")

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from narrator.library import DEFAULT_DIR, PromptLibrary, lint
@@ -40,7 +41,7 @@ def prompts_lint(root: PromptsDir = DEFAULT_DIR) -> None:
     variables, has its limits set. Exits 1 listing file:line for each problem."""
     problems = lint(root)
     for p in problems:
-        err.print(f"[red]{p}[/]", soft_wrap=True, highlight=False)
+        err.print(f"[red]{escape(str(p))}[/]", soft_wrap=True, highlight=False)
     if problems:
         raise typer.Exit(1)
     console.print(f"{root}: all templates and phrases render on the sample facts")
