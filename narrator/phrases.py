@@ -82,11 +82,11 @@ class PhraseBook:
         table = self.owners.get(kind, {})
         return table.get(str(evidence.get("relation", "")), next(iter(table.values()), ()))
 
-    def relations(self, facts: Facts | None = None) -> tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]:
+    def relations(self, facts: Facts) -> tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]:
         """(kind, relation cue words, owner words) of each kind that names another item, with the owner words
         of the fact of that kind in `facts`; the words of its other relations follow as `kind:relation`
         without cues, so they count as another reason's words ("the X you looked at" for a bought X)."""
-        evidence = {f.kind: f.evidence for f in facts.facts} if facts else {}
+        evidence = {f.kind: f.evidence for f in facts.facts}
         out = []
         for kind, table in self.owners.items():
             own = self.owner_words(kind, evidence.get(kind, {}))

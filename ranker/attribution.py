@@ -7,7 +7,7 @@ one `tf.GradientTape` call inside a traced function, so there is no Python loop 
 Baseline: the training mean of every feature, read from the model's own `standardise` layer, i.e.
 "an average (shopper, item) pair from training". Attributions therefore say how this pair differs
 from an average one, and they add up to f(x) − f(baseline) up to the quadrature error, which we
-report: |Σ attributions − (f(x) − f(b))| / max(|f(x) − f(b)|, 1e-3). Steps double from 16 until every
+report: |Σ attributions − (f(x) − f(b))| / max(|f(x) − f(b)|, 1e-3). Steps double from 32 until every
 pair's error is under the tolerance (default 1%) or MAX_STEPS are reached.
 """
 
@@ -23,16 +23,18 @@ METHODS = ("gauss-legendre", "trapezoid", "auto")
 MIN_GAP = 1e-3
 START_STEPS = 32
 MAX_STEPS = 4096
-"""4096, not 512: the pairs that need many steps are those whose score is close to the baseline's, where a small
-absolute error is a large relative one. On Amazon Scientific top-10s (400 pairs, the default model) 2% of pairs were
-still above 1% at 1024 steps, every one with a score gap under 0.06 (median gap 0.82); at 4096 none were (p99 0.98%).
-Only the pairs not yet under the tolerance are re-run, so a typical list does not pay for them."""
+"""4096, not 512, for ReLU rankers: the pairs that need many steps are those whose score is close to the
+baseline's, where a small absolute error is a large relative one. On Amazon Scientific top-10s (400 pairs, a ReLU
+model) 2% of pairs were still above 1% at 1024 steps, every one with a score gap under 0.06 (median gap 0.82); at
+4096 none were (p99 0.98%). Only the pairs not yet under the tolerance are re-run, so a typical list does not pay for
+them. With the default GELU ranker every measured pair (Scientific and demo top-10s) stayed at 32."""
 WARM_ROWS = 8192
 """`warm_up` compiles (pairs, steps) shapes up to this many path rows, and the 1-2 pair shapes at every step count:
 pairs that need thousands of steps are few in any list."""
 DEFAULT_METHOD = "auto"
 """`auto` picks the rule from the network: trapezoid for a piecewise-linear one (ReLU and linear layers only, as
-the ranker is), Gauss-Legendre otherwise. Along the path a ReLU network's gradient is piecewise constant, where
+rankers trained with `activation=relu` are), Gauss-Legendre otherwise (the default GELU ranker: exact to 1e-5 at
+32 steps, `TrainConfig.activation`). Along the path a ReLU network's gradient is piecewise constant, where
 Gauss-Legendre's nodes buy nothing: on Amazon Scientific search top-10s (150 lists, tolerance 1%, from 32 steps
 doubling) trapezoid took p50 7.3 / p99 27.9 ms against 15.2 / 78.0 ms, at the same p99 completeness error (1.00%)
 and a lower worst pair (4.5% vs 12.7%); on the demo shop they are even (p99 0.96% vs 0.98%). For a smooth (tanh)

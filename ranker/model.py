@@ -41,24 +41,21 @@ class RecentSequenceEncoder(keras.layers.Layer):
     """Attention over the shopper's latest purchases, in order (cf. DIN, Zhou et al. 2018, with positions).
 
     Input: slots × per-slot features (`ranker.sequence`), slot 0 the latest purchase and feature 0 "slot
-    filled" (1/0). Each slot becomes h_k = relu(W [features_k; position_k]) and the output is
-    relu(U Σ_k w_k·h_k) with w_k = filled_k·e^{l_k} / (1 + Σ_j filled_j·e^{l_j}), l_k = v·h_k bounded by tanh:
+    filled" (1/0). Each slot becomes h_k = σ(W [features_k; position_k]) and the output is σ(U Σ_k w_k·h_k),
+    σ the model's activation, w_k = filled_k·e^{l_k} / (1 + Σ_j filled_j·e^{l_j}), l_k = v·h_k bounded by tanh:
     a softmax with a null slot (logit 0) that lets the encoder attend to nothing. It is smooth in every input,
     so integrated gradients stay exact, and an empty slot (all 0) simply drops out. (A hard mask, 10⁴·(filled − 1)
     added to the logits, gave each slot's "filled" column attributions of ±80 that cancelled only in the group's
-    sum, drowning which purchase mattered.) The softmax is smooth, but a small part of a ReLU network, and
-    `ranker.attribution.rule_for` still sees a piecewise-linear one (trapezoid): on Amazon Scientific top-10s that
-    took a median 13.5 ms against Gauss-Legendre's 27.3 ms (p90 34 vs 98 ms) at the same completeness (p99 1.1% vs
-    1.0% at 512 steps); on the demo shop 6.2 vs 6.5 ms."""
+    sum, drowning which purchase mattered.)"""
 
     def __init__(self, slots: int, per_slot: int, units: int = 16, positions: int = 4, out_units: int = 8,
-                 **kwargs):
+                 activation: str = "relu", **kwargs):
         super().__init__(**kwargs)
         self.slots, self.per_slot, self.units = int(slots), int(per_slot), int(units)
-        self.positions, self.out_units = int(positions), int(out_units)
-        self.slot_dense = keras.layers.Dense(self.units, activation="relu", name="slot_dense")
+        self.positions, self.out_units, self.activation = int(positions), int(out_units), activation
+        self.slot_dense = keras.layers.Dense(self.units, activation=activation, name="slot_dense")
         self.score = keras.layers.Dense(1, name="attention_score")
-        self.out = keras.layers.Dense(self.out_units, activation="relu", name="sequence_out")
+        self.out = keras.layers.Dense(self.out_units, activation=activation, name="sequence_out")
 
     def build(self, input_shape):
         self.position = self.add_weight(name="position", shape=(self.slots, self.positions),
@@ -82,12 +79,13 @@ class RecentSequenceEncoder(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "slots": self.slots, "per_slot": self.per_slot, "units": self.units,
-                "positions": self.positions, "out_units": self.out_units}
+                "positions": self.positions, "out_units": self.out_units, "activation": self.activation}
 
 
 def build_model(spec: FeatureSpec, mean: np.ndarray, std: np.ndarray, hidden: tuple[int, ...] = (128, 64),
                 text_units: int = 16, dropout: float = 0.1, seed: int = 0, text_dropout: float = 0.0,
-                text_l2: float = 0.0, name: str = "whyrec_ranker", sequence_units: int = 8) -> keras.Model:
+                text_l2: float = 0.0, name: str = "whyrec_ranker", sequence_units: int = 8,
+                activation: str = "relu") -> keras.Model:
     keras.utils.set_random_seed(seed)
     d = len(spec.features)
     x = keras.Input((d,), name="features")
@@ -97,16 +95,16 @@ def build_model(spec: FeatureSpec, mean: np.ndarray, std: np.ndarray, hidden: tu
     if spec.sequence_len:
         recent = ColumnSlice(spec.sequence_start, spec.n_scalar, name="recent_sequence")(x)
         parts.append(RecentSequenceEncoder(spec.sequence_len, len(SLOT_FEATURES), out_units=sequence_units,
-                                           name="sequence_encoder")(recent))
+                                           activation=activation, name="sequence_encoder")(recent))
     if text_units:
         text = ColumnSlice(spec.n_scalar, d, name="text_embedding")(z)
         if text_dropout:
             text = keras.layers.Dropout(text_dropout, name="text_dropout")(text)
-        parts.append(keras.layers.Dense(text_units, activation="relu", name="text_dense",
+        parts.append(keras.layers.Dense(text_units, activation=activation, name="text_dense",
                                         kernel_regularizer=keras.regularizers.L2(text_l2) if text_l2 else None)(text))
     h = parts[0] if len(parts) == 1 else keras.layers.Concatenate(name="joined")(parts)
     for k, units in enumerate(hidden):
-        h = keras.layers.Dense(units, activation="relu", name=f"hidden_{k}")(h)
+        h = keras.layers.Dense(units, activation=activation, name=f"hidden_{k}")(h)
         if dropout:
             h = keras.layers.Dropout(dropout, name=f"dropout_{k}")(h)
     logit = keras.layers.Dense(1, name="logit")(h)

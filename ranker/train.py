@@ -51,6 +51,14 @@ class TrainConfig:
     """Subtract log Q(item) from every logit in training, Q the item's share of the sampled negatives (sampled-
     softmax correction, Yi et al. 2019): candidates over-sample popular items as negatives."""
     hidden: tuple[int, ...] = (128, 64)
+    activation: str = "gelu"
+    """Of the hidden, text and sequence layers: `gelu` (smooth) or `relu`, `silu`, `softplus`. Along the
+    integrated-gradients path a ReLU network's gradient jumps, so its quadrature error falls only like 1/steps
+    (measured: ×2 per doubling) and pairs near the baseline needed up to 4096 steps; a smooth network's
+    Gauss-Legendre sum is exact to 1e-5 at 32 steps. Same accuracy on validation (3 seeds, NDCG@10: Amazon
+    Scientific 0.0993 gelu vs 0.0982 relu, demo 0.1352 vs 0.1375, both inside seed noise); on Scientific
+    top-10s completeness p99 4.5e-6 vs 0.99%, IG median 3.5 vs 12.2 ms, p90 4.3 vs 78 ms; search k=10 p99 33-37
+    vs 85-107 ms. Models trained with `relu` keep it (the trapezoid rule is picked for them)."""
     text_units: int = 4
     text_dropout: float = 0.5
     text_l2: float = 1e-3
@@ -79,7 +87,8 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         """Refuse a bad choice at once, not after minutes of feature computation."""
-        for name, allowed in (("loss", ("softmax", "bce")), ("lr_schedule", ("constant", "cosine"))):
+        for name, allowed in (("loss", ("softmax", "bce")), ("lr_schedule", ("constant", "cosine")),
+                              ("activation", ("relu", "gelu", "silu", "softplus"))):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, not {getattr(self, name)!r}")
 
@@ -312,7 +321,8 @@ def train(shop: Shop, catalog: CatalogIndex, cfg: TrainConfig = TrainConfig(),
     members, history = [], []
     for m in range(cfg.ensemble):
         model = build_model(spec, mean, std, cfg.hidden, cfg.text_units, cfg.dropout, cfg.seed + m,
-                            cfg.text_dropout, cfg.text_l2, name=f"member_{m}", sequence_units=cfg.sequence_units)
+                            cfg.text_dropout, cfg.text_l2, name=f"member_{m}", sequence_units=cfg.sequence_units,
+                            activation=cfg.activation)
         history += _fit_member(model, x, y, cfg, validate, progress, f"member {m + 1}/{cfg.ensemble}",
                                None if tensorboard is None else tensorboard / f"member_{m}")
         members.append(model)

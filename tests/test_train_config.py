@@ -10,15 +10,17 @@ from ranker.train import TrainConfig, log_q
 
 def test_settings_are_read_as_their_types():
     cfg = TrainConfig().with_settings(["learning_rate=0.002", "lr_schedule=cosine", "logq=true", "folds=2,3",
-                                       "sequence_len=0"])
+                                       "sequence_len=0", "activation=gelu"])
     assert cfg.learning_rate == 0.002 and cfg.lr_schedule == "cosine" and cfg.logq is True
+    assert cfg.activation == "gelu"
     assert cfg.folds == (2, 3) and cfg.sequence_len == 0
     assert TrainConfig().with_settings([]) == TrainConfig()
 
 
 @pytest.mark.parametrize("bad, named", [("learning_rat=0.1", "learning_rat"), ("epochs=many", "epochs takes a int"),
                                         ("logq=maybe", "logq takes a bool"), ("epochs", "NAME=VALUE"),
-                                        ("lr_schedule=step", "lr_schedule must be one of")])
+                                        ("lr_schedule=step", "lr_schedule must be one of"),
+                                        ("activation=tanh", "activation must be one of")])
 def test_a_bad_setting_is_named(bad, named):
     with pytest.raises(ValueError, match=named):
         TrainConfig().with_settings([bad])
