@@ -124,8 +124,8 @@ def test_explain_json_groups_add_up_and_facts_are_backed(trained):
     assert len(out) == 3
     history = ranker.catalog.item_ids[ranker.stats.history_of(ranker.stats.rows_of([user])[0])]
     bought_brands = ranker.items.loc[list(history), "brand"].tolist()
-    for entry in out:
-        assert entry["completeness_error"] <= 0.01
+    for entry in out:  # the default GELU ranker: Gauss-Legendre is exact long before the 1% tolerance
+        assert entry["completeness_error"] <= 1e-3 and entry["steps"] == 32, entry
         facts = entry["facts"]
         assert all(f["attribution"] > 0 and f["share"] >= 0.05 for f in facts["facts"])
         assert all(f["attribution"] < 0 for f in facts["against"])
