@@ -131,7 +131,7 @@ def main() -> None:
     from ranker.ranking import Ranker
     from ranker.split import nth_last_targets, target_kind, truncate
     from ranker.text import TextEmbedder, leaf_name
-    from ranker.train import TrainConfig
+    from ranker.train import TrainConfig, validation_targets
 
     shop = load_any(detect_format(args.data), args.data)
     names = zh_names(shop.items, args.zh_names or HERE / "search" / f"{args.data.name.split('-')[-1]}-zh.jsonl")
@@ -157,10 +157,9 @@ def main() -> None:
     train_s = time.perf_counter() - t
 
     kind = target_kind(shop.events)
-    fold = 1 if args.split == "test" else cfg.folds[0]
-    targets = nth_last_targets(shop.events, fold, kind)
-    if args.split == "valid":
-        targets = targets.sample(n=min(cfg.val_users, len(targets) // 5), random_state=cfg.seed)
+    valid = args.split == "valid"
+    fold = cfg.folds[0] if valid else 1
+    targets = validation_targets(shop.events, cfg) if valid else nth_last_targets(shop.events, fold, kind)
     ranker = Ranker(model, spec, shop.items, emb, truncate(shop.events, fold, kind),
                     search_emb=search_emb, retrieve=cfg.search_candidates)
     item_rows = shop.items.reset_index(drop=True)

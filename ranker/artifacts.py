@@ -21,7 +21,7 @@ import pandas as pd
 
 from narrator import atomic
 from ranker.data import Shop
-from ranker.features import FeatureSetError, FeatureSpec
+from ranker.features import SPEC_FILE, FeatureSpec
 
 LIBRARIES = ("whyrec", "tensorflow-cpu", "keras", "numpy", "pandas", "scipy", "sentence-transformers", "torch")
 
@@ -71,7 +71,7 @@ def save(root: str | Path, model, spec: FeatureSpec, shop: Shop, emb: np.ndarray
     with atomic.atomic_path(root / version) as tmp:
         tmp.mkdir()
         model.save(tmp / "model.keras")
-        (tmp / "spec.json").write_text(json.dumps(spec.to_dict(), indent=1))
+        (tmp / SPEC_FILE).write_text(json.dumps(spec.to_dict(), indent=1))
         shop.save(tmp / "shop")
         np.save(tmp / "embeddings.npy", emb)
         if search_emb is not None:
@@ -105,10 +105,7 @@ def load(path: str | Path, label: str = "production") -> Artifact:
     from ranker.data import load_shop
 
     version = resolve(path, label)
-    try:
-        spec = FeatureSpec.from_dict(json.loads((version / "spec.json").read_text()))
-    except FeatureSetError as e:
-        raise FeatureSetError(f"{version}: {e}") from None
+    spec = FeatureSpec.read(version)
     model = keras.saving.load_model(version / "model.keras")
     meta = json.loads((version / "metadata.json").read_text())
     search = np.load(version / SEARCH_FILE) if (version / SEARCH_FILE).exists() else None

@@ -7,8 +7,10 @@ Computation is vectorised over (shopper, item) pairs: sparse lookups and row-wis
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
@@ -284,6 +286,9 @@ recent and last-purchase co-purchase, transition and window features as positive
 the recent-sequence group."""
 
 
+SPEC_FILE = "spec.json"
+
+
 class FeatureSetError(ValueError):
     """A saved spec was computed by another version of the features."""
 
@@ -339,6 +344,15 @@ class FeatureSpec:
     def to_dict(self) -> dict:
         return {"embedding_dim": self.embedding_dim, "sequence_len": self.sequence_len, "feature_set": FEATURE_SET,
                 "features": [asdict(f) for f in self.features]}
+
+    @classmethod
+    def read(cls, version: Path) -> FeatureSpec:
+        """The spec saved with a model version (`spec.json`); FeatureSetError names the version when this whyrec
+        computes other features than it was trained on."""
+        try:
+            return cls.from_dict(json.loads((version / SPEC_FILE).read_text()))
+        except FeatureSetError as e:
+            raise FeatureSetError(f"{version}: {e}") from None
 
     @classmethod
     def from_dict(cls, data: dict) -> FeatureSpec:

@@ -40,11 +40,6 @@ def slot_names(slots: int = SEQUENCE_LEN) -> list[tuple[str, str]]:
     return [(slot_name(k, f), f"purchase {k + 1} back: {d}") for k in range(slots) for f, d in SLOT_FEATURES]
 
 
-def slot_of(name: str) -> int:
-    """The slot (0 = latest purchase) a sequence column belongs to."""
-    return int(name[3:name.index("_")]) - 1
-
-
 def sequence_features(stats: BehaviourStats, users: np.ndarray, items: np.ndarray,
                       slots: int = SEQUENCE_LEN) -> np.ndarray:
     """pairs × (slots · len(SLOT_FEATURES)); every column of an empty slot is 0 (the attribution baseline)."""

@@ -89,7 +89,7 @@ def _check(root: Path, version: str) -> None:
         known = ", ".join(v.name for v in versions(root)) or "none"
         raise VersionError(f"no version {version!r} in {root} (versions: {known})")
     try:
-        FeatureSpec.from_dict(json.loads((Path(root) / version / "spec.json").read_text()))
+        FeatureSpec.read(Path(root) / version)
     except FeatureSetError as e:
         raise UnservableVersionError(f"version {version!r} cannot be served: {e}") from None
 
