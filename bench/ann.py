@@ -19,8 +19,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.ranker import detect_format  # noqa: E402
-from ranker.loaders import load_any  # noqa: E402
+from ranker.loaders import (
+    detect_format,  # noqa: E402
+    load_any,  # noqa: E402
+)
 from ranker.text import MultilingualEncoder, leaf_name, normalised, search_texts  # noqa: E402
 
 TOP = 100

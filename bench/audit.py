@@ -22,10 +22,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from narrator.audit import AuditRow, corruptions, run  # noqa: E402
 from narrator.facts import Fact, Facts, ItemRef  # noqa: E402
 from narrator.narrate import Narrator  # noqa: E402
 from narrator.prompts import PromptLibrary  # noqa: E402
+from narrator.verification.audit import AuditRow, corruptions, run  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent
 

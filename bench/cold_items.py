@@ -29,7 +29,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.ranker import detect_format  # noqa: E402
+from ranker.loaders import detect_format  # noqa: E402
 from ranker.runtime import configure  # noqa: E402
 
 ITEM_COLUMNS = ("item_id", "title", "brand", "category", "price", "title_zh", "title_en", "category_zh")
@@ -80,11 +80,12 @@ def main() -> None:
     from ranker.model import CompiledScorer
     from ranker.pipeline import fit
     from ranker.ranking import Ranker
+    from ranker.scoring import score_matrix
     from ranker.split import nth_last_targets, target_kind, truncate
     from ranker.text import TextEmbedder, item_texts
-    from ranker.train import TrainConfig, score_matrix
-    from service.events import EventStore
-    from service.live import LiveShop
+    from ranker.train_config import TrainConfig
+    from service.shop.live import LiveShop
+    from service.shop.store import EventStore
 
     t0 = time.perf_counter()
     shop = load_any(detect_format(args.data), args.data)

@@ -41,7 +41,7 @@ def main() -> None:
 
     from narrator import enrichment
     from ranker.data import load_shop
-    from service.catalog import root_of
+    from service.stack import root_of
 
     rows = enrichment.load(root_of(args.model))
     items = load_shop(args.data).items.set_index("item_id")

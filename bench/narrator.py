@@ -32,11 +32,11 @@ from ranker.runtime import configure  # noqa: E402
 
 def build_facts(model_dir: Path, n_pairs: int, seed: int = 0) -> tuple[list, set[str]]:
     """(shopper, [Facts of their top 10]) for `n_pairs / 10` random known shoppers, and the brands."""
-    from ranker.explain import Explainer
-    from service import catalog
+    from service.settings import Settings
+    from service.stack import Stack
 
-    ranker = catalog.load(model_dir)  # with its catalog enrichment, as the service shows it
-    explainer = Explainer(ranker)
+    stack = Stack.load(Settings(artifacts=model_dir, backend="none"))  # as the service shows it
+    ranker, explainer = stack.ranker, stack.explainer
     rng = np.random.default_rng(seed)
     known = [str(u) for u in ranker.stats.user_ids[: ranker.stats.cold_row]]
     lists = []

@@ -25,14 +25,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from ranker.runtime import configure  # noqa: E402
 
 
-def detect_format(path: Path) -> str:
-    if list(path.glob("*.text")):
-        return "unisrec"
-    if (path / "u.data").exists():
-        return "movielens"
-    return "csv"
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", type=Path, required=True)
@@ -45,11 +37,11 @@ def main() -> None:
 
     configure()
     from ranker.baselines import ItemKNN
-    from ranker.loaders import load_any
+    from ranker.loaders import detect_format, load_any
     from ranker.pipeline import evaluate, fit
     from ranker.ranking import Ranker
     from ranker.text import DEFAULT_CACHE
-    from ranker.train import TrainConfig
+    from ranker.train_config import TrainConfig
 
     timings: dict[str, float] = {}
     t0 = time.perf_counter()

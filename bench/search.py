@@ -46,7 +46,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.ranker import detect_format  # noqa: E402
+from ranker.loaders import detect_format  # noqa: E402
 from ranker.runtime import configure  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -63,10 +63,11 @@ def tokens(text: str) -> list[str]:
 
 
 def metrics(ranks: list[float]) -> tuple[float, float]:
-    """HR@10 and NDCG@10 from 1-based ranks (inf: not found)."""
-    r = np.asarray(ranks, float)
-    hit = r <= 10
-    return float(hit.mean()), float(np.where(hit, 1.0 / np.log2(r + 1), 0.0).mean())
+    """HR@10 and NDCG@10 from 1-based ranks (inf: not found), as `ranker.metrics` counts them."""
+    from ranker.metrics import summarise
+
+    out = summarise(np.asarray(ranks, float) - 1.0, (10,))
+    return out["HR@10"], out["NDCG@10"]
 
 
 def rank_of(scores: np.ndarray, target: int, exclude: np.ndarray) -> float:
@@ -131,7 +132,7 @@ def main() -> None:
     from ranker.ranking import Ranker
     from ranker.split import nth_last_targets, target_kind, truncate
     from ranker.text import TextEmbedder, leaf_name
-    from ranker.train import TrainConfig, validation_targets
+    from ranker.train_config import TrainConfig, validation_targets
 
     shop = load_any(detect_format(args.data), args.data)
     names = zh_names(shop.items, args.zh_names or HERE / "search" / f"{args.data.name.split('-')[-1]}-zh.jsonl")
@@ -143,7 +144,7 @@ def main() -> None:
     t = time.perf_counter()
     if args.model:
         from ranker import artifacts
-        from ranker.behaviour import CatalogIndex
+        from ranker.catalog import CatalogIndex
 
         art = artifacts.load(args.model)
         shop = art.shop

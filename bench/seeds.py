@@ -36,7 +36,7 @@ def main() -> None:
     from bench.ranker import detect_format
     from ranker.loaders import load_any
     from ranker.pipeline import evaluate, fit
-    from ranker.train import TrainConfig
+    from ranker.train_config import TrainConfig
 
     shop = load_any(detect_format(args.data), args.data)
     rows = []

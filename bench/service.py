@@ -7,7 +7,9 @@ Starts `whyrec serve` on 127.0.0.1 (one uvicorn process), waits for /readyz, the
 1. cold: wrk against the other half (every first request computes recommendations, integrated
    gradients, facts and template reasons; repeats within the run are cache hits);
 2. warm: the same load on the most active half of the shoppers, whose responses the server
-   precomputed after start (`WHYREC_PRECOMPUTE`, cached per model version);
+   precomputed after start (`WHYREC_PRECOMPUTE`, cached per model version); then again while other shoppers
+   post a purchase every second (a live shop's events must not empty the cache), ending with a promotion
+   stored mid-run that must show in the next list;
 3. LLM reasons (`explain: llm`: each request waits for the model up to its deadline; separate server with
    the narrator model): latency, fallback share
    (from /metrics), and 5xx count under the same load;
@@ -135,6 +137,48 @@ def freshness(port: int, users: list[str], stop: threading.Event) -> dict:
     return {"checks": len(seconds), "reflected": reflected, "p50_ms": float(np.percentile(ms, 50)),
             "p99_ms": float(np.percentile(ms, 99)), "post_p50_ms": float(np.percentile(post_ms, 50)),
             "post_p99_ms": float(np.percentile(post_ms, 99))}
+
+
+def events_flowing(port: int, users: list[str], stop: threading.Event, every_s: float = 1.0) -> dict:
+    """While the load runs: one of `users` (shoppers outside the load) buys an item every `every_s` seconds."""
+    posted, failed = 0, 0
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+        items = [i["item_id"] for i in http.post("/v1/recommendations", json={"user_id": users[0], "k": 20,
+                                                                                "explain": "none"}).json()["items"]]
+        while not stop.wait(every_s):
+            user, item = users[posted % len(users)], items[posted % len(items)]
+            r = http.post("/v1/events", headers={"authorization": f"Bearer {EVENTS_TOKEN}"}, json={"events": [
+                {"user_id": user, "item_id": item, "event": "purchase", "event_id": f"flow-{posted}-{time.time()}"}]})
+            posted += r.status_code == 200
+            failed += r.status_code != 200
+    return {"posted": posted, "failed": failed}
+
+
+def promotion_shows(port: int, user: str) -> dict:
+    """Store a promotion on the shopper's top item (cached list) and time until the next list says so."""
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+        body = {"user_id": user, "k": 10, "lang": "en", "explain": "template"}
+        item = http.post("/v1/recommendations", json=body).json()["items"][0]["item_id"]
+        now = time.time()
+        start = time.perf_counter()
+        r = http.put("/v1/promotions", headers={"authorization": f"Bearer {ADMIN_TOKEN}"}, json={"promotions": [
+            {"item_id": item, "label": "20% off", "start": now - 60, "end": now + 3600, "campaign": "bench"}]})
+        r.raise_for_status()
+        listed = http.post("/v1/recommendations", json=body).json()["items"]
+        shown = any(i["item_id"] == item and "promotion" in [f["kind"] for f in i["facts"] or []] for i in listed)
+        http.delete("/v1/promotions/bench", headers={"authorization": f"Bearer {ADMIN_TOKEN}"})
+    return {"shown_next_list": shown, "seconds": time.perf_counter() - start}
+
+
+def with_events_flowing(port: int, users: list[str], run) -> tuple[dict, dict]:
+    """`run()` (a wrk load) while other shoppers post a purchase every second."""
+    stop, flow = threading.Event(), {}
+    poster = threading.Thread(target=lambda: flow.update(events_flowing(port, users, stop)))
+    poster.start()
+    result = run()
+    stop.set()
+    poster.join()
+    return result, flow
 
 
 def with_freshness(port: int, users: list[str], run) -> tuple[dict, dict]:
@@ -322,6 +366,9 @@ def main() -> None:
                 port, cold_users, args.seconds, args.connections, "en", "template"))
             out["warm"], out["fresh_warm"] = with_freshness(port, warm_users[::7][:300], lambda: wrk(
                 port, warm_users, args.seconds, args.connections, "en", "template"))
+            out["warm_events"], out["flow"] = with_events_flowing(port, cold_users[:50], lambda: wrk(
+                port, warm_users, args.seconds, args.connections, "en", "template"))
+            out["promotion"] = promotion_shows(port, warm_users[0])
             out["template_5xx"] = server_errors(scrape(port))
             if args.fuzz_cases:
                 out["fuzz"] = fuzz(port, args.fuzz_cases)
@@ -351,7 +398,8 @@ def main() -> None:
         return
     print(f"{out['shoppers']} shoppers; {args.connections} connections x {args.seconds} s per run (wrk, 127.0.0.1)")
     print(f"{'run':34}{'rps':>9}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}{'non-2xx':>9}{'sock err':>9}")
-    runs = [("template reasons, cold shoppers", out["cold"]), ("template reasons, warm cache", out["warm"])]
+    runs = [("template reasons, cold shoppers", out["cold"]), ("template reasons, warm cache", out["warm"]),
+            ("warm cache, a purchase every 1 s", out["warm_events"])]
     if "llm" in out:
         runs.append((f"LLM reasons (llm, {args.llm}), zh", out["llm"]))
     for name, r in runs:
@@ -362,6 +410,9 @@ def main() -> None:
         print(f"freshness during the {run} run: a purchase posted, then the list asked again: {f['reflected']}/"
               f"{f['checks']} reflected; POST (stored + applied) p50 {f['post_p50_ms']:.0f} ms, p99 "
               f"{f['post_p99_ms']:.0f} ms; POST + next list p50 {f['p50_ms']:.0f} ms, p99 {f['p99_ms']:.0f} ms")
+    print(f"events flowing during the warm-cache run: {out['flow']['posted']} purchases posted by other shoppers "
+          f"({out['flow']['failed']} failed); a promotion stored after it shows in the next list: "
+          f"{out['promotion']['shown_next_list']} ({out['promotion']['seconds'] * 1000:.0f} ms)")
     print(f"precompute of the {len(warm_users)} most active shoppers (zh + en) after ready: {out['warm_up_s']:.1f} s; "
           f"5xx in template runs: {out['template_5xx']}")
     if "workers2" in out:

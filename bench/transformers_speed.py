@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 def prompts(n: int) -> list[list[dict]]:
     from narrator.narrate import Narrator
     from narrator.prompts import PromptLibrary
-    from narrator.samples import sample_facts
+    from narrator.prompts.samples import sample_facts
 
     narrator = Narrator(PromptLibrary.load())
     facts = sample_facts()
@@ -71,7 +71,7 @@ def main() -> None:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from narrator.backends import converted_folder
-    from narrator.models import resolve
+    from narrator.backends.models import resolve
     from service.settings import Settings
 
     settings = Settings()

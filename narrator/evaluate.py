@@ -20,7 +20,7 @@ import numpy as np
 
 from narrator.facts import Facts
 from narrator.narrate import Explanation, Mode, Narrator
-from narrator.text_match import contains
+from narrator.verification.text_match import contains
 
 WORD = re.compile(r"[A-Za-z0-9$.]+|[\u4e00-\u9fff]")
 UNSUPPORTED_RULES = ("number", "brand", "name", "claim")

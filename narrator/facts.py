@@ -12,10 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Literal
 
-FactKind = Literal["brand", "category", "price", "bought_together", "similar_text", "popular", "rating",
-                   "activity", "new_arrival", "query_match", "promotion", "recent"]
 FACT_KINDS: tuple[str, ...] = ("brand", "category", "price", "bought_together", "similar_text", "popular",
                                "rating", "activity", "new_arrival", "query_match", "promotion", "recent")
 """`recent`: the order-aware group, naming the latest purchase it credits most (evidence: that item, how many

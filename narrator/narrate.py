@@ -18,10 +18,10 @@ from cachetools import LRUCache
 
 from narrator.backends import Backend, Generation
 from narrator.facts import Facts
-from narrator.library import PromptLibrary
+from narrator.prompts.library import PromptLibrary
+from narrator.prompts.templates import PromptTemplate
 from narrator.reason_store import ReasonStore
-from narrator.templates import PromptTemplate
-from narrator.verify import Grounding, VerificationReport, verify
+from narrator.verification.verify import Grounding, VerificationReport, verify
 
 Mode = Literal["template", "llm", "auto"]
 MODES = ("template", "llm", "auto")

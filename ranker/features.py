@@ -13,11 +13,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
-import scipy.sparse as sp
 
+from ranker import feature_values as values
 from ranker.behaviour import BehaviourStats
 from ranker.sequence import ITEM_BEHAVIOUR_SLOTS, SEQUENCE_GROUP, SLOT_FEATURES, sequence_features, slot_names
-from ranker.sparse_lines import line, lookup
+from ranker.sparse_lines import lookup
 
 GROUPS = ("brand_affinity", "category_interest", "price_fit", "bought_together", "text_similarity",
           "popularity", "rating", "shopper_activity", "query_relevance", SEQUENCE_GROUP, "item_text_embedding")
@@ -48,196 +48,74 @@ class Feature:
     description: str
 
 
-def _lookup_where(m: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray, ok: np.ndarray) -> np.ndarray:
-    """`lookup` where `ok`, 0 elsewhere (for pairs with no brand, category or last purchase)."""
-    out = np.zeros(len(rows), np.float32)
-    out[ok] = lookup(m, rows[ok], cols[ok])
-    return out
-
-
-def _coded(matrix: str, code: str):
-    """Share of the shopper's activity in the candidate's brand/category (0 where it has none)."""
-    def fn(s: BehaviourStats, u: np.ndarray, i: np.ndarray) -> np.ndarray:
-        codes = getattr(s.catalog, code)[i]
-        return _lookup_where(getattr(s, matrix), u, codes, (codes >= 0))
-    return fn
-
-
-def _last_match(code: str):
-    def fn(s: BehaviourStats, u: np.ndarray, i: np.ndarray) -> np.ndarray:
-        last = s.last_item[u]
-        codes = getattr(s.catalog, code)
-        return ((last >= 0) & (codes[np.maximum(last, 0)] == codes[i]) & (codes[i] >= 0)).astype(np.float32)
-    return fn
-
-
-def _pair(matrix: str):
-    return lambda s, u, i: lookup(getattr(s, matrix), u, i)
-
-
-def _from_last(matrix: str):
-    def fn(s: BehaviourStats, u: np.ndarray, i: np.ndarray) -> np.ndarray:
-        last = s.last_item[u]
-        return _lookup_where(getattr(s, matrix), last, i, last >= 0)
-    return fn
-
-
-def _dot(user_vectors: str):
-    return lambda s, u, i: np.einsum("pd,pd->p", getattr(s, user_vectors)[u], s.catalog.emb[i])
-
-
-def _relative(fn, user_max: str):
-    """A pair value divided by the shopper's best value over the catalog: comparable across shoppers."""
-    def rel(s: BehaviourStats, u: np.ndarray, i: np.ndarray) -> np.ndarray:
-        top = getattr(s, user_max)[u]
-        return np.divide(fn(s, u, i), top, out=np.zeros(len(i), np.float32), where=top > 0)
-    return rel
-
-
-def _text_last(s: BehaviourStats, u: np.ndarray, i: np.ndarray) -> np.ndarray:
-    last = s.last_item[u]
-    sims = np.einsum("pd,pd->p", s.catalog.emb[np.maximum(last, 0)], s.catalog.emb[i])
-    return np.where(last >= 0, sims, 0.0).astype(np.float32)
-
-
-def _text_max(s: BehaviourStats, u: np.ndarray, i: np.ndarray) -> np.ndarray:
-    """The closest text match among everything the shopper bought or viewed (content nearest neighbours):
-    what an item nobody has bought yet can be recommended on. One block per distinct shopper."""
-    out = np.zeros(len(i), np.float32)
-    order = np.argsort(u, kind="stable")
-    users, starts = np.unique(u[order], return_index=True)
-    for user, start, end in zip(users, starts, [*starts[1:], len(order)], strict=True):
-        engaged = np.union1d(line(s.buy, int(user))[0], line(s.view, int(user))[0])
-        if len(engaged):
-            at = order[start:end]
-            out[at] = (s.catalog.emb[i[at]] @ s.catalog.emb[engaged].T).max(axis=1)
-    return out
-
-
-def _row_dot(a: sp.csr_matrix, b: sp.csr_matrix) -> np.ndarray:
-    """Row-wise dot products of two sparse matrices with the same shape."""
-    return np.asarray(a.multiply(b).sum(axis=1)).ravel().astype(np.float32)
-
-
-def _words_last(s: BehaviourStats, u: np.ndarray, i: np.ndarray) -> np.ndarray:
-    last = s.last_item[u]
-    sims = _row_dot(s.catalog.words[np.maximum(last, 0)], s.catalog.words[i])
-    return np.where(last >= 0, sims, 0.0).astype(np.float32)
-
-
-def _words_recent(s: BehaviourStats, u: np.ndarray, i: np.ndarray) -> np.ndarray:
-    return _row_dot(s.words_recent[u], s.catalog.words[i])
-
-
-def _ease(s: BehaviourStats, u: np.ndarray, i: np.ndarray) -> np.ndarray:
-    """EASE scores per pair, computed one block of distinct shoppers at a time. Items added to the catalog
-    after training lie beyond the EASE matrix and score 0 (nobody has bought them in the window)."""
-    out = np.zeros(len(i), np.float32)
-    if s.ease is None or len(u) == 0:
-        return out
-    n = s.ease.shape[0]
-    inside = i < n
-    users, inverse = np.unique(u[inside], return_inverse=True)
-    values = np.empty(len(inverse), np.float32)
-    for start in range(0, len(users), 1024):
-        block = np.asarray((s.buy[users[start:start + 1024]][:, :n] > 0).astype(np.float32) @ s.ease)
-        sel = (inverse >= start) & (inverse < start + 1024)
-        values[sel] = block[inverse[sel] - start, i[inside][sel]]
-    out[inside] = values
-    return out
-
-
-def _price_gap(s: BehaviourStats, u: np.ndarray, i: np.ndarray) -> np.ndarray:
-    """Distance from the shopper's usual (median) price in log units, scaled by their range."""
-    spread = np.nan_to_num(s.price_high[u] - s.price_low[u], nan=0.0) + 0.25
-    gap = np.abs(s.catalog.log_price[i] - s.price_median[u]) / spread
-    return np.nan_to_num(gap, nan=0.0).astype(np.float32)
-
-
-def _price_in_range(s: BehaviourStats, u: np.ndarray, i: np.ndarray) -> np.ndarray:
-    p = s.catalog.log_price[i]
-    with np.errstate(invalid="ignore"):
-        inside = (p >= s.price_low[u] - 1e-6) & (p <= s.price_high[u] + 1e-6)
-    return inside.astype(np.float32)
-
-
-def _item(values: str, log: bool = False):
-    def fn(s: BehaviourStats, u: np.ndarray, i: np.ndarray) -> np.ndarray:
-        v = getattr(s, values)[i]
-        return (np.log1p(v) if log else v).astype(np.float32)
-    return fn
-
-
-def _user(values: str):
-    return lambda s, u, i: np.log1p(getattr(s, values)[u]).astype(np.float32)
-
-
 SCALAR_FEATURES: list[tuple[Feature, Callable]] = [
     (Feature("brand_buy_share", "brand_affinity", "share of the shopper's purchases from this brand"),
-     _coded("brand_buy", "brand")),
+     values.coded("brand_buy", "brand")),
     (Feature("brand_view_share", "brand_affinity", "share of the shopper's views/carts from this brand"),
-     _coded("brand_view", "brand")),
-    (Feature("brand_last_match", "brand_affinity", "the last purchase was the same brand"), _last_match("brand")),
+     values.coded("brand_view", "brand")),
+    (Feature("brand_last_match", "brand_affinity", "the last purchase was the same brand"), values.last_match("brand")),
     (Feature("leaf_buy_share", "category_interest", "share of purchases in this exact category"),
-     _coded("leaf_buy", "leaf")),
+     values.coded("leaf_buy", "leaf")),
     (Feature("leaf_view_share", "category_interest", "share of views/carts in this exact category"),
-     _coded("leaf_view", "leaf")),
+     values.coded("leaf_view", "leaf")),
     (Feature("parent_buy_share", "category_interest", "share of purchases in the parent category"),
-     _coded("parent_buy", "parent")),
+     values.coded("parent_buy", "parent")),
     (Feature("leaf_last_match", "category_interest", "the last purchase was in the same category"),
-     _last_match("leaf")),
+     values.last_match("leaf")),
     (Feature("log_price", "price_fit", "log(1 + price); 0 when the catalog has no prices"),
      lambda s, u, i: np.nan_to_num(s.catalog.log_price[i], nan=0.0)),
-    (Feature("price_gap", "price_fit", "distance from the shopper's median price, in their range"), _price_gap),
-    (Feature("price_in_range", "price_fit", "price within the shopper's min–max purchase price"), _price_in_range),
+    (Feature("price_gap", "price_fit", "distance from the shopper's median price, in their range"), values.price_gap),
+    (Feature("price_in_range", "price_fit", "price within the shopper's min–max purchase price"),
+     values.price_in_range),
     (Feature("cooc_sum", "bought_together", "sum of co-purchase beyond popularity (positive PMI) with all purchased "
              "items"),
-     _pair("cooc_all")),
+     values.pair("cooc_all")),
     (Feature("cooc_recent", "bought_together", "positive PMI of co-purchase with the last 5 purchases, decayed"),
-     _pair("cooc_recent_lift")),
-    (Feature("cooc_last", "bought_together", "positive PMI of co-purchase with the last purchase"), _from_last("pmi")),
+     values.pair("cooc_recent_lift")),
+    (Feature("cooc_last", "bought_together", "positive PMI of co-purchase with the last purchase"),
+     values.from_last("pmi")),
     (Feature("trans_recent", "bought_together", "how much more often than its popularity predicts shoppers bought it "
              "right after the last 5 (positive lift, decayed)"),
-     _pair("trans_recent_lift")),
+     values.pair("trans_recent_lift")),
     (Feature("trans_last", "bought_together", "bought right after the last purchase (positive lift)"),
-     _from_last("trans_lift")),
-    (Feature("ease", "bought_together", "EASE linear item-item score of the shopper's purchases"), _ease),
+     values.from_last("trans_lift")),
+    (Feature("ease", "bought_together", "EASE linear item-item score of the shopper's purchases"), values.ease),
     (Feature("similar_shoppers", "bought_together", "bought by shoppers whose purchases overlap"),
-     _pair("user_neighbours")),
+     values.pair("user_neighbours")),
     (Feature("leaf_window_recent", "bought_together",
              "its category is often bought within 3 purchases of the recent purchases' categories"),
-     _coded("leaf_window_recent", "leaf")),
+     values.coded("leaf_window_recent", "leaf")),
     (Feature("window_last", "bought_together", "bought within 3 purchases of the last one (positive lift)"),
-     _from_last("window_lift")),
+     values.from_last("window_lift")),
     (Feature("cooc_recent_rel", "bought_together", "cooc_recent relative to the shopper's best item"),
-     _relative(_pair("cooc_recent_lift"), "cooc_recent_lift_max")),
+     values.relative(values.pair("cooc_recent_lift"), "cooc_recent_lift_max")),
     (Feature("trans_recent_rel", "bought_together", "trans_recent relative to the shopper's best item"),
-     _relative(_pair("trans_recent_lift"), "trans_recent_lift_max")),
+     values.relative(values.pair("trans_recent_lift"), "trans_recent_lift_max")),
     (Feature("window_recent", "bought_together", "bought within 3 purchases of the last 5, decayed (positive lift)"),
-     _pair("window_recent_lift")),
+     values.pair("window_recent_lift")),
     (Feature("window_recent_rel", "bought_together", "window_recent relative to the shopper's best item"),
-     _relative(_pair("window_recent_lift"), "window_recent_lift_max")),
+     values.relative(values.pair("window_recent_lift"), "window_recent_lift_max")),
     (Feature("text_mean", "text_similarity", "text similarity to everything the shopper engaged with"),
-     _dot("text_mean")),
-    (Feature("text_recent", "text_similarity", "text similarity to the last 5 purchases"), _dot("text_recent")),
+     values.dot("text_mean")),
+    (Feature("text_recent", "text_similarity", "text similarity to the last 5 purchases"), values.dot("text_recent")),
     (Feature("text_recent_rel", "text_similarity", "text_recent relative to the shopper's closest item"),
-     _relative(_dot("text_recent"), "text_recent_max")),
-    (Feature("text_last", "text_similarity", "text similarity to the last purchase"), _text_last),
+     values.relative(values.dot("text_recent"), "text_recent_max")),
+    (Feature("text_last", "text_similarity", "text similarity to the last purchase"), values.text_last),
     (Feature("text_max", "text_similarity", "text similarity to the closest item the shopper bought or viewed"),
-     _text_max),
+     values.text_max),
     (Feature("words_last", "text_similarity", "title word overlap (TF-IDF cosine) with the last purchase"),
-     _words_last),
+     values.words_last),
     (Feature("words_recent", "text_similarity", "title word overlap with the last 5 purchases, decayed"),
-     _words_recent),
-    (Feature("pop_buys", "popularity", "log(1 + purchases of the item)"), _item("item_buys", log=True)),
-    (Feature("pop_views", "popularity", "log(1 + views/carts of the item)"), _item("item_views", log=True)),
-    (Feature("rating_mean", "rating", "item's mean rating, shrunk to the global mean"), _item("rating_mean")),
-    (Feature("rating_count", "rating", "log(1 + number of ratings)"), _item("rating_count", log=True)),
-    (Feature("user_buys", "shopper_activity", "log(1 + the shopper's purchases)"), _user("user_buys")),
-    (Feature("user_views", "shopper_activity", "log(1 + the shopper's views/carts)"), _user("user_views")),
+     values.words_recent),
+    (Feature("pop_buys", "popularity", "log(1 + purchases of the item)"), values.item("item_buys", log=True)),
+    (Feature("pop_views", "popularity", "log(1 + views/carts of the item)"), values.item("item_views", log=True)),
+    (Feature("rating_mean", "rating", "item's mean rating, shrunk to the global mean"), values.item("rating_mean")),
+    (Feature("rating_count", "rating", "log(1 + number of ratings)"), values.item("rating_count", log=True)),
+    (Feature("user_buys", "shopper_activity", "log(1 + the shopper's purchases)"), values.user("user_buys")),
+    (Feature("user_views", "shopper_activity", "log(1 + the shopper's views/carts)"), values.user("user_views")),
     (Feature("viewed_item", "shopper_activity", "log(1 + times the shopper viewed/carted this item)"),
      lambda s, u, i: np.log1p(lookup(s.view, u, i))),
-    (Feature("carted_item", "shopper_activity", "times the shopper put this item in the cart"), _pair("cart")),
+    (Feature("carted_item", "shopper_activity", "times the shopper put this item in the cart"), values.pair("cart")),
 ]
 
 

@@ -17,14 +17,11 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ranker.behaviour import CATEGORY_SEP, BehaviourStats, CatalogIndex, log_prices
+from ranker.behaviour import STAT_FIELDS, BehaviourStats
+from ranker.catalog import CatalogIndex, log_prices
+from ranker.data import CATEGORY_SEP
 
-ITEM_WIDE = ("buy", "view", "cart", "recent", "user_neighbours", "cooc_all", "cooc_recent", "trans_recent",
-             "window_recent", "knn_basis", "cooc_recent_lift", "trans_recent_lift", "window_recent_lift")
-ITEM_SQUARE = ("cosine", "pmi", "transitions", "window", "trans_lift", "window_lift")
-VOCAB_WIDE = {"brand_buy": "brands", "brand_view": "brands", "leaf_buy": "leaves", "leaf_view": "leaves",
-              "leaf_window_recent": "leaves", "parent_buy": "parents"}
-ITEM_ZERO = ("item_buys", "item_views", "rating_count")
+VOCABULARIES = ("brands", "leaves", "parents")
 
 
 @dataclass(frozen=True)
@@ -116,19 +113,24 @@ def upserted_stats(stats: BehaviourStats, catalog: CatalogIndex, at: Placement) 
     new = copy.copy(stats)
     new.catalog = catalog
     n, n_old = catalog.n, stats.catalog.n
-    for name in ITEM_WIDE:
-        m = getattr(stats, name)
-        setattr(new, name, _wider(m, m.shape[0], n))
-    for name in ITEM_SQUARE:
-        setattr(new, name, _wider(getattr(stats, name), n, n))
-    for name, vocab in VOCAB_WIDE.items():
-        m = getattr(stats, name)
-        setattr(new, name, _wider(m, m.shape[0], max(len(getattr(catalog, vocab)), 1)))
     leaves = max(len(catalog.leaves), 1)
-    new.leaf_lift = _wider(stats.leaf_lift, leaves, leaves)
-    for name in ITEM_ZERO:
-        setattr(new, name, np.concatenate([getattr(stats, name), np.zeros(n - n_old, np.float32)]))
-    new.rating_mean = np.concatenate([stats.rating_mean, np.full(n - n_old, stats.rating_prior, np.float32)])
-    closest = (stats.text_recent @ catalog.emb[at.rows].T).max(axis=1) if len(at.rows) else 0.0
-    new.text_recent_max = np.maximum(stats.text_recent_max, closest).astype(np.float32)
+    for f in STAT_FIELDS:
+        old = getattr(stats, f.name)
+        if f.grows == "item_columns":
+            value = _wider(old, old.shape[0], n)
+        elif f.grows == "item_square":
+            value = _wider(old, n, n)
+        elif f.grows in VOCABULARIES:
+            value = _wider(old, old.shape[0], max(len(getattr(catalog, f.grows)), 1))
+        elif f.grows == "leaf_square":
+            value = _wider(old, leaves, leaves)
+        elif f.grows in ("item_zeros", "rating_prior"):
+            fill = stats.rating_prior if f.grows == "rating_prior" else 0.0
+            value = np.concatenate([old, np.full(n - n_old, fill, np.float32)])
+        elif f.grows == "best_text":
+            closest = (stats.text_recent @ catalog.emb[at.rows].T).max(axis=1) if len(at.rows) else 0.0
+            value = np.maximum(old, closest).astype(np.float32)
+        else:
+            continue
+        setattr(new, f.name, value)
     return new

@@ -74,7 +74,7 @@ def with_rows(stats: BehaviourStats, base: BehaviourStats, events: pd.DataFrame,
     ev = ev[ev["item"] >= 0]
     ev = ev.assign(user=pd.Index(users).get_indexer(ev["user_id"].astype(str)))
     in_basis = base.rows_of(users)
-    block = stats._user_level(ev, len(users), knn_exclude=np.where(in_basis == base.cold_row, -1, in_basis))
+    block = stats.user_rows(ev, len(users), knn_exclude=np.where(in_basis == base.cold_row, -1, in_basis))
     n = stats.buy.shape[0]
     previous = stats.rows_of(users)
     known = previous != stats.cold_row

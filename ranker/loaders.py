@@ -25,6 +25,16 @@ from ranker.data import (
 FORMATS = ("unisrec", "movielens", "csv")
 
 
+def detect_format(path: Path) -> str:
+    """The format of a dataset folder by what it holds: UniSRec/RecBole (`*.text`), MovieLens (`u.data`), else
+    the canonical CSV/Parquet tables."""
+    if list(path.glob("*.text")):
+        return "unisrec"
+    if (path / "u.data").exists():
+        return "movielens"
+    return "csv"
+
+
 def load_any(fmt: str, src: str | Path, on_error: OnError = "raise") -> Shop:
     """Dispatch on a format name (`unisrec`, `movielens`, `csv`)."""
     if fmt == "unisrec":

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ranker.behaviour import BehaviourStats, CatalogIndex
+from ranker.behaviour import BehaviourStats
 from ranker.candidates import CandidateConfig, candidates
+from ranker.catalog import CatalogIndex
 from ranker.features import FeatureSpec, QueryMatch
 from ranker.promotions import Promotion
 from ranker.search import MIN_RELEVANCE, Query, SearchIndex, SearchUnavailableError
@@ -80,11 +81,21 @@ class Ranker:
         """The catalog of the current stats: one assignment of `stats` swaps both."""
         return self.stats.catalog
 
-    def upsert(self, items: pd.DataFrame, emb: np.ndarray) -> list[str]:
+    def use_stats(self, stats: BehaviourStats) -> None:
+        """Serve `stats` from now on (shoppers' rows refreshed by the live shop): one assignment swaps the catalog
+        and every row, so a request reads the old statistics or the new, never a mix."""
+        self.stats = stats
+
+    def show_promotions(self, promotions: Mapping[str, tuple[Promotion, ...]]) -> None:
+        """Read the merchants' promotions from `promotions` (the service's book, which follows its store)."""
+        self.promotions = promotions
+
+    def upsert(self, items: pd.DataFrame, emb: np.ndarray, arrived: Mapping[str, float] | None = None) -> list[str]:
         """Add new items and replace known ones (columns as in the catalog: item_id, title, brand, category,
         price, optional title_zh/title_en/category_zh; `emb` one text embedding per row). A known item's row
         is replaced whole (its enrichment too, until it is described again). New items can be recommended
-        at once. Returns the ids that were new. Callers serialise upserts with stats refreshes."""
+        at once; `arrived` says when items arrived (the "new arrival" fact). Returns the ids that were new.
+        Callers serialise upserts with stats refreshes."""
         from ranker.growth import place, upserted_catalog, upserted_stats
 
         ids = items["item_id"].astype(str).tolist()
@@ -99,6 +110,7 @@ class Ranker:
         if self.search_index is not None:
             self.search_index.upsert(at.rows, self.encoder.encode_fresh(search_texts(items)))
         self._titles.clear()
+        self.arrivals.update(arrived or {})
         return [i for i, new in zip(ids, at.new, strict=True) if new]
 
     @classmethod

@@ -22,7 +22,6 @@ from service.metrics import Metrics
 from service.request_log import RequestLog
 from service.responses import Lists
 from service.routes import (
-    admin,
     events,
     explanations,
     health,
@@ -30,6 +29,7 @@ from service.routes import (
     models,
     playground,
     promotions,
+    prompts,
     recommendations,
     search,
 )
@@ -57,7 +57,8 @@ def create_app(settings: Settings | None = None, load_in_background: bool = True
     app.state.settings, app.state.engine, app.state.metrics, app.state.lists = settings, engine, metrics, lists
     app.add_middleware(RequestLog, metrics=metrics)
     errors.install(app)
-    for module in (health, recommendations, search, promotions, explanations, events, items, models, admin, playground):
+    for module in (health, recommendations, search, promotions, explanations, events, items, models, prompts,
+                   playground):
         app.include_router(module.router)
     app.mount("/playground", StaticFiles(directory=playground.STATIC, html=True), name="playground")
     return app

@@ -16,18 +16,16 @@ from typing import TYPE_CHECKING, cast
 
 from narrator.backends import Backend, load_backend
 from narrator.facts import Facts
-from narrator.library import DEFAULT_DIR
 from narrator.narrate import TEMPLATE_MODEL, Explanation, Mode
-from narrator.reason_store import ReasonStore
-from service import catalog
-from service.events import EventStore
-from service.live import LiveShop
 from service.llm_queue import LlmQueue
 from service.metrics import Metrics
 from service.model_label import LabelWatch
-from service.promotions import PromotionBook
 from service.prompt_router import PromptRouter
 from service.settings import Settings
+from service.shop.arrivals import enrich_arrivals
+from service.shop.live import LiveShop
+from service.shop.promotions import PromotionBook
+from service.stack import Stack, describe
 
 if TYPE_CHECKING:
     from ranker.explain import Explained, Explainer
@@ -56,17 +54,6 @@ class Status:
         return self.ranker and self.attributions and self.narrator
 
 
-@dataclass
-class Loaded:
-    """What loading produces; the engine has all of it or none."""
-
-    version: str
-    root: Path
-    ranker: Ranker
-    explainer: Explainer
-    prompts: PromptRouter
-
-
 class Engine:
     """Loaded once at start (in the background, so /healthz answers while it loads)."""
 
@@ -76,17 +63,20 @@ class Engine:
         self.live = LiveShop()
         self.llm = LlmQueue(metrics, settings.llm_queue, settings.llm_deadline_s, settings.llm_background)
         self.backend: Backend | None = None
-        self._loaded: Loaded | None = None
+        self._loaded: Stack | None = None
         self.switching = threading.Lock()
-        self.promotions: PromotionBook | None = None
         """Held while one version replaces another (`service.model_label`)."""
         self.label_watch: LabelWatch | None = None
 
     @property
-    def loaded(self) -> Loaded:
+    def loaded(self) -> Stack:
         if self._loaded is None:
             raise NotReady(self.status.error or "models are still loading; retry shortly")
         return self._loaded
+
+    @property
+    def promotions(self) -> PromotionBook | None:
+        return self._loaded.promotions if self._loaded is not None else None
 
     @property
     def ranker(self) -> Ranker:
@@ -121,29 +111,14 @@ class Engine:
         from ranker.runtime import configure
 
         configure(self.settings.threads)
-        from ranker import artifacts
-
-        artifact = artifacts.load(self.settings.artifacts, self.settings.model_label)
-        ranker, explainer = self._ranker_of(artifact)
+        stack = Stack.load(self.settings, self._text_model, self.live, written_ahead=True)
+        self._warm_ranker(stack)
         self.status.ranker = self.status.attributions = True
-        store = EventStore(self.settings.events or artifact.path.parent / "events.db")
-        self.promotions = PromotionBook(store.path)
-        ranker.promotions = self.promotions
-        replayed = self.live.attach(ranker, artifact.shop.events, store, catalog.embedder_for(artifact))
-        self.live.follow()
-        log.info("replayed %d stored events onto the served shoppers", replayed)
-        first_user = str(ranker.stats.user_ids[0])
-        if self.settings.narrates_with_model:
-            self.backend = load_backend(self.settings.llm_options())
-        written = self.settings.reasons or artifact.path.parent / "reasons"
-        ahead = ReasonStore(written) if written.is_dir() else None
-        log.info("reasons written ahead: %s", f"{ahead.servable} servable in {written}" if ahead else "none")
-        prompts = PromptRouter(self.settings.prompts or DEFAULT_DIR, self.settings.prompt_label, self.backend,
-                               ranker.brands(), ahead)
+        first_user = str(stack.ranker.stats.user_ids[0])
         if self.settings.watch_prompts:
-            prompts.watch()
-        self._loaded = Loaded(artifact.path.name, artifact.path.parent, ranker, explainer, prompts)
-        if self.settings.watch_model and artifact.path != Path(self.settings.artifacts):
+            stack.prompts.watch()
+        self._loaded = stack
+        if self.settings.watch_model and stack.artifact.path != Path(self.settings.artifacts):
             self.label_watch = LabelWatch(self)
             self.label_watch.start()
         if self.backend is not None and self.settings.warm:
@@ -151,36 +126,32 @@ class Engine:
         if before_ready is not None:
             before_ready()
         if self.backend is not None and self.settings.llm_precompute:
-            shoppers = ranker.most_active(self.settings.llm_precompute)
+            shoppers = stack.ranker.most_active(self.settings.llm_precompute)
             self.status.write_ahead_total = len(shoppers)
             threading.Thread(target=self.write_ahead, args=(shoppers,), daemon=True, name="write-ahead").start()
         self.status.narrator = True
 
-    def _ranker_of(self, artifact) -> tuple[Ranker, Explainer]:
-        """A version's ranker and explainer, each run once so the first request finds them traced."""
-        from ranker.explain import Explainer
+    def _text_model(self) -> Backend | None:
+        if self.settings.narrates_with_model:
+            self.backend = load_backend(self.settings.llm_options())
+        return self.backend
 
-        ranker = catalog.ranker_of(artifact)
-        first_user = str(ranker.stats.user_ids[0])
-        ranker.recommend(first_user, 1)
-        explainer = Explainer(ranker, new_arrival_days=self.settings.new_arrival_days)
-        explainer.explain(first_user, k=2)
-        if self.settings.warm:  # every IG shape compiled in the background (~20 s), not while a shopper waits
-            threading.Thread(target=explainer.ig.warm_up, daemon=True, name="ig-warm-up").start()
-        return ranker, explainer
+    def _warm_ranker(self, stack: Stack) -> None:
+        """Score and explain once, so the first request finds the ranker traced; every IG shape is compiled
+        in the background (~20 s), not while a shopper waits."""
+        first_user = str(stack.ranker.stats.user_ids[0])
+        stack.ranker.recommend(first_user, 1)
+        stack.explainer.explain(first_user, k=2)
+        if self.settings.warm:
+            threading.Thread(target=stack.explainer.ig.warm_up, daemon=True, name="ig-warm-up").start()
 
     def switch_to(self, version: str) -> None:
         """Serve another model version: loaded and replayed from the event store while the current one keeps
         serving, then swapped in with one assignment (a request uses one version or the other)."""
-        from ranker import artifacts
-
         loaded = self.loaded
-        artifact = artifacts.load(loaded.root / version)
-        ranker, explainer = self._ranker_of(artifact)
-        ranker.promotions = self.promotions or {}
-        self.live.switch(ranker, artifact.shop.events)
-        loaded.prompts.add_brands(ranker.brands())
-        self._loaded = Loaded(version, loaded.root, ranker, explainer, loaded.prompts)
+        stack = loaded.with_version(version)
+        self._warm_ranker(stack)
+        self._loaded = stack
         for listener in self.live.listeners:
             listener(None)
         self.metrics.model_switches.inc()
@@ -191,9 +162,7 @@ class Engine:
         if self.label_watch is not None:
             self.label_watch.stop()
         if self._loaded is not None:
-            self._loaded.prompts.stop()
-        if self.promotions is not None:
-            self.promotions.close()
+            self._loaded.close()
         self.live.close()
 
     def _warm(self, user: str) -> None:
@@ -233,9 +202,9 @@ class Engine:
             backend, items = self.backend, pd.DataFrame(records)
 
             def enrich() -> None:
-                catalog.enrich_arrivals(backend, loaded.root, items, self.settings.threads or 1)
+                enrich_arrivals(backend, loaded.root, items, self.settings.threads or 1)
                 with self.live.changing:
-                    catalog.describe(self.ranker, loaded.root)  # the version serving now
+                    describe(self.ranker, loaded.root)  # the version serving now
 
             self.llm.run_in_background(enrich)
         return added

@@ -17,8 +17,8 @@ from starlette.exceptions import HTTPException
 from ranker.ranking import UnavailableItemError, UnknownItemError
 from ranker.search import SearchUnavailableError
 from service.engine import NotReady
-from service.promotions import PromotionError
 from service.schemas import ErrorBody, Problem
+from service.shop.promotions import PromotionError
 
 
 class ApiError(Exception):

@@ -12,13 +12,14 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
+from typing import Any
 
 from narrator.backends import Backend
-from narrator.library import PromptLibrary, lint
 from narrator.narrate import Narrator
+from narrator.prompts.library import PromptLibrary, lint
+from narrator.prompts.store import PromptStore, choose_version
+from narrator.prompts.templating import PromptError
 from narrator.reason_store import ReasonStore
-from narrator.store import PromptStore, choose_version
-from narrator.templating import PromptError
 
 log = logging.getLogger("whyrec.prompts")
 
@@ -31,10 +32,12 @@ class PromptReloadError(Exception):
 
 class PromptRouter:
     def __init__(self, root: Path, label: str, backend: Backend | None, brands: set[str],
-                 written_ahead: ReasonStore | None = None):
+                 written_ahead: ReasonStore | None = None, **narrator_options: Any):
+        """`narrator_options` go to every version's `Narrator` (the batch's attempts and cache size)."""
         self.store, self.label = PromptStore(root), label
         self.backend, self.brands, self.written_ahead = backend, brands, written_ahead
-        self.base = Narrator(PromptLibrary.load(root), backend, brands=brands, written_ahead=written_ahead)
+        self.options = narrator_options
+        self.base = self._narrator(PromptLibrary.load(root))
         self.entries: dict[str, dict] = {}
         self.narrators: dict[tuple[str, int], Narrator] = {}
         self.fingerprint = ""
@@ -60,8 +63,7 @@ class PromptRouter:
                         if found:
                             problems += [str(p) for p in found]
                             continue
-                        narrators[(pid, v)] = Narrator(self.store.library(pid, v), self.backend, brands=self.brands,
-                                                       written_ahead=self.written_ahead)
+                        narrators[(pid, v)] = self._narrator(self.store.library(pid, v))
                     except (PromptError, ValueError) as e:
                         problems.append(str(e))
             if problems:
@@ -69,6 +71,9 @@ class PromptRouter:
                 raise PromptReloadError(problems)
             self.entries, self.narrators, self.fingerprint = entries, narrators, fingerprint
             return entries
+
+    def _narrator(self, library: PromptLibrary) -> Narrator:
+        return Narrator(library, self.backend, brands=self.brands, written_ahead=self.written_ahead, **self.options)
 
     def narrator(self, user_id: str, style: str) -> Narrator:
         prompt_id = self.base.prompts.template("en", style).id

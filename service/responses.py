@@ -127,10 +127,10 @@ class Lists:
         is served but not cached, so a late finisher never caches what an event already made stale."""
         return self._all_changes, self._changes.get(user_id, 0)
 
-    def _serving(self) -> tuple[str, int]:
+    def _serving(self) -> tuple[str, tuple[int, int]]:
         """What every cached list depends on beyond its shopper: the model version and the promotions."""
         promotions = self.engine.promotions
-        return self.engine.version, promotions.fresh().stamp if promotions is not None else 0
+        return self.engine.version, promotions.state() if promotions is not None else (0, 0)
 
     def _among(self, among: str) -> list[str] | None:
         """The items a list is drawn from: all (None), the new arrivals, or a campaign's active items."""

@@ -8,9 +8,8 @@ their personal reasons; without one the order is the match alone, and the match 
 from __future__ import annotations
 
 from service.engine import Engine
-from service.offers_schemas import SearchResponse
 from service.responses import explanation_out, fact_out, plain_item
-from service.schemas import ItemOut
+from service.schemas import ItemOut, SearchResponse
 
 
 def search(engine: Engine, query: str, user_id: str | None, k: int, lang: str, explain: str,

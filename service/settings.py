@@ -18,7 +18,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from narrator.backends import LlmOptions, default_threads
-from narrator.models import DEFAULT_CACHE, MODELS
+from narrator.backends.models import DEFAULT_CACHE, MODELS
 
 SETTINGS_FILE_ENV = "WHYREC_SETTINGS"
 DEPRECATED_MODEL_ENV = "WHYREC_MODEL"

@@ -1,6 +1,7 @@
 """The layering the design card fixes, checked on the source: service → narrator → (facts) ← ranker,
-no import cycle (imports inside functions included: they hide cycles, they do not remove them), one
-settings object, and modules small enough to find one's way in."""
+no import cycle (imports inside functions included: they hide cycles, they do not remove them), the live shop
+below the service that uses it, one composition root, one settings object, modules small enough to find one's
+way in, and a README whose layout names every module."""
 
 from __future__ import annotations
 
@@ -75,11 +76,42 @@ def test_dependencies_point_one_way():
             assert not bad, f"{module} imports {bad}: the ranker takes only the facts contract from the narrator"
 
 
+def test_the_shop_package_stands_below_the_service():
+    """`service.shop` (the event store, promotions, the live overlay) uses the ranker and narrator and its own
+    modules, never the engine, routes, CLI or stack that use it."""
+    for module, deps in graph().items():
+        if module.startswith("service.shop"):
+            bad = {d for d in deps if d.split(".")[0] == "service" and not d.startswith("service.shop")}
+            assert not bad, f"{module} imports {bad}: the shop package is used by the service, not the other way"
+
+
+BUILT_IN_THE_STACK = {"Explainer", "from_artifact", "PromptRouter", "PromotionBook"}
+
+
+def test_one_composition_root():
+    """Rankers (with their enrichment and promotions), explainers and prompt routers are built in `service.stack`
+    only: the engine, batch, CLI, report and playground take them from a `Stack`, so they cannot disagree."""
+    for name, path in modules().items():
+        if name.split(".")[0] != "service" or name in ("service.stack", "service.shop.promotions"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call):
+                called = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+                assert called not in BUILT_IN_THE_STACK, f"{name}:{node.lineno} builds {called}; use service.stack"
+
+
 def test_modules_stay_small():
     long = {name: n for name, path in modules().items()
-            if name.split(".")[0] in ("service", "narrator")
-            and (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
+            if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
     assert not long, f"modules over {MAX_LINES} lines: {long}"
+
+
+def test_the_readme_layout_names_every_module():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    layout = text[text.index("## Layout"):text.index("\n## ", text.index("## Layout") + 1)]
+    missing = [str(path.relative_to(ROOT)) for name, path in modules().items()
+               if path.name != "__main__.py" and str(path.relative_to(ROOT)) not in layout]
+    assert not missing, f"README's Layout does not name {missing}"
 
 
 def _whyrec_variables_read(path: Path) -> set[str]:

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from narrator.audit import ERRORS, GOOD, AuditRow, corruptions, run
 from narrator.narrate import Narrator
 from narrator.prompts import PromptLibrary
+from narrator.verification.audit import ERRORS, GOOD, AuditRow, corruptions, run
 from tests.narrator_cases import BRANDS, facts_of
 
 AUDIT = Path(__file__).resolve().parents[1] / "bench" / "audit" / "demo.jsonl"

@@ -7,7 +7,8 @@ import math
 import pytest
 
 from ranker.baselines import ItemKNN, mostpop_scores
-from ranker.behaviour import BehaviourStats, CatalogIndex
+from ranker.behaviour import BehaviourStats
+from ranker.catalog import CatalogIndex
 from ranker.data import load_shop
 
 

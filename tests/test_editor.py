@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from narrator.prompts import DEFAULT_DIR
-from narrator.store import PromptStore, StoreError
+from narrator.prompts.store import PromptStore, StoreError
 from service.app import create_app
 from service.cli import app as cli
 from service.settings import Settings

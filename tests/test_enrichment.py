@@ -10,9 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from narrator import enrichment, kinds
+from narrator import enrichment
 from narrator.backends import Generation
-from narrator.templating import PromptError
+from narrator.enrichment import kinds
+from narrator.prompts.templating import PromptError
 
 ITEMS = pd.DataFrame({
     "item_id": ["a", "b", "c", "d"],
@@ -163,10 +164,11 @@ def test_overrides_lint_names_file_and_line(tmp_path: Path, text: str, line: int
 def test_ranker_shows_enriched_kinds_and_zh_names(trained):
     """Through the service's loader: facts carry the kinds, and an item without a zh title is named by
     its enrichment in zh (the catalog's own zh titles stay)."""
-    from service import catalog
+    from service.settings import Settings
+    from service.stack import Stack
 
     _, model = trained
-    ranker = catalog.load(model)
+    ranker = Stack.load(Settings(artifacts=model, backend="none")).ranker
     item_id = str(ranker.items.index[0])
     own_zh = ranker.title(item_id, "title_zh")
     table = {item_id: enrichment.Enriched(item_id, "drill", "电钻", "Drill", "X 电钻", "editor", "editor", 0.0, "")}
@@ -174,7 +176,7 @@ def test_ranker_shows_enriched_kinds_and_zh_names(trained):
     ranker.items.loc[other, "title_zh"] = ""
     table[other] = enrichment.Enriched(other, "saw", "电锯", "Saw", "Brand 电锯", "model", "model", 0.9, "h")
     ranker.describe(pd.DataFrame([r.__dict__ for r in table.values()]))
-    from ranker.explain import item_ref
+    from ranker.evidence import item_ref
 
     ref = item_ref(ranker.items, item_id)
     assert (ref.kind_zh, ref.kind_en) == ("电钻", "drill")

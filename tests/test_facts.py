@@ -37,6 +37,6 @@ def test_unknown_kind_is_refused():
 
 
 def test_narrator_never_imports_tensorflow():
-    code = ("import sys, narrator.facts, narrator.prompts, narrator.verify, narrator.narrate, narrator.backends, "
-            "narrator.models; sys.exit('tensorflow' in sys.modules or 'keras' in sys.modules)")
+    code = ("import sys, narrator.facts, narrator.prompts, narrator.verification, narrator.narrate, narrator.backends, "
+            "narrator.enrichment; sys.exit('tensorflow' in sys.modules or 'keras' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

@@ -7,7 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from ranker.behaviour import SEQUENCE_LEN, BehaviourStats, CatalogIndex
+from ranker.behaviour import SEQUENCE_LEN, BehaviourStats
+from ranker.catalog import CatalogIndex
 from ranker.data import load_shop
 from ranker.features import GROUPS, FeatureSpec
 

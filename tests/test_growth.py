@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ranker.behaviour import BehaviourStats, CatalogIndex
+from ranker.behaviour import BehaviourStats
+from ranker.catalog import CatalogIndex
 from ranker.data import load_shop
 from ranker.features import FeatureSpec
 from ranker.growth import place, upserted_catalog, upserted_stats
@@ -74,3 +75,22 @@ def test_training_shows_new_arrivals_exactly_as_serving_scores_them(shop, toy_em
     np.testing.assert_allclose(as_new_items(x, spec.names, late), x, atol=1e-6)
     old = spec.compute(late, users, np.tile([0, 1], 4))
     assert not np.allclose(as_new_items(old, spec.names, late), old)
+
+
+def test_every_array_of_the_statistics_is_in_the_field_registry(shop, toy_emb):
+    """`STAT_FIELDS` is what growth and the live shop read: an array it does not list would keep its old shape
+    when the catalog grows, or its old rows when a shopper's events arrive."""
+    import scipy.sparse as sp
+
+    from ranker.behaviour import STAT_FIELDS
+
+    stats = BehaviourStats(shop.events, CatalogIndex.build(shop.items, toy_emb), "purchase")
+    arrays = {name for name, value in vars(stats).items()
+              if (sp.issparse(value) or isinstance(value, np.ndarray)) and name not in ("user_ids",)}
+    listed = {f.name for f in STAT_FIELDS}
+    assert arrays - {"ease"} <= listed and listed <= arrays | {"ease"}, (arrays ^ listed)
+    for f in STAT_FIELDS:
+        value = getattr(stats, f.name)
+        if value is not None:
+            assert sp.issparse(value) == f.sparse, f.name
+            assert not f.user_row or value.shape[0] == stats.cold_row + 1, f.name

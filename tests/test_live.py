@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-from ranker.behaviour import USER_DENSE, USER_SPARSE, BehaviourStats, CatalogIndex
+from ranker.behaviour import USER_DENSE, USER_SPARSE, BehaviourStats
+from ranker.catalog import CatalogIndex
 from ranker.data import load_shop
 from ranker.live import LiveRows
 from tests.conftest import TOY_EVENTS

@@ -12,8 +12,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from narrator.backends import LlmOptions, load_backend
-from narrator.llm_pool import EndpointPool
-from narrator.models import ModelError
+from narrator.backends.llm_pool import EndpointPool
+from narrator.backends.models import ModelError
 
 
 class Fake:

@@ -14,7 +14,7 @@ import pytest
 from pydantic import ValidationError
 
 from narrator.backends import LlamaCppBackend, OpenAIBackend, TransformersBackend, llama_cpp_available
-from narrator.models import ModelError, prepare
+from narrator.backends.models import ModelError, prepare
 from narrator.narrate import Narrator
 from narrator.prompts import PromptLibrary
 from service.settings import Settings

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from narrator import models
-from narrator.models import ModelError, ModelSpec
+from narrator.backends import models
+from narrator.backends.models import ModelError, ModelSpec
 
 
 @pytest.fixture()

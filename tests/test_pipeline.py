@@ -143,7 +143,7 @@ def test_explain_json_groups_add_up_and_facts_are_backed(trained):
 
 def test_recent_evidence_names_the_most_credited_purchase(trained):
     from ranker import artifacts
-    from ranker.explain import EvidenceFinder
+    from ranker.evidence import EvidenceFinder
     from ranker.ranking import Ranker
 
     _, model = trained
@@ -208,7 +208,7 @@ def test_sequence_group_trains_and_explains(tmp_path, trained):
 def test_similar_item_evidence_says_whether_it_was_bought_or_viewed(trained):
     """The most similar engaged item is often a purchase; the evidence says so, and the phrase with it."""
     from ranker import artifacts
-    from ranker.explain import EvidenceFinder
+    from ranker.evidence import EvidenceFinder
     from ranker.ranking import Ranker
 
     ranker = Ranker.from_artifact(artifacts.load(trained[1]))

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ranker.train import TrainConfig, log_q
+from ranker.examples import log_q
+from ranker.train_config import TrainConfig
 
 
 def test_settings_are_read_as_their_types():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -27,8 +26,8 @@ def batch(
     retry_refused: Annotated[bool, typer.Option(help="Also write again reasons stored as template fallbacks.")]
     = False,
     events: Annotated[Path | None, typer.Option(help="The service's event store, replayed so the facts match "
-                                                     "what it serves [default: events.db in the artifacts root, "
-                                                     "when there].")] = None,
+                                                     "what it serves [default: WHYREC_EVENTS, else events.db in "
+                                                     "the artifacts root, when there].")] = None,
     address: Annotated[str | None, typer.Option(help="A Ray cluster (ray://… or auto) instead of local Ray.")]
     = None,
     cpus: Annotated[int | None, typer.Option(min=1, help="CPUs for local Ray [default: all].")] = None,
@@ -39,22 +38,18 @@ def batch(
     """Write the model's reasons for many shoppers ahead of their requests, on Ray: stage 1 computes facts
     with the ranker, stage 2 writes and verifies sentences with narrator actors; a rerun skips reasons
     already stored for the same facts, prompt version and model. Prints throughput per stage."""
-    from service.batch import BatchJob, choose_shoppers, run
-    from service.catalog import root_of
+    from service.jobs.batch import BatchJob, choose_shoppers, run
+    from service.stack import root_of
 
-    config = settings(artifacts=model, backend=backend, llm=llm)
+    config = settings(artifacts=model, backend=backend, llm=llm, events=events)
     chosen = tuple(x.strip() for x in langs.split(",") if x.strip())
     if not chosen or set(chosen) - {"zh", "en"}:
         fail(f"--langs must list zh and/or en; got {langs!r}")
     with user_errors():
         root = root_of(config.artifacts)
-        store_events = events or (root / "events.db")
-        options = config.llm_options()
-        job = BatchJob(config.artifacts, out or root / "reasons", choose_shoppers(config.artifacts, shoppers),
-                       replace(options, threads=threads), chosen, k,
-                       prompts=config.prompts, events=store_events if store_events.is_file() else None,
-                       narrator_actors=narrators, address=address, num_cpus=cpus, attempts=attempts,
-                       retry_refused=retry_refused)
+        job = BatchJob(config, out or config.reasons or root / "reasons", choose_shoppers(config, shoppers), chosen,
+                       k, threads=threads, narrator_actors=narrators, address=address, num_cpus=cpus,
+                       attempts=attempts, retry_refused=retry_refused)
         report = run(job, log=(lambda *a: None) if as_json else console.print)
     if as_json:
         print(json.dumps(report.to_dict()))

@@ -27,10 +27,11 @@ def catalog_enrich(
     out against the item's own title and category, and store it with the artifacts (enrichment.parquet).
     Resumable and incremental: a rerun does only new items and items whose title changed. Editors correct
     rows in enrichment-overrides.toml beside it (see `whyrec catalog lint`)."""
-    from narrator import enrichment, kinds
+    from narrator import enrichment
     from narrator.backends import load_backend
+    from narrator.enrichment import kinds
     from ranker import artifacts
-    from service.catalog import root_of
+    from service.stack import root_of
 
     config = settings(artifacts=model, llm=llm)
     with user_errors():
@@ -86,7 +87,7 @@ def catalog_show(
 ) -> None:
     """The enrichment as the service uses it (editors' overrides applied)."""
     from narrator import enrichment
-    from service.catalog import root_of
+    from service.stack import root_of
 
     config = settings(artifacts=model)
     with user_errors():
@@ -108,8 +109,8 @@ def catalog_lint(model: ModelDir = None) -> None:
     """Check the editors' enrichment-overrides.toml: every table names a catalog item, every field is one of
     kind_zh, kind_en, name_zh, name_en, and a zh kind is Chinese. Exits 1 with file:line on a problem."""
     from narrator import enrichment
-    from narrator.templating import PromptError
-    from service.catalog import root_of
+    from narrator.prompts.templating import PromptError
+    from service.stack import root_of
 
     config = settings(artifacts=model)
     with user_errors():

@@ -21,8 +21,8 @@ from rich.table import Table
 if TYPE_CHECKING:
     from narrator.backends import Backend as TextModel
     from narrator.narrate import Explanation
-    from ranker.ranking import Ranker
     from service.settings import Settings
+    from service.stack import Stack
 
 console = Console()
 err = Console(stderr=True)
@@ -46,8 +46,8 @@ def fail(message: str) -> NoReturn:
 @contextmanager
 def user_errors() -> Iterator[None]:
     """Turn the errors a user can fix into one clear line and exit code 2."""
-    from narrator.models import ModelError
-    from narrator.store import StoreError
+    from narrator.backends.models import ModelError
+    from narrator.prompts.store import StoreError
     from ranker.data import DataError
     from ranker.ranking import UnknownIdError
     from ranker.search import SearchUnavailableError
@@ -75,14 +75,14 @@ def configure_runtime(config: Settings) -> None:
     configure(config.threads)
 
 
-def load_ranker(config: Settings) -> Ranker:
-    """The ranker of `config.artifacts`, the runtime configured first; a missing or broken artifact is a
-    one-line error."""
+def load_stack(config: Settings, mode: str | None = None) -> Stack:
+    """What the service serves for `config` (`service.stack.Stack`), with the text model of `mode` (none for
+    template reasons); the runtime configured first, and a missing or broken artifact a one-line error."""
     configure_runtime(config)
-    from service import catalog
+    from service.stack import Stack
 
     with user_errors():
-        return catalog.load(config.artifacts, config.events)
+        return Stack.load(config, (lambda: text_model(mode, config)) if mode else None)
 
 
 @contextmanager

@@ -9,8 +9,8 @@ from typing import Annotated
 import typer
 from rich.panel import Panel
 
-from narrator.library import DEFAULT_DIR, PromptLibrary
 from narrator.narrate import Narrator
+from narrator.prompts.library import DEFAULT_DIR
 from service.cli.common import (
     Backend,
     Llm,
@@ -18,10 +18,9 @@ from service.cli.common import (
     attribution_chart,
     console,
     languages,
-    load_ranker,
+    load_stack,
     provenance,
     settings,
-    text_model,
     user_errors,
 )
 from service.cli.prompts import PromptsDir, library_for
@@ -44,15 +43,12 @@ def explain(
     """Why these items? Integrated-gradient attributions per group, the facts they become, and
     (with --narrate) the verified reason sentence a shopper reads."""
     config = settings(artifacts=model, backend=backend, llm=llm)
-    ranker = load_ranker(config)
-    from ranker.explain import Explainer
-
     with user_errors():
         langs = languages(lang)
-        writer = None
-        if narrate:
-            writer = Narrator(PromptLibrary.load(), text_model(narrate, config), brands=ranker.brands())
-        results = Explainer(ranker, tolerance=tolerance).explain(user, [item] if item else None, k)
+    stack = load_stack(config, narrate)
+    with user_errors():
+        writer = stack.narrator(user) if narrate else None
+        results = stack.explainer_with(tolerance).explain(user, [item] if item else None, k)
         sentences = [{la: writer.explain(r.facts, la, mode=narrate) for la in langs}  # type: ignore[arg-type]
                      if writer and r.facts.facts else {} for r in results]
     if as_json:
@@ -83,7 +79,8 @@ def preview(
                                                    "then say it matches the search).")] = None,
     lang: Annotated[str, typer.Option(help="zh, en or both.")] = "both",
     prompt: Annotated[str | None, typer.Option(
-        help="ID@VERSION, ID@LABEL, ID@draft or a LABEL of reason-short; default: the working copy.")] = None,
+        help="ID@VERSION, ID@LABEL, ID@draft or a LABEL of reason-short; default: the version the service serves "
+             "this shopper (the prompt label, else the working copy).")] = None,
     mode: Annotated[str, typer.Option(help="auto, llm or template.")] = "auto",
     backend: Backend = None,
     llm: Llm = None,
@@ -92,16 +89,15 @@ def preview(
 ) -> None:
     """What a shopper would read for one item, and why: the item, an attribution bar chart, the facts,
     and the sentence in each language with every checked claim marked verified or failed."""
-    from narrator.store import PromptStore
+    from narrator.prompts.store import PromptStore
 
-    config = settings(artifacts=model, backend=backend, llm=llm)
+    config = settings(artifacts=model, backend=backend, llm=llm, prompts=root if root != DEFAULT_DIR else None)
     with user_errors():
         langs = languages(lang)
         ref = prompt if prompt is None or "@" in prompt else f"reason-short@{prompt}"
-        prompt_name, library = library_for(PromptStore(root), ref) if ref else ("working copy",
-                                                                                PromptLibrary.load(root))
-    ranker = load_ranker(config)
-    from ranker.explain import Explainer
+        prompt_name, library = library_for(PromptStore(root), ref) if ref else ("served", None)
+    stack = load_stack(config, mode)
+    ranker = stack.ranker
 
     with user_errors():
         chosen, searched = item, None
@@ -110,9 +106,10 @@ def preview(
         elif query:
             hits, searched = ranker.search(query, user, 1)
             chosen = hits[0].item_id if hits else None
-        explained = Explainer(ranker).explain(user, [chosen] if chosen else None, 1, allow_unknown_user=True,
-                                              query=searched)[0]
-        writer = Narrator(library, text_model(mode, config), brands=ranker.brands())
+        explained = stack.explainer.explain(user, [chosen] if chosen else None, 1, allow_unknown_user=True,
+                                            query=searched)[0]
+        writer = stack.narrator(user) if library is None else \
+            Narrator(library, stack.backend, brands=stack.prompts.brands)
         facts = explained.facts
         said = {la: writer.explain(facts, la, mode="template" if writer.backend is None else mode)  # type: ignore[arg-type]
                 for la in langs} if facts.facts else {}

@@ -1,200 +1,77 @@
-"""`whyrec train | evaluate | recommend`: the ranker's life cycle on a shop folder."""
+"""`whyrec model list | promote | rollback`: which trained ranker version the shop serves (`ranker.versions`).
+
+A running service follows its label (WHYREC_MODEL_LABEL, default production) and swaps versions in the
+background, so promoting is how a retrained model goes live and rolling back is how it leaves.
+"""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from narrator import atomic
-from service.cli.common import (
-    Backend,
-    DataDir,
-    Llm,
-    ModelDir,
-    configure_runtime,
-    console,
-    fail,
-    load_ranker,
-    progress_bar,
-    provenance,
-    settings,
-    text_model,
-    user_errors,
-)
-from service.cli.shop import print_report
+from service.cli.common import ModelDir, console, settings, user_errors
+
+app = typer.Typer(help="Ranker versions and their labels: list, promote, roll back (a running service follows "
+                       "its label without a restart). The narrator's text models are `whyrec models`.",
+                  no_args_is_help=True)
+Label = Annotated[str, typer.Option(help="The label to move (a service serves WHYREC_MODEL_LABEL).")]
+Note = Annotated[str, typer.Option(help="Why, kept in the label history.")]
 
 
-def train(
-    data: DataDir,
-    out: Annotated[Path, typer.Option(help="Artifacts root; each run adds a version folder.")] = Path("artifacts"),
-    epochs: Annotated[int, typer.Option(min=1, help="Maximum epochs (early stopping on val NDCG@10).")] = 20,
-    embedding_model: Annotated[Path | None, typer.Option(help="Any sentence-transformers folder.")] = None,
-    seed: Annotated[int, typer.Option(help="Seed for sampling and initialisation.")] = 0,
-    events: Annotated[Path | None, typer.Option(
-        help="A service's event store (events.db): also learn from the events and catalog changes it "
-             "stored while serving.")] = None,
-    tensorboard: Annotated[Path | None, typer.Option(
-        help="Write TensorBoard logs here (loss, validation NDCG@10/HR@10 per epoch, weight histograms, one "
-             "folder per ensemble member); view with `tensorboard --logdir DIR`.")] = None,
-    set_: Annotated[list[str] | None, typer.Option(
-        "--set", help="Override a training setting, NAME=VALUE (repeatable), e.g. --set sequence_len=8 or "
-                      "--set learning_rate=0.002; the names are TrainConfig's fields (ranker/train.py).")] = None,
-) -> None:
-    """Train the ranker on a shop folder and write a versioned artifact (it moves LATEST; what a service
-    serves moves with `whyrec model promote`)."""
-    configure_runtime(settings())
-    from ranker.data import load_shop, with_served
-    from ranker.pipeline import fit, save_result
-    from ranker.train import TrainConfig
+def _root(model):
+    from service.stack import root_of
+
+    return root_of(settings(artifacts=model).artifacts)
+
+
+@app.command("list")
+def list_versions(model: ModelDir = None, as_json: Annotated[bool, typer.Option(
+        "--json", help="Print one JSON object instead of a table.")] = False) -> None:
+    """Every version with when it was trained, its validation NDCG@10, its data and the labels on it."""
+    from ranker import versions
 
     with user_errors():
-        cfg = TrainConfig(epochs=epochs, seed=seed).with_settings(set_ or [])
-        shop = load_shop(data)
-        trained_on = {"data": str(data)}
-        if events is not None:
-            items, served = _served(events)
-            shop = with_served(shop, items, served, events)
-            trained_on["events"] = str(events)
-        print_report(shop.reports)
-        with progress_bar() as update:
-            result, _, emb, timings = fit(shop, cfg, update, embedding_model, tensorboard=tensorboard)
-        path = save_result(out, shop, result, emb, cfg, {"timings": timings, "trained_on": trained_on})
-    console.print(f"model saved to [bold]{path}[/] (best epoch {result.best_epoch}, "
-                  f"val NDCG@10 {result.best_val_ndcg10:.4f}); serve it with `whyrec model promote {path.name}`")
+        root = _root(model)
+        found = versions.versions(root)
+        labels = versions.labels(root)["labels"]
+        latest = versions.latest(root)
+    def marks(name: str) -> list[str]:
+        return [n for n, target in labels.items() if target == name] + (["LATEST"] if name == latest else [])
 
-
-def _served(store: Path) -> tuple[Any, Any]:
-    """(items, events) a service stored, read without taking the store's writer role."""
-    from service.events import EventStore
-
-    if not store.is_file():
-        raise FileNotFoundError(f"{store}: no event store there (a service writes events.db in its artifacts root)")
-    s = EventStore(store)
-    try:
-        return s.frames()
-    finally:
-        s.close()
-
-
-def evaluate(
-    data: DataDir,
-    model: ModelDir = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of a table.")] = False,
-) -> None:
-    """HR/NDCG@10/50 on each shopper's last purchase, beside MostPop and ItemKNN from the same run."""
-    config = settings(artifacts=model)
-    configure_runtime(config)
-    from ranker import artifacts
-    from ranker.behaviour import CatalogIndex
-    from ranker.candidates import CandidateConfig
-    from ranker.data import load_shop
-    from ranker.pipeline import embed_items
-    from ranker.pipeline import evaluate as run_evaluate
-
-    with user_errors():
-        art = artifacts.load(config.artifacts)
-        shop = load_shop(data)
-        emb, _ = embed_items(shop, art.meta.get("timings", {}).get("embedding_model"))
-        catalog = CatalogIndex.build(shop.items, emb)
-        cand = CandidateConfig(**art.meta.get("train_config", {}).get("candidates", {}))
-        results = run_evaluate(shop, catalog, art.model, art.spec, cand)
+    rows = [{"version": v.name, "created": v.created, "val_ndcg10": v.val_ndcg10,
+             "trained_on": v.meta.get("trained_on", {}), "labels": marks(v.name)} for v in found]
     if as_json:
-        print(json.dumps(results))
+        print(json.dumps({"root": str(root), "versions": rows}))
         return
-    table = Table(title=f"test split of {data} ({results['whyrec']['users']:,} shoppers, full ranking)")
-    table.add_column("metric")
-    for name in results:
-        table.add_column(name, justify="right")
-    for metric in ("HR@10", "NDCG@10", "HR@50", "NDCG@50"):
-        table.add_row(metric, *(f"{results[n][metric]:.4f}" for n in results))
+    table = Table(title=f"ranker versions in {root}")
+    for column in ("version", "created", "val NDCG@10", "trained on", "labels"):
+        table.add_column(column, justify="right" if column == "val NDCG@10" else "left")
+    for r in rows:
+        ndcg = "" if r["val_ndcg10"] is None else f"{r['val_ndcg10']:.4f}"
+        trained_on = ", ".join(f"{k}={v}" for k, v in r["trained_on"].items())
+        table.add_row(r["version"], r["created"], ndcg, trained_on, ", ".join(r["labels"]))
     console.print(table)
 
 
-def recommend(
-    model: ModelDir = None,
-    user: Annotated[list[str] | None, typer.Option(help="Shopper id; repeat for several.")] = None,
-    k: Annotated[int, typer.Option("-k", min=1, max=1000, help="How many items per shopper.")] = 10,
-    lang: Annotated[str, typer.Option(help="Title language: zh or en.")] = "en",
-    reasons: Annotated[str | None, typer.Option(
-        help="Also write each item's reason in zh and en: template, llm or auto (the model's sentence when it "
-             "passes the verifier, else the template).")] = None,
-    backend: Backend = None,
-    llm: Llm = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
-) -> None:
-    """Top-k recommendations with scores (default: the three most active shoppers), and with --reasons the
-    sentence a shopper reads under each, in zh and en, marked model-written and verified or template."""
-    if lang not in ("zh", "en"):
-        fail(f"--lang must be zh or en; got {lang!r}")
-    config = settings(artifacts=model, backend=backend, llm=llm)
-    ranker = load_ranker(config)
-    from narrator.library import PromptLibrary
-    from narrator.narrate import Narrator
-    from ranker.explain import Explainer
+@app.command()
+def promote(version: Annotated[str, typer.Argument(help="A version folder name (see `whyrec model list`).")],
+            label: Label = "production", note: Note = "", model: ModelDir = None) -> None:
+    """Point the label at VERSION; services following it switch within a second."""
+    from ranker import versions
 
     with user_errors():
-        writer = Narrator(PromptLibrary.load(), text_model(reasons, config), brands=ranker.brands()) \
-            if reasons else None
-    explainer = Explainer(ranker) if writer else None
-    users = user or ranker.most_active(3)
-    out: dict[str, list[dict[str, Any]]] = {}
-    for u in users:
-        if explainer and writer:
-            explained = explainer.explain(u, k=k, allow_unknown_user=True)
-            rows = [(e.item_id, e.facts.score, {la: writer.explain(e.facts, la, mode=reasons)  # type: ignore[arg-type]
-                                                for la in ("zh", "en")} if e.facts.facts else {})
-                    for e in explained]
-        else:
-            rows = [(r.item_id, r.score, {}) for r in ranker.recommend(u, k)]
-        out[u] = [{"rank": n, "item_id": item, "score": round(score, 4), "title": ranker.title(item, f"title_{lang}"),
-                   "brand": ranker.items.at[item, "brand"],
-                   **({"reasons": {la: e.to_dict() for la, e in said.items()}} if writer else {})}
-                  for n, (item, score, said) in enumerate(rows, 1)]
-        if as_json:
-            continue
-        note = "" if ranker.knows(u) else " (new shopper: popular items)"
-        if writer:
-            console.print(f"[bold]top {k} for shopper {u}{note}[/]")
-            for row, (_, _, said) in zip(out[u], rows, strict=True):
-                line = f" {row['rank']:>2}. {row['item_id']} {row['title']} · {row['brand']} · {row['score']:.3f}"
-                console.print(line, soft_wrap=True, highlight=False)
-                for la, e in said.items():
-                    console.print(f"     {la} {e.text} [dim]({provenance(e)})[/]", soft_wrap=True, highlight=False)
-            continue
-        table = Table(title=f"top {k} for shopper {u}{note}")
-        for col in ("#", "item", "title", "brand", "score"):
-            table.add_column(col, justify="right" if col in ("#", "score") else "left")
-        for row in out[u]:
-            table.add_row(str(row["rank"]), row["item_id"], row["title"], row["brand"], f"{row['score']:.3f}")
-        console.print(table)
-    if as_json:
-        print(json.dumps(out, ensure_ascii=False))
+        before = versions.promote(_root(model), version, label, note)
+    console.print(f"{label}: {before or '(none)'} → [bold]{version}[/]")
 
 
-def report(
-    data: DataDir,
-    model: ModelDir = None,
-    out: Annotated[Path, typer.Option(help="Where to write the page.")] = Path("report.html"),
-    shoppers: Annotated[int, typer.Option(min=1, help="Shoppers whose top 10s are attributed and timed.")] = 100,
-    narrate_pairs: Annotated[int, typer.Option(min=0, help="Reasons per language written by the text model (needs "
-                                                           "--llm) for the acceptance plot.")] = 0,
-    backend: Backend = None,
-    llm: Llm = None,
-) -> None:
-    """One self-contained HTML page with plots: HR/NDCG@K curves beside MostPop and ItemKNN, attribution share
-    by group, completeness-error histogram, driver-recovery confusion matrix (demo shop), narrator acceptance by
-    fact kind and language, latency histograms. Figures are embedded: it opens offline."""
-    from service.model_report import collect, render
+@app.command()
+def rollback(label: Label = "production", note: Note = "", model: ModelDir = None) -> None:
+    """Return the label to the version it named before its last move."""
+    from ranker import versions
 
-    config = settings(artifacts=model, backend=backend, llm=llm)
-    configure_runtime(config)
     with user_errors():
-        text = text_model("llm", config) if narrate_pairs else None
-        with progress_bar() as update:
-            data_ = collect(config.artifacts, data, shoppers, narrate_pairs, text, update)
-        atomic.write_text(out, render(data_))
-    console.print(f"report written to [bold]{out}[/] ({out.stat().st_size / 1024:.0f} KiB)")
+        version = versions.rollback(_root(model), label, note)
+    console.print(f"{label} → [bold]{version}[/] (rolled back)")

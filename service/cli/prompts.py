@@ -15,10 +15,10 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from narrator.library import DEFAULT_DIR, PromptLibrary, lint
-from narrator.store import PromptStore, StoreError, parse_ref
+from narrator.prompts.library import DEFAULT_DIR, PromptLibrary, lint
+from narrator.prompts.store import PromptStore, StoreError, parse_ref
 from service.cli.common import Backend, console, err, fail, settings, text_model
-from service.cli.report import example_pairs, write_report
+from service.cli.prompt_report import example_pairs, write_report
 
 app = typer.Typer(help="Prompt versions: lint, save, compare, promote and roll back.", no_args_is_help=True)
 PromptsDir = Annotated[Path, typer.Option("--dir", help="Prompts folder.")]

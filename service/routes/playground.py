@@ -16,10 +16,10 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from narrator.facts import Facts
-from narrator.library import copy_with
 from narrator.narrate import Narrator
-from narrator.phrases import LANGUAGES
-from narrator.templating import PromptError
+from narrator.prompts.library import copy_with
+from narrator.prompts.phrases import LANGUAGES
+from narrator.prompts.templating import PromptError
 from service.deps import Ready
 from service.errors import ApiError, documented
 from service.schemas import Lang, Style

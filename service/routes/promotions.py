@@ -13,9 +13,8 @@ from ranker.promotions import Promotion
 from service import deps
 from service.deps import Admin, Ready
 from service.errors import ApiError, documented
-from service.offers_schemas import CampaignRequest, PromotionOut, PromotionsIn, PromotionsOut
-from service.promotions import PromotionBook, validated
-from service.schemas import RecommendationsResponse
+from service.schemas import CampaignRequest, PromotionOut, PromotionsIn, PromotionsOut, RecommendationsResponse
+from service.shop.promotions import PromotionBook, validated
 
 router = APIRouter(prefix="/v1/promotions", tags=["promotions"], responses=documented(422, 503))
 

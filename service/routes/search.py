@@ -7,7 +7,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from service.deps import Ready
 from service.errors import documented
-from service.offers_schemas import SearchRequest, SearchResponse
+from service.schemas import SearchRequest, SearchResponse
 from service.search import search as search_items
 
 router = APIRouter(prefix="/v1", tags=["search"], responses=documented(409, 422, 503))

