@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -92,4 +93,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    if sys.path[0] == str(Path(__file__).resolve().parent):
+        sys.path.pop(0)  # bench/ranker.py would shadow the package; the code comes from PYTHONPATH or the install
     main()

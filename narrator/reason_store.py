@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import time
 import uuid
 from dataclasses import dataclass
@@ -32,6 +33,9 @@ SCHEMA = pa.schema([
     ("written_at", pa.float64()),
 ])
 KEY_FIELDS = ("model_id", "prompt_id", "prompt_version", "lang", "style", "facts_hash")
+
+
+log = logging.getLogger("whyrec.reasons")
 
 
 def key_hash(model_id: str, prompt_id: str, prompt_version: int, lang: str, style: str, facts_hash: str) -> int:
@@ -60,7 +64,7 @@ class ReasonStore:
     def __init__(self, root: Path):
         self.root = Path(root)
         files = sorted(self.root.glob("*.parquet")) if self.root.is_dir() else []
-        tables = [pq.read_table(f, memory_map=True, schema=SCHEMA) for f in files]
+        tables = [t for f in files if (t := _read(f)) is not None]
         self.table = pa.concat_tables(tables) if tables else SCHEMA.empty_table()
         keys = np.fromiter((key_hash(*k) for k in zip(*(self.table[f].to_pylist() for f in KEY_FIELDS),
                                                         strict=True)), np.int64, count=self.table.num_rows)
@@ -104,6 +108,16 @@ class ReasonStore:
                                                           "model_id", "fallback_used")}
         return StoredReason(value["text"], json.loads(value["cited"]), int(value["attempts"]), value["prompt_id"],
                             int(value["prompt_version"]), value["model_id"], bool(value["fallback_used"]))
+
+
+def _read(path: Path) -> pa.Table | None:
+    """One run's file, or None (with a warning naming it) when it cannot be read: a truncated or foreign file
+    costs its reasons, never the service's start."""
+    try:
+        return pq.read_table(path, memory_map=True, schema=SCHEMA)
+    except (OSError, ValueError, pa.ArrowException) as e:
+        log.warning("reason store: skipped %s, which cannot be read (%s)", path, e)
+        return None
 
 
 def write_run(root: Path, rows: list[dict]) -> Path | None:

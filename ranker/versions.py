@@ -10,6 +10,7 @@ swaps versions in the background (`service.engine`). The file is rewritten atomi
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,10 @@ from pathlib import Path
 from narrator import atomic
 
 LABELS = "labels.json"
+
+
+VERSION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+"""What a version folder may be called (`whyrec train` names them `v<date>-<time>`): never a path."""
 
 
 class VersionError(ValueError):
@@ -85,6 +90,9 @@ def _check(root: Path, version: str) -> None:
     moves to a version the service would then fail to load."""
     from ranker.features import FeatureSetError, FeatureSpec
 
+    if not VERSION_NAME.fullmatch(version) or (Path(root) / version).resolve().parent != Path(root).resolve():
+        raise VersionError(f"{version!r} is not a version name (letters, digits, '.', '_' and '-', as "
+                           "`whyrec model list` shows them)")
     if not (Path(root) / version / "model.keras").exists():
         known = ", ".join(v.name for v in versions(root)) or "none"
         raise VersionError(f"no version {version!r} in {root} (versions: {known})")
@@ -101,26 +109,28 @@ def _write(root: Path, data: dict) -> None:
 def promote(root: Path, version: str, label: str, note: str = "") -> str | None:
     """Point `label` at `version`; returns where it pointed before."""
     _check(root, version)
-    data = labels(root)
-    before = data["labels"].get(label)
-    data["labels"][label] = version
-    data["history"].append({"when": _now(), "label": label, "from": before, "to": version, "note": note})
-    _write(root, data)
+    with atomic.locked(Path(root) / LABELS):
+        data = labels(root)
+        before = data["labels"].get(label)
+        data["labels"][label] = version
+        data["history"].append({"when": _now(), "label": label, "from": before, "to": version, "note": note})
+        _write(root, data)
     return before
 
 
 def rollback(root: Path, label: str, note: str = "") -> str:
     """Move `label` back to where it pointed before its last move; returns that version."""
-    data = labels(root)
-    moves = [h for h in data["history"] if h["label"] == label]
-    if not moves or moves[-1]["from"] is None:
-        raise VersionError(f"label {label!r} has no earlier version to roll back to")
-    last = moves[-1]
-    _check(root, last["from"])
-    data["labels"][label] = last["from"]
-    data["history"].append({"when": _now(), "label": label, "from": last["to"], "to": last["from"],
-                            "note": note or "rollback"})
-    _write(root, data)
+    with atomic.locked(Path(root) / LABELS):
+        data = labels(root)
+        moves = [h for h in data["history"] if h["label"] == label]
+        if not moves or moves[-1]["from"] is None:
+            raise VersionError(f"label {label!r} has no earlier version to roll back to")
+        last = moves[-1]
+        _check(root, last["from"])
+        data["labels"][label] = last["from"]
+        data["history"].append({"when": _now(), "label": label, "from": last["to"], "to": last["from"],
+                                "note": note or "rollback"})
+        _write(root, data)
     return str(last["from"])
 
 

@@ -52,7 +52,7 @@ def create_app(settings: Settings | None = None, load_in_background: bool = True
         yield
         engine.close()
 
-    app = FastAPI(title="whyrec", version="1", lifespan=lifespan,
+    app = FastAPI(title="whyrec", version="1", lifespan=lifespan, max_body_size=settings.max_body_bytes,
                   description="Recommendations with faithful reasons in Chinese and English.")
     app.state.settings, app.state.engine, app.state.metrics, app.state.lists = settings, engine, metrics, lists
     app.add_middleware(RequestLog, metrics=metrics)

@@ -73,7 +73,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
-        kinds = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
+        kinds = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}
         return error_response(request, exc.status_code, kinds.get(exc.status_code, f"http_{exc.status_code}"),
                               str(exc.detail), headers=getattr(exc, "headers", None))
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -213,8 +213,8 @@ class PromotionIn(BaseModel):
 
     item_id: str = Field(min_length=1, max_length=200)
     label: str = Field(min_length=1, max_length=40)
-    start: str | float
-    end: str | float
+    start: Annotated[str, Field(max_length=64)] | float = Field(description="ISO date or time, or epoch seconds.")
+    end: Annotated[str, Field(max_length=64)] | float = Field(description="ISO date or time, or epoch seconds.")
     campaign: str = Field("", max_length=100)
 
 

@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     llm_precompute: int = Field(20, ge=0, description="Most active shoppers whose top-10 model reasons (zh and en) "
                                 "are written in the background after start, so their first request reads them; "
                                 "/readyz reports the progress.")
+    max_body_bytes: int = Field(4 << 20, ge=1024, description="Largest request body accepted; a larger one is "
+                                "answered 413 before it is parsed or its token checked (a full promotions "
+                                "import of 10,000 records is about 1.5 MB).")
     batch_max: int = Field(50, ge=1, description="Most pairs in one /v1/explanations/batch request.")
     events: Path | None = Field(None, description="The shop's event store (SQLite): posted events and feedback, "
                                 "replayed at start [default: events.db in the artifacts root].")

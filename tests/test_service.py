@@ -329,3 +329,16 @@ def test_schemathesis_finds_no_server_error(trained, tmp_path):
 def server_errors(metrics_text: str) -> int:
     return sum(int(float(line.rsplit(" ", 1)[1])) for line in metrics_text.splitlines()
                if line.startswith("whyrec_requests_total{") and 'status="5' in line)
+
+
+def test_a_body_over_the_limit_is_refused_before_parsing_and_auth(trained, tmp_path):
+    limited = Settings(artifacts=trained[1], backend="none", events=tmp_path / "events.db", warm=False,
+                        max_body_bytes=4096, admin_token="s3cret")
+    with TestClient(create_app(limited, load_in_background=False)) as c:
+        big = b'{"promotions": [' + b'{"item_id": "x"},' * 2000 + b'{}]}'
+        for path in ("/v1/promotions", "/v1/recommendations"):  # an admin route without a token, and an open one
+            r = c.request("PUT" if "promotions" in path else "POST", path, content=big,
+                          headers={"content-type": "application/json"})
+            assert r.status_code == 413 and r.json()["error"] == "body_too_large", (path, r.text)
+        ok = c.post("/v1/recommendations", json={"user_id": "U00001", "k": 2, "explain": "none"})
+        assert ok.status_code == 200

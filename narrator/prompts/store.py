@@ -67,8 +67,12 @@ class PromptStore:
         missing = [str(f) for f in files if not f.is_file()]
         if missing:
             raise StoreError(f"cannot save {prompt_id}: missing {missing}")
-        version = (self.versions(prompt_id) or [0])[-1] + 1
         self.versions_dir.mkdir(parents=True, exist_ok=True)
+        with atomic.locked(self.versions_dir / prompt_id):  # two saves never take the same number
+            return self._save(prompt_id, files, note)
+
+    def _save(self, prompt_id: str, files: list[Path], note: str) -> int:
+        version = (self.versions(prompt_id) or [0])[-1] + 1
         with atomic.atomic_path(self.versions_dir / f"{prompt_id}@{version}") as tmp:
             tmp.mkdir()
             for f in files:
@@ -120,26 +124,28 @@ class PromptStore:
                                  + "\n".join(map(str, problems)))
         if split and not 0 < split[1] < 1:
             raise StoreError(f"the split share must be between 0 and 1, not {split[1]}")
-        data = self.labels()
-        before = data["labels"].get(prompt_id, {}).get(label)
-        entry = {"version": version, **({"split": {"version": split[0], "share": split[1]}} if split else {})}
-        data["labels"].setdefault(prompt_id, {})[label] = entry
-        data["history"].append({"when": _now(), "id": prompt_id, "label": label,
-                                "from": before, "to": entry, "note": note})
-        _write_json(self.labels_path, data)
+        with atomic.locked(self.labels_path):
+            data = self.labels()
+            before = data["labels"].get(prompt_id, {}).get(label)
+            entry = {"version": version, **({"split": {"version": split[0], "share": split[1]}} if split else {})}
+            data["labels"].setdefault(prompt_id, {})[label] = entry
+            data["history"].append({"when": _now(), "id": prompt_id, "label": label,
+                                    "from": before, "to": entry, "note": note})
+            _write_json(self.labels_path, data)
         return entry
 
     def rollback(self, prompt_id: str, label: str, note: str = "") -> dict:
         """Move `label` back to where it pointed before its last move."""
-        data = self.labels()
-        moves = [h for h in data["history"] if h["id"] == prompt_id and h["label"] == label]
-        if not moves or moves[-1]["from"] is None:
-            raise StoreError(f"{prompt_id}@{label} has no earlier version to roll back to")
-        last = moves[-1]
-        data["labels"][prompt_id][label] = last["from"]
-        data["history"].append({"when": _now(), "id": prompt_id, "label": label, "from": last["to"],
-                                "to": last["from"], "note": note or "rollback"})
-        _write_json(self.labels_path, data)
+        with atomic.locked(self.labels_path):
+            data = self.labels()
+            moves = [h for h in data["history"] if h["id"] == prompt_id and h["label"] == label]
+            if not moves or moves[-1]["from"] is None:
+                raise StoreError(f"{prompt_id}@{label} has no earlier version to roll back to")
+            last = moves[-1]
+            data["labels"][prompt_id][label] = last["from"]
+            data["history"].append({"when": _now(), "id": prompt_id, "label": label, "from": last["to"],
+                                    "to": last["from"], "note": note or "rollback"})
+            _write_json(self.labels_path, data)
         return last["from"]
 
     def fingerprint(self) -> str:

@@ -30,7 +30,8 @@ class ModelState(BaseModel):
 
 
 class Promotion(BaseModel):
-    version: str = Field(max_length=100)
+    version: str = Field(max_length=100, pattern=f"^{versions.VERSION_NAME.pattern}$",
+                         description="A version folder's name, as `GET /v1/admin/model` lists them.")
     label: str = LabelName
     note: str = Field("", max_length=500)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bisect
 import csv
+import math
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -25,6 +26,8 @@ from ranker.promotions import Promotion
 from service.shop.store import connect
 
 FIELDS = ("item_id", "label", "start", "end", "campaign")
+EARLIEST, LATEST = 946_684_800.0, 4_102_444_800.0
+"""2000-01-01 and 2100-01-01 UTC, in seconds: what a promotion's start and end may be."""
 MAX_LABEL = 40
 
 
@@ -37,10 +40,19 @@ class PromotionError(ValueError):
 
 
 def when(value: object, row: int, field: str, where: str) -> float:
-    """Seconds since the epoch from an ISO date or time (UTC unless it says otherwise) or a number."""
-    if isinstance(value, int | float):
+    """Seconds since the epoch from an ISO date or time (UTC unless it says otherwise) or a number, between 2000
+    and 2100: NaN, infinities and milliseconds (a common mistake: 1.7e12) are refused, naming the field."""
+    seconds = _seconds(value, row, field, where)
+    if not math.isfinite(seconds) or not EARLIEST <= seconds <= LATEST:
+        hint = " (milliseconds? give seconds)" if math.isfinite(seconds) and seconds > LATEST else ""
+        raise PromotionError(row, field, f"{value!r} is not a time between 2000 and 2100{hint}", where)
+    return seconds
+
+
+def _seconds(value: object, row: int, field: str, where: str) -> float:
+    if isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
-    text = str(value or "").strip()
+    text = str(value or "").strip()[:64]
     try:
         return float(text)
     except ValueError:

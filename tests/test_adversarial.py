@@ -1,0 +1,110 @@
+"""Attacks and accidents at the edges, each with the answer it must get: concurrent writes of one file and of
+the labels, prompt versions saved at once, a truncated reason-store file, promotion dates that are not times,
+and a version name that is a path."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+from narrator import atomic
+from narrator.prompts import DEFAULT_DIR
+from narrator.prompts.store import PromptStore
+from narrator.reason_store import ReasonStore, write_run
+from ranker import versions
+from service.shop.promotions import PromotionError, validated
+
+
+def _together(n: int, work) -> list[BaseException]:
+    """Run `work(k)` on n threads released at once; the errors they raised."""
+    start, errors = threading.Barrier(n), []
+
+    def run(k: int) -> None:
+        start.wait()
+        try:
+            work(k)
+        except BaseException as e:  # collected for the assertion
+            errors.append(e)
+
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return errors
+
+
+def test_threads_writing_one_file_never_collide_or_leave_a_partial(tmp_path):
+    target = tmp_path / "labels.json"
+    assert not _together(24, lambda k: [atomic.write_text(target, json.dumps({"k": k, "n": n})) for n in range(25)])
+    assert json.loads(target.read_text())["n"] == 24
+    assert [p.name for p in tmp_path.iterdir() if p.name != "labels.json"] == []
+
+
+def test_label_moves_at_once_all_land_in_the_history(tmp_path, monkeypatch):
+    root = tmp_path / "artifacts"
+    root.mkdir()
+    monkeypatch.setattr(versions, "_check", lambda root, version: None)  # the moves are tested, not a model
+    assert not _together(12, lambda k: versions.promote(root, f"v{1 + k % 2}", "production", note=str(k)))
+    assert len(versions.labels(root)["history"]) == 12
+
+
+def test_prompt_versions_saved_at_once_get_distinct_numbers(tmp_path):
+    root = tmp_path / "prompts"
+    shutil.copytree(DEFAULT_DIR, root, ignore=shutil.ignore_patterns("versions", "labels.json"))
+    store = PromptStore(root)
+    saved: list[int] = []
+    assert not _together(4, lambda k: saved.append(store.save("reason-short", note=str(k))))
+    assert sorted(saved) == [1, 2, 3, 4] and store.versions("reason-short") == [1, 2, 3, 4]
+
+
+def test_a_truncated_reason_store_file_is_skipped_not_fatal(tmp_path, caplog):
+    row = {"user_id": "U1", "item_id": "I1", "lang": "en", "style": "short", "prompt_id": "reason-short",
+           "prompt_version": 1, "model_id": "m", "facts_hash": "abc", "text": "You bought 3 X items.",
+           "verified": True, "fallback_used": False, "cited": "[]", "attempts": 1, "seconds": 1.0,
+           "ranker_version": "v1"}
+    good = write_run(tmp_path, [row])
+    assert good is not None
+    broken = tmp_path / "run-broken.parquet"
+    broken.write_bytes(good.read_bytes()[: len(good.read_bytes()) // 2])
+    store = ReasonStore(tmp_path)
+    assert store.get("m", "reason-short", 1, "en", "short", "abc") is not None
+    assert "run-broken.parquet" in caplog.text
+
+
+@pytest.mark.parametrize("value,needle", [(math.nan, "between 2000 and 2100"), (math.inf, "between 2000 and 2100"),
+                                          ("nan", "between 2000 and 2100"), (1.7e12, "milliseconds"),
+                                          (1e17, "milliseconds"), (-5, "between 2000 and 2100"),
+                                          ("soon", "is not a date"), (True, "is not a date")])
+def test_promotion_times_must_be_seconds_in_a_sane_range(value, needle):
+    record = {"item_id": "I1", "label": "20% off", "start": 1_800_000_000, "end": value}
+    with pytest.raises(PromotionError) as e:
+        validated([record], {"I1"})
+    assert e.value.field == "end" and needle in str(e.value), str(e.value)
+
+
+@pytest.mark.parametrize("name", ["../x", "..", "v1/../../etc", "/etc", "v1 ", ""])
+def test_a_version_name_is_never_a_path(tmp_path, name):
+    (tmp_path / "v1").mkdir()
+    with pytest.raises(versions.VersionError, match="not a version name"):
+        versions.promote(tmp_path, name, "production")
+    assert not (tmp_path / versions.LABELS).exists()
+
+
+def test_the_promote_route_refuses_a_path_before_anything_moves():
+    from service.routes.models import Promotion
+
+    with pytest.raises(ValueError):
+        Promotion(version="../x", label="production")
+    assert Promotion(version="v20261203-110250", label="production").version == "v20261203-110250"
+
+
+def test_locks_are_siblings_of_the_file_they_guard(tmp_path):
+    with atomic.locked(tmp_path / "labels.json"):
+        assert (tmp_path / ".labels.json.lock").exists()
+    assert Path(tmp_path / "labels.json").exists() is False
