@@ -136,7 +136,7 @@ def main() -> None:
     if drivers_path.exists():
         kind = art.meta.get("target_kind", "purchase")
         if args.split == "valid":
-            from ranker.train_config import TrainConfig, validation_targets
+            from ranker.training.train_config import TrainConfig, validation_targets
 
             known = {k: v for k, v in art.meta.get("train_config", {}).items() if k in ("folds", "val_users", "seed")}
             cfg = TrainConfig(**{**known, "folds": tuple(known.get("folds", TrainConfig().folds))})

@@ -78,12 +78,12 @@ def main() -> None:
     from ranker.loaders import load_any
     from ranker.metrics import summarise, target_ranks
     from ranker.model import CompiledScorer
-    from ranker.pipeline import fit
     from ranker.ranking import Ranker
-    from ranker.scoring import score_matrix
     from ranker.split import nth_last_targets, target_kind, truncate
     from ranker.text import TextEmbedder, item_texts
-    from ranker.train_config import TrainConfig
+    from ranker.training.pipeline import fit
+    from ranker.training.scoring import score_matrix
+    from ranker.training.train_config import TrainConfig
     from service.shop.live import LiveShop
     from service.shop.store import EventStore
 

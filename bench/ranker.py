@@ -38,10 +38,10 @@ def main() -> None:
     configure()
     from ranker.baselines import ItemKNN
     from ranker.loaders import detect_format, load_any
-    from ranker.pipeline import evaluate, fit
     from ranker.ranking import Ranker
     from ranker.text import DEFAULT_CACHE
-    from ranker.train_config import TrainConfig
+    from ranker.training.pipeline import evaluate, fit
+    from ranker.training.train_config import TrainConfig
 
     timings: dict[str, float] = {}
     t0 = time.perf_counter()

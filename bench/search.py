@@ -128,11 +128,11 @@ def main() -> None:
     from narrator.prompts import PromptLibrary
     from ranker.explain import Explainer
     from ranker.loaders import load_any
-    from ranker.pipeline import fit
     from ranker.ranking import Ranker
     from ranker.split import nth_last_targets, target_kind, truncate
     from ranker.text import TextEmbedder, leaf_name
-    from ranker.train_config import TrainConfig, validation_targets
+    from ranker.training.pipeline import fit
+    from ranker.training.train_config import TrainConfig, validation_targets
 
     shop = load_any(detect_format(args.data), args.data)
     names = zh_names(shop.items, args.zh_names or HERE / "search" / f"{args.data.name.split('-')[-1]}-zh.jsonl")
@@ -144,7 +144,7 @@ def main() -> None:
     t = time.perf_counter()
     if args.model:
         from ranker import artifacts
-        from ranker.catalog import CatalogIndex
+        from ranker.stats.catalog import CatalogIndex
 
         art = artifacts.load(args.model)
         shop = art.shop

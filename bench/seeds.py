@@ -5,7 +5,7 @@ NDCG/HR@10 per seed and their means, beside ItemKNN and MostPop from the same ru
 
 Choose settings by the validation column (what training's early stopping sees, held-out shoppers' second-last
 purchase); the test column (each shopper's last purchase, full ranking) is for the closing note only. The
-training time is the wall clock of `ranker.pipeline.fit` (embeddings cached after the first seed).
+training time is the wall clock of `ranker.training.pipeline.fit` (embeddings cached after the first seed).
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ def main() -> None:
 
     from bench.ranker import detect_format
     from ranker.loaders import load_any
-    from ranker.pipeline import evaluate, fit
-    from ranker.train_config import TrainConfig
+    from ranker.training.pipeline import evaluate, fit
+    from ranker.training.train_config import TrainConfig
 
     shop = load_any(detect_format(args.data), args.data)
     rows = []

@@ -170,26 +170,16 @@ def promotion_shows(port: int, user: str) -> dict:
     return {"shown_next_list": shown, "seconds": time.perf_counter() - start}
 
 
-def with_events_flowing(port: int, users: list[str], run) -> tuple[dict, dict]:
-    """`run()` (a wrk load) while other shoppers post a purchase every second."""
-    stop, flow = threading.Event(), {}
-    poster = threading.Thread(target=lambda: flow.update(events_flowing(port, users, stop)))
-    poster.start()
-    result = run()
-    stop.set()
-    poster.join()
-    return result, flow
-
-
-def with_freshness(port: int, users: list[str], run) -> tuple[dict, dict]:
-    """`run()` (a wrk load) with the freshness check going on beside it."""
-    stop, fresh = threading.Event(), {}
-    checker = threading.Thread(target=lambda: fresh.update(freshness(port, users, stop)))
+def beside(check, port: int, users: list[str], run) -> tuple[dict, dict]:
+    """`run()` (a wrk load) with `check(port, users, stop)` going on beside it (the freshness check, or other
+    shoppers' purchases flowing); returns both results."""
+    stop, found = threading.Event(), {}
+    checker = threading.Thread(target=lambda: found.update(check(port, users, stop)))
     checker.start()
     result = run()
     stop.set()
     checker.join()
-    return result, fresh
+    return result, found
 
 
 def swaps(port: int, versions: list[str], rounds: int, pause_s: float) -> list[dict]:
@@ -362,11 +352,11 @@ def main() -> None:
         proc = start_server(args.model, port, "none", None, Path(tmp) / "events.db", len(warm_users))
         try:
             out["warm_up_s"] = wait_precomputed(port)
-            out["cold"], out["fresh_cold"] = with_freshness(port, cold_users[::-7][:300], lambda: wrk(
+            out["cold"], out["fresh_cold"] = beside(freshness, port, cold_users[::-7][:300], lambda: wrk(
                 port, cold_users, args.seconds, args.connections, "en", "template"))
-            out["warm"], out["fresh_warm"] = with_freshness(port, warm_users[::7][:300], lambda: wrk(
+            out["warm"], out["fresh_warm"] = beside(freshness, port, warm_users[::7][:300], lambda: wrk(
                 port, warm_users, args.seconds, args.connections, "en", "template"))
-            out["warm_events"], out["flow"] = with_events_flowing(port, cold_users[:50], lambda: wrk(
+            out["warm_events"], out["flow"] = beside(events_flowing, port, cold_users[:50], lambda: wrk(
                 port, warm_users, args.seconds, args.connections, "en", "template"))
             out["promotion"] = promotion_shows(port, warm_users[0])
             out["template_5xx"] = server_errors(scrape(port))

@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from ranker.behaviour import BehaviourStats
-from ranker.cooccurrence import COSINE_SHRINK, cosine_similarity
+from ranker.stats.behaviour import BehaviourStats
+from ranker.stats.cooccurrence import COSINE_SHRINK, cosine_similarity
 
 
 def mostpop_scores(stats: BehaviourStats, rows: np.ndarray) -> np.ndarray:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ranker.behaviour import BehaviourStats
+from ranker.stats.behaviour import BehaviourStats
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 
 from ranker.attribution import IntegratedGradients
-from ranker.behaviour import BehaviourStats
 from ranker.ranking import Ranker
 from ranker.split import nth_last_targets, truncate
+from ranker.stats.behaviour import BehaviourStats
 
 
 @dataclass(frozen=True)
@@ -39,8 +39,8 @@ class DriverCheck:
 def check_drivers(ranker: Ranker, events: pd.DataFrame, drivers: pd.DataFrame, kind: str,
                   ig: IntegratedGradients, fold: int = 1, users: set[str] | None = None) -> DriverCheck:
     """`events`: the shop's full event log (the window is cut here); `drivers`: user_id, item_id, driver.
-    `fold` 2 with `users` the validation shoppers (`ranker.train_config.validation_targets`) checks their validation
-    purchase instead of the test purchase: what choices between models are made on, so the test figure stays
+    `fold` 2 with `users` the validation shoppers (`ranker.training.train_config.validation_targets`) checks their
+    validation purchase instead of the test purchase: what choices between models are made on, so the test figure stays
     unseen."""
     window = BehaviourStats(truncate(events, fold, kind), ranker.catalog, kind)
     targets = nth_last_targets(events, fold, kind)

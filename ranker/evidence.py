@@ -12,7 +12,7 @@ import pandas as pd
 
 from narrator.facts import ItemRef
 from ranker.ranking import Ranker
-from ranker.sparse_lines import canonical, line, values_at
+from ranker.stats.sparse_lines import canonical, line, values_at
 
 
 def _zh_categories(items: pd.DataFrame) -> dict[str, str]:

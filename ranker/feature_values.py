@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from ranker.behaviour import BehaviourStats
-from ranker.sparse_lines import line, lookup
+from ranker.stats.behaviour import BehaviourStats
+from ranker.stats.sparse_lines import line, lookup
 
 
 def lookup_where(m: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray, ok: np.ndarray) -> np.ndarray:

@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from ranker import feature_values as values
-from ranker.behaviour import BehaviourStats
 from ranker.sequence import ITEM_BEHAVIOUR_SLOTS, SEQUENCE_GROUP, SLOT_FEATURES, sequence_features, slot_names
-from ranker.sparse_lines import lookup
+from ranker.stats.behaviour import BehaviourStats
+from ranker.stats.sparse_lines import lookup
 
 GROUPS = ("brand_affinity", "category_interest", "price_fit", "bought_together", "text_similarity",
           "popularity", "rating", "shopper_activity", "query_relevance", SEQUENCE_GROUP, "item_text_embedding")

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ranker.behaviour import BehaviourStats
 from ranker.candidates import CandidateConfig, candidates
-from ranker.catalog import CatalogIndex
 from ranker.features import FeatureSpec, QueryMatch
 from ranker.promotions import Promotion
 from ranker.search import MIN_RELEVANCE, Query, SearchIndex, SearchUnavailableError
 from ranker.split import target_kind
+from ranker.stats.behaviour import BehaviourStats
+from ranker.stats.catalog import CatalogIndex
 from ranker.text import MultilingualEncoder, search_texts
 
 
@@ -96,7 +96,7 @@ class Ranker:
         is replaced whole (its enrichment too, until it is described again). New items can be recommended
         at once; `arrived` says when items arrived (the "new arrival" fact). Returns the ids that were new.
         Callers serialise upserts with stats refreshes."""
-        from ranker.growth import place, upserted_catalog, upserted_stats
+        from ranker.stats.growth import place, upserted_catalog, upserted_stats
 
         ids = items["item_id"].astype(str).tolist()
         at = place(self.catalog, ids)

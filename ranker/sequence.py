@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ranker.behaviour import SEQUENCE_LEN, BehaviourStats
-from ranker.sparse_lines import lookup
+from ranker.stats.behaviour import SEQUENCE_LEN, BehaviourStats
+from ranker.stats.sparse_lines import lookup
 
 SEQUENCE_GROUP = "recent_sequence"
 SLOT_FEATURES: tuple[tuple[str, str], ...] = (

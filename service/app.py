@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 
 from service import errors
 from service.engine import Engine, start_loading
@@ -52,9 +53,11 @@ def create_app(settings: Settings | None = None, load_in_background: bool = True
         yield
         engine.close()
 
-    app = FastAPI(title="whyrec", version="1", lifespan=lifespan, max_body_size=settings.max_body_bytes,
+    app = FastAPI(title="whyrec", version="1", lifespan=lifespan,
                   description="Recommendations with faithful reasons in Chinese and English.")
     app.state.settings, app.state.engine, app.state.metrics, app.state.lists = settings, engine, metrics, lists
+    app.add_middleware(RequestBodyLimitMiddleware, max_body_size=settings.max_body_bytes)
+    app.add_middleware(errors.DeclaredBodyLimit, max_body=settings.max_body_bytes)
     app.add_middleware(RequestLog, metrics=metrics)
     errors.install(app)
     for module in (health, recommendations, search, promotions, explanations, events, items, models, prompts,

@@ -12,7 +12,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ranker.ranking import UnavailableItemError, UnknownItemError
 from ranker.search import SearchUnavailableError
@@ -33,6 +35,26 @@ def error_response(request: Request, status: int, error: str, detail: str, id_: 
     body = ErrorBody(error=error, detail=detail, id=id_, request_id=getattr(request.state, "request_id", None),
                      problems=problems)
     return JSONResponse(body.model_dump(), status_code=status, headers=headers)
+
+
+class DeclaredBodyLimit:
+    """A body that declares (Content-Length) more than `max_body` bytes is answered 413 in the one error shape at
+    once, before anything reads it, parses it or checks its token. A body that grows past the limit while it is
+    read (chunked, or lying about its length) is stopped by Starlette's `RequestBodyLimitMiddleware` inside this
+    one, whose 413 the app's handler renders in the same shape."""
+
+    def __init__(self, app: ASGIApp, max_body: int):
+        self.app, self.max_body = app, max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            declared = Headers(scope=scope).get("content-length", "")
+            if declared.isdigit() and int(declared) > self.max_body:
+                response = error_response(Request(scope), 413, "body_too_large",
+                                          f"the body has {declared} bytes; at most {self.max_body} are accepted")
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def _loc(loc: Any) -> list[str | int]:

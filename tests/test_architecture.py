@@ -142,3 +142,12 @@ def test_only_the_settings_read_whyrec_variables():
                if name != "service.settings" and (found := _whyrec_variables_read(path))}
     assert not readers, f"{readers} read WHYREC_* from the environment; add a field to service.settings instead"
     assert _whyrec_variables_read(ROOT / "service" / "settings.py")  # the check sees a real read
+
+
+def test_the_wheel_lists_every_package():
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(ROOT).parts)
+             for package in PACKAGES for p in (ROOT / package).rglob("__init__.py")}
+    assert found <= listed, f"pyproject.toml's packages leave out {found - listed}: the wheel would lack them"

@@ -7,9 +7,9 @@ import math
 import pytest
 
 from ranker.baselines import ItemKNN, mostpop_scores
-from ranker.behaviour import BehaviourStats
-from ranker.catalog import CatalogIndex
 from ranker.data import load_shop
+from ranker.stats.behaviour import BehaviourStats
+from ranker.stats.catalog import CatalogIndex
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ import math
 import numpy as np
 import pytest
 
-from ranker.behaviour import SEQUENCE_LEN, BehaviourStats
-from ranker.catalog import CatalogIndex
 from ranker.data import load_shop
 from ranker.features import GROUPS, FeatureSpec
+from ranker.stats.behaviour import SEQUENCE_LEN, BehaviourStats
+from ranker.stats.catalog import CatalogIndex
 
 
 @pytest.fixture

@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ranker.behaviour import BehaviourStats
-from ranker.catalog import CatalogIndex
 from ranker.data import load_shop
 from ranker.features import FeatureSpec
-from ranker.growth import place, upserted_catalog, upserted_stats
+from ranker.stats.behaviour import BehaviourStats
+from ranker.stats.catalog import CatalogIndex
+from ranker.stats.growth import place, upserted_catalog, upserted_stats
 
 WORD_FEATURES = {"words_last", "words_recent"}  # TF-IDF vocabulary: fitted on the catalog it was built from
 
@@ -82,7 +82,7 @@ def test_every_array_of_the_statistics_is_in_the_field_registry(shop, toy_emb):
     when the catalog grows, or its old rows when a shopper's events arrive."""
     import scipy.sparse as sp
 
-    from ranker.behaviour import STAT_FIELDS
+    from ranker.stats.behaviour import STAT_FIELDS
 
     stats = BehaviourStats(shop.events, CatalogIndex.build(shop.items, toy_emb), "purchase")
     arrays = {name for name, value in vars(stats).items()

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-from ranker.behaviour import USER_DENSE, USER_SPARSE, BehaviourStats
-from ranker.catalog import CatalogIndex
 from ranker.data import load_shop
-from ranker.live import LiveRows
+from ranker.stats.behaviour import USER_DENSE, USER_SPARSE, BehaviourStats
+from ranker.stats.catalog import CatalogIndex
+from ranker.stats.live import LiveRows
 from tests.conftest import TOY_EVENTS
 
 
@@ -82,7 +82,7 @@ def test_a_refreshed_shopper_keeps_their_row(toy):
 
 
 def test_splice_rows_replaces_and_appends_like_stacking():
-    from ranker.sparse_lines import splice_rows
+    from ranker.stats.sparse_lines import splice_rows
 
     rng = np.random.default_rng(3)
     old = sp.random(9, 7, density=0.4, format="csr", random_state=rng, dtype=np.float32)

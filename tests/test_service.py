@@ -340,5 +340,8 @@ def test_a_body_over_the_limit_is_refused_before_parsing_and_auth(trained, tmp_p
             r = c.request("PUT" if "promotions" in path else "POST", path, content=big,
                           headers={"content-type": "application/json"})
             assert r.status_code == 413 and r.json()["error"] == "body_too_large", (path, r.text)
+        chunked = c.post("/v1/recommendations", content=iter([b'{"user_id": "' + b"x" * 3000, b"x" * 3000 + b'"}']),
+                         headers={"content-type": "application/json"})  # no Content-Length: cut while read
+        assert chunked.status_code == 413 and chunked.json()["error"] == "body_too_large", chunked.text
         ok = c.post("/v1/recommendations", json={"user_id": "U00001", "k": 2, "explain": "none"})
         assert ok.status_code == 200

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ranker.examples import log_q
-from ranker.train_config import TrainConfig
+from ranker.training.examples import log_q
+from ranker.training.train_config import TrainConfig
 
 
 def test_settings_are_read_as_their_types():

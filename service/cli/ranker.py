@@ -50,8 +50,8 @@ def train(
     serves moves with `whyrec model promote`)."""
     configure_runtime(settings())
     from ranker.data import load_shop, with_served
-    from ranker.pipeline import fit, save_result
-    from ranker.train_config import TrainConfig
+    from ranker.training.pipeline import fit, save_result
+    from ranker.training.train_config import TrainConfig
 
     with user_errors():
         cfg = TrainConfig(epochs=epochs, seed=seed).with_settings(set_ or [])
@@ -92,10 +92,10 @@ def evaluate(
     configure_runtime(config)
     from ranker import artifacts
     from ranker.candidates import CandidateConfig
-    from ranker.catalog import CatalogIndex
     from ranker.data import load_shop
-    from ranker.pipeline import embed_items
-    from ranker.pipeline import evaluate as run_evaluate
+    from ranker.stats.catalog import CatalogIndex
+    from ranker.training.pipeline import embed_items
+    from ranker.training.pipeline import evaluate as run_evaluate
 
     with user_errors():
         art = artifacts.load(config.artifacts)

@@ -48,10 +48,10 @@ def collect(stack: Stack, data: Path, shoppers: int = 100, narrate_pairs: int = 
     text model."""
     from narrator.narrate import Narrator
     from ranker.candidates import CandidateConfig
-    from ranker.catalog import CatalogIndex
     from ranker.data import load_shop
     from ranker.drivers import check_drivers
-    from ranker.pipeline import embed_items, test_ranks
+    from ranker.stats.catalog import CatalogIndex
+    from ranker.training.pipeline import embed_items, test_ranks
 
     art, ranker, explainer, backend = stack.artifact, stack.ranker, stack.explainer, stack.backend
     shop = load_shop(data)

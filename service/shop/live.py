@@ -1,7 +1,7 @@
 """The live shop inside the service: events are stored, then applied to the shoppers they touch.
 
 `ingest` answers only after the events are on disk (`service.shop.store`) *and* the shoppers' rows are
-recomputed and swapped in (`ranker.live`), so the very next recommendation for that shopper reflects them:
+recomputed and swapped in (`ranker.stats.live`), so the very next recommendation for that shopper reflects them:
 a bought item leaves the list, the counts in the reasons change, a new shopper is no longer cold. One
 refresher thread takes every shopper waiting at that moment and swaps once, so a burst of events costs
 one recomputation, not one per event. Catalog changes (new and changed items, withdrawn ones) are stored and
@@ -28,8 +28,8 @@ from service.shop.store import Event, EventStore, Stored, as_rows
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ranker.live import LiveRows
     from ranker.ranking import Ranker
+    from ranker.stats.live import LiveRows
 
 log = logging.getLogger("whyrec.live")
 Embed = Callable[["pd.DataFrame"], "np.ndarray"]
@@ -98,7 +98,7 @@ class LiveShop:
 
     def _prepare(self, ranker: Ranker, window_events) -> _Prepared:
         """The slow part of serving a ranker: the store's items and events replayed onto it."""
-        from ranker.live import LiveRows
+        from ranker.stats.live import LiveRows
 
         prepared = _Prepared(ranker, None)  # type: ignore[arg-type]
         self._catch_up_items(prepared)

@@ -26,8 +26,8 @@ from ranker.promotions import Promotion
 from service.shop.store import connect
 
 FIELDS = ("item_id", "label", "start", "end", "campaign")
-EARLIEST, LATEST = 946_684_800.0, 4_102_444_800.0
-"""2000-01-01 and 2100-01-01 UTC, in seconds: what a promotion's start and end may be."""
+EARLIEST, LATEST = 0.0, 4_102_444_800.0
+"""1970-01-01 ("since always") and 2100-01-01 UTC, in seconds: what a promotion's start and end may be."""
 MAX_LABEL = 40
 
 
@@ -40,12 +40,12 @@ class PromotionError(ValueError):
 
 
 def when(value: object, row: int, field: str, where: str) -> float:
-    """Seconds since the epoch from an ISO date or time (UTC unless it says otherwise) or a number, between 2000
+    """Seconds since the epoch from an ISO date or time (UTC unless it says otherwise) or a number, between 1970
     and 2100: NaN, infinities and milliseconds (a common mistake: 1.7e12) are refused, naming the field."""
     seconds = _seconds(value, row, field, where)
     if not math.isfinite(seconds) or not EARLIEST <= seconds <= LATEST:
         hint = " (milliseconds? give seconds)" if math.isfinite(seconds) and seconds > LATEST else ""
-        raise PromotionError(row, field, f"{value!r} is not a time between 2000 and 2100{hint}", where)
+        raise PromotionError(row, field, f"{value!r} is not a time between 1970 and 2100{hint}", where)
     return seconds
 
 

@@ -255,5 +255,5 @@ def _with_id(event: Event, event_id: str) -> Event:
 
 
 def as_rows(events: Iterable[Event]) -> list[tuple]:
-    """Events as `(user_id, item_id, event, value, timestamp)` rows for `ranker.live`."""
+    """Events as `(user_id, item_id, event, value, timestamp)` rows for `ranker.stats.live`."""
     return [(e.user_id, e.item_id, e.event, e.value, e.timestamp) for e in events]

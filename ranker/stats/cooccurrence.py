@@ -1,6 +1,6 @@
 """Item-to-item matrices from counts of what shoppers bought together: shrunk cosine, positive PMI and lift,
 EASE weights, shopper-neighbour scores, and the windowed sequence pairs they are counted from. Pure functions
-of sparse count matrices; `ranker.behaviour` decides which ones a window of events keeps.
+of sparse count matrices; `ranker.stats.behaviour` decides which ones a window of events keeps.
 """
 
 from __future__ import annotations

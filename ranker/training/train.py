@@ -14,15 +14,15 @@ from pathlib import Path
 
 import numpy as np
 
-from ranker.behaviour import BehaviourStats
-from ranker.catalog import CatalogIndex
 from ranker.data import Shop
-from ranker.examples import Searching, fold_examples, log_q
 from ranker.features import FeatureSpec
 from ranker.metrics import evaluate_scorer
-from ranker.scoring import CandidateBatch
 from ranker.split import target_kind, truncate
-from ranker.train_config import TrainConfig, validation_targets
+from ranker.stats.behaviour import BehaviourStats
+from ranker.stats.catalog import CatalogIndex
+from ranker.training.examples import Searching, fold_examples, log_q
+from ranker.training.scoring import CandidateBatch
+from ranker.training.train_config import TrainConfig, validation_targets
 
 Progress = Callable[[str, float, float], None]
 

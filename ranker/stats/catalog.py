@@ -14,10 +14,34 @@ import scipy.sparse as sp
 from ranker.data import CATEGORY_SEP
 
 
-def _codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Integer codes with -1 for empty strings, plus the vocabulary."""
-    codes, vocab = pd.factorize(values.where(values.astype(str).ne(""), None))
-    return codes.astype(np.int64), np.asarray(vocab, dtype=object)
+def coded(vocab: np.ndarray, values: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of `values` in `vocab` (-1 for ""), appending values the vocabulary lacks."""
+    index = {v: k for k, v in enumerate(vocab.tolist())}
+    extra: list[str] = []
+    codes = []
+    for v in values:
+        if not v:
+            codes.append(-1)
+            continue
+        if v not in index:
+            index[v] = len(vocab) + len(extra)
+            extra.append(v)
+        codes.append(index[v])
+    return np.asarray(codes, np.int64), np.concatenate([vocab, np.asarray(extra, dtype=object)])
+
+
+NO_VOCABULARY = np.empty(0, dtype=object)
+
+
+def labels_coded(brand: pd.Series, category: pd.Series, vocabularies: tuple[np.ndarray, ...] = (NO_VOCABULARY,) * 3
+                 ) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    """(codes, vocabulary) of the brands, the category paths and their parent paths — the one encoding of a
+    catalog's labels, used when it is built and when items are added while serving (`vocabularies`: the ones
+    the codes so far index, extended by new values)."""
+    category = category.astype(str)
+    parent = category.map(lambda c: f" {CATEGORY_SEP} ".join(c.split(f" {CATEGORY_SEP} ")[:-1]) or c)
+    return tuple(coded(vocab, values.astype(str).tolist())
+                 for vocab, values in zip(vocabularies, (brand, category, parent), strict=True))
 
 
 def look_up(ids, index: pd.Index, table: dict, missing: int) -> np.ndarray:
@@ -47,11 +71,7 @@ class CatalogIndex:
 
     @classmethod
     def build(cls, items: pd.DataFrame, emb: np.ndarray) -> CatalogIndex:
-        category = items["category"].astype(str)
-        parent_path = category.map(lambda c: f" {CATEGORY_SEP} ".join(c.split(f" {CATEGORY_SEP} ")[:-1]) or c)
-        brand, brands = _codes(items["brand"].astype(str))
-        leaf, leaves = _codes(category)
-        parent, parents = _codes(parent_path)
+        (brand, brands), (leaf, leaves), (parent, parents) = labels_coded(items["brand"], items["category"])
         words, vectorizer = title_tfidf(items["title"].astype(str))
         return cls(items["item_id"].astype(str).to_numpy(), brand, brands, leaf, leaves, parent, parents,
                    log_prices(items), emb.astype(np.float32), words, vectorizer)

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ranker.catalog import CatalogIndex, look_up
-from ranker.cooccurrence import (
+from ranker.stats.catalog import CatalogIndex, look_up
+from ranker.stats.cooccurrence import (
     COSINE_SHRINK,
     cosine_similarity,
     ease_weights,
@@ -39,8 +39,8 @@ ENGAGEMENT_KINDS = ("view", "cart")
 @dataclass(frozen=True)
 class StatField:
     """One array of `BehaviourStats`, and what the live shop must do with it: recompute it per shopper
-    (`user_row`, `ranker.live`) and widen it when the catalog grows (`grows`, `ranker.growth`). Every array the
-    statistics hold is listed in `STAT_FIELDS` (a test checks), so a new matrix cannot be forgotten by either."""
+    (`user_row`, `ranker.stats.live`) and widen it when the catalog grows (`grows`, `ranker.stats.growth`). Every
+    array the statistics hold is listed in `STAT_FIELDS` (a test checks), so a new matrix cannot be forgotten."""
 
     name: str
     grows: str
@@ -84,7 +84,7 @@ class BehaviourStats:
     Item-level statistics (co-purchase, transitions, popularity, ratings) describe the whole window; user-level
     rows (`USER_SPARSE`, `USER_DENSE`, `history`) are one shopper each, computed by `user_rows` from that
     shopper's events and the item-level statistics, so a live shop can recompute a few shoppers' rows
-    (`ranker.live`) without rebuilding the rest."""
+    (`ranker.stats.live`) without rebuilding the rest."""
 
     buy: sp.csr_matrix
     view: sp.csr_matrix
@@ -154,10 +154,20 @@ class BehaviourStats:
         self.ease = ease_weights(buy) if n <= EASE_MAX_ITEMS else None
         self.knn_basis = normed_rows(buy)
         self.leaf_lift = self._leaf_lift(buys, catalog)
-        for name, value in self.user_rows(ev, n_users, knn_same=True).items():
+        for name, value in self._rows_from(ev, n_users, knn_same=True).items():
             setattr(self, name, value)
 
-    def user_rows(self, ev: pd.DataFrame, n_users: int, knn_same: bool = False,
+    def user_rows(self, events: pd.DataFrame, users: list[str], knn_exclude: np.ndarray | None = None) -> dict:
+        """The user-level rows (`STAT_FIELDS` with `user_row`, and `history`) of `users`, in that order, from
+        their complete events, read against this window's item-level statistics: what the live shop swaps in
+        when a shopper's events arrive (`ranker.stats.live`). `knn_exclude[u]`: shopper u's own row in the neighbour
+        basis (their earlier self), or -1."""
+        ev = events.assign(item=self.catalog.index_of(events["item_id"].astype(str)))
+        ev = ev[ev["item"] >= 0]
+        ev = ev.assign(user=pd.Index(users).get_indexer(ev["user_id"].astype(str)))
+        return self._rows_from(ev, len(users), knn_exclude=knn_exclude)
+
+    def _rows_from(self, ev: pd.DataFrame, n_users: int, knn_same: bool = False,
                    knn_exclude: np.ndarray | None = None) -> dict:
         """The user-level rows for events coded `user` in 0..n_users-1 (item-level statistics from self).
         `knn_same`: the shoppers are those of `knn_basis` (a shopper is not their own neighbour); otherwise

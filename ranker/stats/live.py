@@ -18,8 +18,8 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from ranker.behaviour import USER_DENSE, USER_SPARSE, BehaviourStats
-from ranker.sparse_lines import splice_rows
+from ranker.stats.behaviour import USER_DENSE, USER_SPARSE, BehaviourStats
+from ranker.stats.sparse_lines import splice_rows
 
 EVENT_COLUMNS = ("user_id", "item_id", "event", "value", "timestamp")
 
@@ -69,12 +69,8 @@ def with_rows(stats: BehaviourStats, base: BehaviourStats, events: pd.DataFrame,
     keeps its index (the row's content is replaced), a new shopper gets a row appended. Indices never
     move and never change owner, so a request that read a shopper's row index from the old object reads
     that same shopper (fresher) from the new one; rows grow only with new shoppers."""
-    catalog = stats.catalog
-    ev = events.assign(item=catalog.index_of(events["item_id"].astype(str)))
-    ev = ev[ev["item"] >= 0]
-    ev = ev.assign(user=pd.Index(users).get_indexer(ev["user_id"].astype(str)))
     in_basis = base.rows_of(users)
-    block = stats.user_rows(ev, len(users), knn_exclude=np.where(in_basis == base.cold_row, -1, in_basis))
+    block = stats.user_rows(events, users, knn_exclude=np.where(in_basis == base.cold_row, -1, in_basis))
     n = stats.buy.shape[0]
     previous = stats.rows_of(users)
     known = previous != stats.cold_row

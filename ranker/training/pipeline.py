@@ -10,19 +10,19 @@ import numpy as np
 
 from ranker import artifacts
 from ranker.baselines import ItemKNN, mostpop_scores
-from ranker.behaviour import BehaviourStats
 from ranker.candidates import CandidateConfig
-from ranker.catalog import CatalogIndex
 from ranker.data import Shop
-from ranker.examples import Searching
 from ranker.features import FeatureSpec
 from ranker.metrics import scorer_ranks, summarise
-from ranker.scoring import score_matrix
 from ranker.search import SearchIndex
 from ranker.split import nth_last_targets, target_kind, truncate
+from ranker.stats.behaviour import BehaviourStats
+from ranker.stats.catalog import CatalogIndex
 from ranker.text import DEFAULT_CACHE, MultilingualEncoder, TextEmbedder, item_texts, search_texts
-from ranker.train import Progress, TrainResult, _quiet, train
-from ranker.train_config import TrainConfig
+from ranker.training.examples import Searching
+from ranker.training.scoring import score_matrix
+from ranker.training.train import Progress, TrainResult, _quiet, train
+from ranker.training.train_config import TrainConfig
 
 
 def embed_items(shop: Shop, model_path: str | Path | None = None, cache_dir: str | Path = DEFAULT_CACHE,

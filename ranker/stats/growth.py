@@ -4,7 +4,7 @@ A new item has no behaviour yet, so every behaviour matrix gains an empty column
 viewed or co-purchased it) and the model scores it from what it has: brand, category, price fit, its text
 embedding and title words against the shopper's items. A changed item keeps its index; its brand,
 category, price, text and words are replaced. Nothing is mutated in place: `upserted` returns new objects
-sharing every unchanged array, so the service swaps them in with one assignment (see `ranker.live`).
+sharing every unchanged array, so the service swaps them in with one assignment (see `ranker.stats.live`).
 """
 
 from __future__ import annotations
@@ -17,9 +17,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ranker.behaviour import STAT_FIELDS, BehaviourStats
-from ranker.catalog import CatalogIndex, log_prices
-from ranker.data import CATEGORY_SEP
+from ranker.stats.behaviour import STAT_FIELDS, BehaviourStats
+from ranker.stats.catalog import CatalogIndex, labels_coded, log_prices
 
 VOCABULARIES = ("brands", "leaves", "parents")
 
@@ -46,22 +45,6 @@ def place(catalog: CatalogIndex, item_ids: list[str]) -> Placement:
     return Placement(rows, new)
 
 
-def _coded(vocab: np.ndarray, values: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Codes of `values` in `vocab` (-1 for ""), appending values the vocabulary lacks."""
-    index = {v: k for k, v in enumerate(vocab.tolist())}
-    extra: list[str] = []
-    codes = []
-    for v in values:
-        if not v:
-            codes.append(-1)
-            continue
-        if v not in index:
-            index[v] = len(vocab) + len(extra)
-            extra.append(v)
-        codes.append(index[v])
-    return np.asarray(codes, np.int64), np.concatenate([vocab, np.asarray(extra, dtype=object)])
-
-
 def _placed(old: np.ndarray, rows: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
     out = np.empty((n, *old.shape[1:]), old.dtype)
     out[: len(old)] = old
@@ -80,11 +63,8 @@ def _placed_rows(old: sp.csr_matrix, rows: np.ndarray, block: sp.csr_matrix, n: 
 def upserted_catalog(catalog: CatalogIndex, items: pd.DataFrame, emb: np.ndarray, at: Placement) -> CatalogIndex:
     """`catalog` with `items` (columns item_id, title, brand, category, price) placed as `at` says."""
     n = catalog.n + at.n_new
-    category = items["category"].fillna("").astype(str)
-    parent_path = category.map(lambda c: f" {CATEGORY_SEP} ".join(c.split(f" {CATEGORY_SEP} ")[:-1]) or c)
-    brand, brands = _coded(catalog.brands, items["brand"].fillna("").astype(str).tolist())
-    leaf, leaves = _coded(catalog.leaves, category.tolist())
-    parent, parents = _coded(catalog.parents, parent_path.tolist())
+    (brand, brands), (leaf, leaves), (parent, parents) = labels_coded(
+        items["brand"].fillna(""), items["category"].fillna(""), (catalog.brands, catalog.leaves, catalog.parents))
     titles = items["title"].fillna("").astype(str).str.lower()
     vectorizer: Any = catalog.vectorizer
     words = vectorizer.transform(titles) if vectorizer is not None \
@@ -109,7 +89,7 @@ def _wider(m: sp.csr_matrix, rows: int, cols: int) -> sp.csr_matrix:
 def upserted_stats(stats: BehaviourStats, catalog: CatalogIndex, at: Placement) -> BehaviourStats:
     """`stats` over the upserted `catalog`: new items get empty behaviour; the shoppers' best text match
     (`text_recent_max`) counts the upserted items' new text. Shoppers' brand and category shares are
-    summarised again when their rows are next refreshed (`ranker.live`)."""
+    summarised again when their rows are next refreshed (`ranker.stats.live`)."""
     new = copy.copy(stats)
     new.catalog = catalog
     n, n_old = catalog.n, stats.catalog.n

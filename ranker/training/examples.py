@@ -10,14 +10,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ranker.behaviour import BehaviourStats
 from ranker.candidates import candidates
-from ranker.catalog import CatalogIndex
 from ranker.data import Shop
 from ranker.features import FeatureSpec, QueryMatch, as_new_items
 from ranker.search import SearchIndex, training_queries
 from ranker.split import nth_last_targets, target_kind, truncate
-from ranker.train_config import TrainConfig
+from ranker.stats.behaviour import BehaviourStats
+from ranker.stats.catalog import CatalogIndex
+from ranker.training.train_config import TrainConfig
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ranker.behaviour import BehaviourStats
 from ranker.candidates import CandidateConfig, candidates
 from ranker.features import FeatureSpec
+from ranker.stats.behaviour import BehaviourStats
 
 NOT_A_CANDIDATE = -1e9
 
