@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Literal
 
 from cachetools import LRUCache
@@ -98,17 +98,25 @@ class Narrator:
         template = self.prompts.template(lang, style, prompt_id)
         if not facts.facts:
             raise ValueError(f"no reasons to explain for item {facts.item.item_id!r}")
-        if mode == "template" or self.backend is None:
+        said = self.sayable(facts, template)
+        if mode == "template" or self.backend is None or not said.facts:
             return self._template(facts, template, attempts=0, fallback=False)
         key = self._key(facts, template)
         hit = self._lookup(key)
         if hit is not None:
             return hit
-        result = self._generate(facts, template)
+        result = self._generate(said, template)
         if self._cache is not None:
             with self._lock:
                 self._cache[key] = result
         return result
+
+    def sayable(self, facts: Facts, template: PromptTemplate) -> Facts:
+        """The facts whose catalog and merchant text may be shown (`PhraseBook.sayable`): a reason whose brand
+        or category is an offer or an instruction is not said, whoever writes the sentence."""
+        book = self.prompts.phrases[template.language]
+        kept = tuple(f for f in facts.facts if book.sayable(f))
+        return facts if len(kept) == len(facts.facts) else replace(facts, facts=kept)
 
     def _key(self, facts: Facts, template: PromptTemplate) -> tuple:
         return self.model_id, template.id, template.version, template.language, template.style, facts.content_hash()
@@ -147,13 +155,39 @@ class Narrator:
                   timings: dict | None = None, rejected: list[str] | None = None,
                   g: Grounding | None = None) -> Explanation:
         start = time.perf_counter()
-        g = g or self.grounding(facts, template)
-        text = self.fallback_text(facts, template, g)
-        report = verify(text, g)
+        text, report, dropped = self._true_template(facts, template, g)
         timings = {**(timings or {}), "template_s": time.perf_counter() - start}
+        if dropped:
+            timings["dropped_reasons"] = float(dropped)
         return Explanation(text, template.language, template.style, report.cited, report.passed, fallback, attempts,
                            template.id, template.version, TEMPLATE_MODEL if not attempts else self.model_id, timings,
                            report.to_dict(), rejected or [])
+
+    def _true_template(self, facts: Facts, template: PromptTemplate,
+                       g: Grounding | None = None) -> tuple[str, VerificationReport, int]:
+        """The template sentence, verified; when the verifier refuses it (a reason whose catalog text claims a
+        discount, say), the sentence over the reasons that pass on their own, strongest first, else the template's
+        neutral sentence. A template sentence that fails is never served. Returns the text, its report and how
+        many reasons were dropped."""
+        said = self.sayable(facts, template)
+        if said.facts:
+            text, report = self._verified_over(said, template, g if said is facts else None)
+            if report.passed:
+                return text, report, len(facts.facts) - len(said.facts)
+            alone = [f for f in said.facts if self._verified_over(replace(said, facts=(f,)), template)[1].passed]
+            for kept in (alone, alone[:1]):
+                if kept:
+                    text, report = self._verified_over(replace(said, facts=tuple(kept)), template)
+                    if report.passed:
+                        return text, report, len(facts.facts) - len(kept)
+        return (*self._verified_over(replace(facts, facts=()), template), len(facts.facts))
+
+    def _verified_over(self, facts: Facts, template: PromptTemplate,
+                       g: Grounding | None = None) -> tuple[str, VerificationReport]:
+        """The template's sentence over `facts` (its neutral sentence when there are none) and its report."""
+        g = g or self.grounding(facts, template)
+        text = self.fallback_text(facts, template, g) if facts.facts else template.neutral(g.item_name)
+        return text, verify(text, g)
 
     def messages(self, facts: Facts, template: PromptTemplate, rejected: VerificationReport | None = None,
                  g: Grounding | None = None) -> list[dict[str, str]]:
@@ -197,7 +231,8 @@ class Narrator:
         """Events for a live view: ("token", piece) while the first attempt is generated, then
         ("final", Explanation) — the verified text, or the retry/fallback result, clearly marked."""
         template = self.prompts.template(lang, style)
-        if self.backend is None:
+        facts = self.sayable(facts, template)
+        if self.backend is None or not facts.facts:
             yield "final", self._template(facts, template, attempts=0, fallback=False)
             return
         start = time.perf_counter()

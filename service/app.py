@@ -63,5 +63,6 @@ def create_app(settings: Settings | None = None, load_in_background: bool = True
     for module in (health, recommendations, search, promotions, explanations, events, items, models, prompts,
                    playground):
         app.include_router(module.router)
-    app.mount("/playground", StaticFiles(directory=playground.STATIC, html=True), name="playground")
+    if settings.playground:
+        app.mount("/playground", StaticFiles(directory=playground.STATIC, html=True), name="playground")
     return app

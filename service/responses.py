@@ -84,9 +84,12 @@ def explanation(engine: Engine, user_id: str, item_id: str, lang: str, style: st
     return explanation_response(*engine.explained(user_id, [item_id], 1, lang, style, mode)[0])
 
 
-def stream_events(engine: Engine, user_id: str, item_id: str, lang: str, style: str) -> Iterator[tuple[str, Any]]:
-    """`facts` (the explanation without its sentence) first, then `token`s while the model writes, then `final`
-    (the verified sentence, the marked fallback, or null when no reason is strong enough)."""
+def stream_events(engine: Engine, user_id: str, item_id: str, lang: str, style: str,
+                  raw: bool = False) -> Iterator[tuple[str, Any]]:
+    """`facts` (the explanation without its sentence) first, then `progress` (how many pieces the model has
+    written) while it writes, then `final` (the verified sentence, the marked fallback, or null when no reason is
+    strong enough). Unverified model text never reaches a shopper: only with `raw` (editors, admin scope) do the
+    pieces themselves come as `token` events."""
     e = engine.explainer.explain(user_id, [item_id], allow_unknown_user=True)[0]
     yield "facts", explanation_response(e, None).model_dump(exclude={"explanation"})
     if not e.facts.facts:
@@ -95,9 +98,11 @@ def stream_events(engine: Engine, user_id: str, item_id: str, lang: str, style: 
     narrator = engine.prompts.narrator(user_id, style)
     events: Iterator[tuple[str, object]] = iter([("final", narrator.explain(e.facts, lang, style, "template"))]) \
         if engine.backend is None else engine.llm.stream(narrator, e.facts, lang, style)
+    written = 0
     for kind, value in events:
         if kind == "token":
-            yield "token", {"text": value}
+            written += 1
+            yield ("token", {"text": value}) if raw else ("progress", {"pieces": written})
         elif value is None:
             yield "final", {"explanation": None}
         else:

@@ -82,6 +82,8 @@ class Settings(BaseSettings):
     events_token: str | None = Field(None, description="Token with the events scope: the shop's backend posts "
                                      "events and feedback with it. Without one (and without an admin token), "
                                      "event routes are off.")
+    playground: bool = Field(False, description="Serve the editors' web playground (`/playground`, admin token): "
+                             "off by default, since it shows any shopper's history.")
     warm: bool = Field(True, description="Warm the model's prompt slots at start.")
     precompute: int = Field(0, ge=0, description="Most active shoppers whose template recommendations (k=10, "
                             "zh and en) are computed in the background after start, so their first request "

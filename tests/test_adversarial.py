@@ -108,3 +108,76 @@ def test_locks_are_siblings_of_the_file_they_guard(tmp_path):
     with atomic.locked(tmp_path / "labels.json"):
         assert (tmp_path / ".labels.json.lock").exists()
     assert Path(tmp_path / "labels.json").exists() is False
+
+
+def test_what_a_catalog_can_never_back_it_can_never_show():
+    """Every claim word the verifier never accepts from catalog text is also kept out of names, brands and
+    categories by the hostile-text filter, in any width or case: the two lists cannot drift apart."""
+    from narrator.prompts.names import hostile
+    from narrator.verification.verify import NEVER_FROM_CATALOG
+
+    for word in NEVER_FROM_CATALOG:
+        assert hostile(f"Acme {word} drill"), word
+        wide = "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in word.upper())
+        assert hostile(f"Acme {wide} drill"), wide
+    assert not hostile("Voltmark 20V Cordless Drill") and hostile("限时8折") and not hostile("8折", offers_allowed=True)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("field,value", [("brand", "限时8折"), ("brand", "ＦＲＥＥ ＳＨＩＰＰＩＮＧ"),
+                                         ("brand", "正品包邮"), ("category", "Official Store > 秒杀"),
+                                         ("category_zh", "全场5折"), ("brand", "Click www.x.com")])
+def test_hostile_merchant_text_never_reaches_a_sentence(lang, field, value):
+    from dataclasses import replace
+
+    from narrator.narrate import Narrator
+    from narrator.prompts import PromptLibrary
+    from tests.narrator_cases import BRANDS, EVIDENCE, fact, facts_of
+
+    facts = facts_of("brand", "category", "price")
+    spam = {"brand": fact("brand", 1, 0.5, {**EVIDENCE["brand"], field: value}),
+            "category": fact("category", 1, 0.5, {**EVIDENCE["category"], field: value}),
+            "category_zh": fact("category", 1, 0.5, {**EVIDENCE["category"], field: value})}[field]
+    writer = Narrator(PromptLibrary.load(), None, brands=BRANDS | {value})
+    e = writer.explain(replace(facts, facts=(spam, *facts.facts[1:])), lang, mode="template")
+    assert e.verified and value not in e.text and "dropped_reasons" in e.timings, e.text
+    for word in ("8折", "包邮", "正品", "秒杀", "FREE", "free", "Official", "www"):
+        assert word not in e.text
+
+
+OPEN_ROUTES = {("get", "/healthz"), ("get", "/readyz"), ("get", "/metrics"), ("post", "/v1/recommendations"),
+               ("post", "/v1/rank"), ("post", "/v1/search"), ("get", "/v1/promotions"),
+               ("post", "/v1/promotions/{campaign}/recommendations"), ("post", "/v1/explanations"),
+               ("post", "/v1/explanations/batch"), ("post", "/v1/explanations/stream")}
+"""Routes the shop's backend calls without a token (they change nothing). Every other route is listed in the
+OpenAPI schema and needs a token: the events scope for these, the admin scope for the rest."""
+EVENTS_ROUTES = {("post", "/v1/events"), ("post", "/v1/feedback")}
+
+
+@pytest.mark.slow
+def test_every_route_that_is_not_open_needs_its_token(trained, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from service.app import create_app
+    from service.settings import Settings
+
+    settings = Settings(artifacts=trained[1], backend="none", events=tmp_path / "events.db", warm=False,
+                        admin_token="adm1n", events_token="ev3nts", playground=True)
+    with TestClient(create_app(settings, load_in_background=False)) as c:
+        operations = [(m, path) for path, ops in c.app.openapi()["paths"].items() for m in ops]
+        assert set(operations) >= OPEN_ROUTES | EVENTS_ROUTES
+        guarded = [(m, p) for m, p in operations if (m, p) not in OPEN_ROUTES]
+        assert len(guarded) >= 15
+        for method, path in guarded:
+            url = path.replace("{item_id}", "X1").replace("{campaign}", "w")
+            body = {} if method in ("post", "put") else None
+            assert c.request(method, url, json=body).status_code == 401, (method, path)
+            assert c.request(method, url, json=body, headers={"authorization": "Bearer wrong"}).status_code == 401
+            if (method, path) not in EVENTS_ROUTES:
+                r = c.request(method, url, json=body, headers={"authorization": "Bearer ev3nts"})
+                assert r.status_code == 403 and r.json()["error"] == "forbidden", (method, path, r.text)
+        assert c.get("/playground/").status_code == 200
+    with TestClient(create_app(settings.model_copy(update={"playground": False}), load_in_background=False)) as c:
+        assert c.get("/playground/").status_code == 404
+        r = c.get("/v1/playground/shoppers", headers={"authorization": "Bearer adm1n"})
+        assert r.status_code == 404 and r.json()["error"] == "playground_off"

@@ -162,3 +162,25 @@ def test_hostile_titles_of_earlier_items_never_reach_a_served_explanation(title,
     assert not any(word.lower() in served for word in INJECTED), e.text
     prompt = " ".join(m["content"] for m in backend.prompts[0])
     assert "ignore previous" not in prompt.lower() and "忽略以上指令" not in prompt and "<script" not in prompt
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_template_sentence_the_verifier_refuses_is_never_served(lang):
+    """A brand that is a discount claim ("限时8折") makes the template sentence false: the reason is dropped and
+    the next true one said; with no true reason left, the template's neutral sentence, verified too."""
+    from dataclasses import replace
+
+    from tests.narrator_cases import EVIDENCE, fact
+
+    spam = fact("brand", 1, 0.6, {**EVIDENCE["brand"], "brand": "限时8折"})
+    price = facts_of("brand", "price").facts[1]
+    writer = Narrator(PromptLibrary.load(), None, brands=BRANDS | {"限时8折"})
+    for facts, dropped in ((replace(FACTS, facts=(spam, price)), 1), (replace(FACTS, facts=(spam,)), 1)):
+        e = writer.explain(facts, lang, mode="template")
+        assert e.verified and e.report["passed"] and e.timings["dropped_reasons"] == dropped, e
+        assert "8折" not in e.text and "限时" not in e.text
+    assert writer.explain(replace(FACTS, facts=(spam, price)), lang, mode="template").cited == ["price"]
+    neutral = writer.explain(replace(FACTS, facts=(spam,)), lang, mode="template")
+    assert neutral.text == PromptLibrary.load().template(lang, "short").neutral("") and neutral.cited == []
+    plain = writer.explain(FACTS, lang, mode="template")
+    assert plain.verified and "dropped_reasons" not in plain.timings

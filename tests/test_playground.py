@@ -31,13 +31,17 @@ def test_edit_render_save_promote_in_the_browser(trained, tmp_path):
     prompts = tmp_path / "prompts"
     shutil.copytree(DEFAULT_DIR, prompts, ignore=shutil.ignore_patterns("versions", "labels.json"))
     settings = Settings(artifacts=model, backend="none", prompts=prompts, events=tmp_path / "events.db", warm=False,
-                        admin_token="t0ken", response_cache=0)
+                        admin_token="t0ken", response_cache=0, playground=True)
     app = create_app(settings, load_in_background=False)
     SCREENSHOTS.mkdir(exist_ok=True)
     with serving(app) as url, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1300})
+        assert httpx.get(f"{url}/v1/playground/shoppers").status_code == 401  # editors only
         page.goto(f"{url}/playground")
+        expect(page.locator("#errors")).to_contain_text("admin token")
+        page.fill("#token", "t0ken")
+        page.press("#token", "Enter")
         expect(page.locator("#out-en")).to_contain_text("Recommended because", timeout=30_000)
         expect(page.locator("#out-zh")).to_contain_text("推荐理由")
         assert page.locator("#chart .bar").count() >= 5
@@ -78,9 +82,6 @@ def test_edit_render_save_promote_in_the_browser(trained, tmp_path):
         page.press("#query", "Enter")
         expect(page.locator("#facts")).not_to_contain_text("query_match")  # the re-render finished
 
-        page.click("#save")
-        expect(page.locator("#status")).to_contain_text("save refused")
-        page.fill("#token", "t0ken")
         page.click("#save")
         expect(page.locator("#status")).to_contain_text("saved reason-short@1")
         page.click("#promote")

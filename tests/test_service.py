@@ -275,11 +275,21 @@ def test_sse_stream_read_by_a_real_client(trained, tmp_path):
                 elif line.startswith("data: "):
                     events.append((kind, json.loads(line[6:])))
     kinds = [k for k, _ in events]
-    assert kinds[0] == "facts" and kinds[-1] == "final" and kinds.count("token") >= 5
+    assert kinds[0] == "facts" and kinds[-1] == "final" and kinds.count("progress") >= 5
+    assert "token" not in kinds  # a shopper never receives the model's unverified text
     assert events[0][1]["item_id"] == explained.item_id and events[0][1]["facts"]
     final = events[-1][1]
     assert final["text"] == true_text and final["verified"] and not final["fallback_used"]
     assert final["model_id"] == "slow"
+    with TestClient(create_app(settings(model, tmp_path, admin_token="adm"), load_in_background=False)) as c:
+        body = {"user_id": user, "item_id": explained.item_id, "lang": "en"}
+        assert c.post("/v1/explanations/stream?raw=true", json=body).status_code == 401
+        assert c.post("/v1/explanations/stream?raw=true", json=body,
+                      headers={"authorization": f"Bearer {EVENTS_TOKEN}"}).status_code == 403
+        c.app.state.engine.use_backend(SlowBackend(0.01, true_text))
+        with c.stream("POST", "/v1/explanations/stream?raw=true", json=body,
+                      headers={"authorization": "Bearer adm"}) as r:
+            assert r.status_code == 200 and "event: token" in r.read().decode()
 
 
 def test_a_client_hanging_up_mid_request_is_not_a_server_error(trained, tmp_path):

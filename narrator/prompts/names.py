@@ -10,6 +10,7 @@ attack), and the caller's neutral word stands in.
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 
 MAX_NAME = 60
@@ -17,10 +18,18 @@ NAME_SUFFIXES = ("title", "title_zh", "title_en")
 TAGS = re.compile(r"<[^>]*>")
 WORD = re.compile(r"[A-Za-z]+")
 _UNSAFE_CHARS = re.compile(r"[^\w\s\-+/.&'()（）\u3000-\u303f\u4e00-\u9fff]")
-_HOSTILE = re.compile(
-    r"ignore|instruction|previous|system|prompt|assistant|say |tell |script|http|www\.|\.com|%|off\b|discount|"
-    r"sale|free|cheapest|lowest|best price|coupon|忽略|指令|系统|提示|最低价|折|优惠|免费|促销|秒杀|全场",
-    re.IGNORECASE)
+_COMMANDS = re.compile(
+    r"ignore|instruction|previous|system|prompt|assistant|say |tell |script|http|www\.|\.com|click|order now|"
+    r"buy now|忽略|指令|系统|提示|链接|直播|下单", re.IGNORECASE)
+"""Text that speaks to the model or sends the shopper somewhere: never shown from a catalog."""
+_OFFERS = re.compile(
+    r"%|off\b|discount|sale|free|cheapest|lowest|best price|coupon|clearance|bogo|today only|limited time|flash sale|"
+    r"最低价|折|优惠|免费|促销|秒杀|全场|限时|限量|抢购|清仓|特价|满减|立减|领券|买一送一", re.IGNORECASE)
+"""Discounts, prices and urgency: only a merchant's promotion record may say them."""
+_PROMISES = re.compile(r"shipping|ships free|genuine|authentic|official|guarantee|money.back|in stock|"
+                       r"hurry|limited|包邮|顺丰|现货|发货|正品|官方|假一赔|旗舰店|七天无理由|退换|保证",
+                       re.IGNORECASE)
+"""Shipping and authenticity promises, which no record of this system backs."""
 _NAME_BREAK = re.compile(r",|，|、|;|；|\s[-–—|]\s|\||\(|（|\[|\n|\s(?:with|for|w/)\s", re.IGNORECASE)
 _DANGLING = {"by", "x", "for", "with", "and", "&", "of", "in", "to", "the", "a", "an", "-", "/", "+", "or"}
 _UNITS = {"inch", "inches", "in", "oz", "ounce", "ounces", "mm", "cm", "m", "ft", "feet", "foot", "yd", "yard",
@@ -32,13 +41,27 @@ _MEASURE = re.compile(r"(?i)\d{1,3}(?:[/.\-]\d+)*(?:-?[a-z]{1,6})?")
 _LEADING_BRACKETS = re.compile(r"^\s*(?:\([^)]*\)|\[[^\]]*\]|（[^）]*）)\s*")
 
 
+def normalised(text: str) -> str:
+    """Catalog and merchant text as a reader sees it: NFKC (full-width "ＦＲＥＥ" is "FREE", "８折" is "8折")."""
+    return unicodedata.normalize("NFKC", text)
+
+
+def hostile(text: str, offers_allowed: bool = False) -> bool:
+    """Catalog or merchant text that must not reach a sentence: instructions and links, shipping or authenticity
+    promises, and (unless `offers_allowed`, for a promotion record's own label) discount or urgency words.
+    Judged on the normalised, case-folded text."""
+    folded = normalised(text).casefold()
+    return bool(_COMMANDS.search(folded) or _PROMISES.search(folded)
+                or (not offers_allowed and _OFFERS.search(folded)))
+
+
 def safe_text(text: str) -> str:
-    """Catalog text is untrusted: drop markup and odd characters, and cut it to a name's length."""
+    """Catalog text is untrusted: normalised, markup and odd characters dropped, cut to a name's length."""
     return _clean(text)[:MAX_NAME].rstrip()
 
 
 def _clean(text: str) -> str:
-    return re.sub(r"\s+", " ", _UNSAFE_CHARS.sub(" ", TAGS.sub(" ", text))).strip()
+    return re.sub(r"\s+", " ", _UNSAFE_CHARS.sub(" ", TAGS.sub(" ", normalised(text)))).strip()
 
 
 def _lead(title: str) -> str:
@@ -79,8 +102,9 @@ def display_name(title: str, limit: int) -> str:
     """A short name safe to show, or "" for a title with markup or one whose shown words read like an
     instruction or a price claim. The shown words are judged as the catalog wrote them ("100%" before
     cleaning drops the "%"); what the cut drops never reaches the model or the shopper."""
+    title = normalised(title)
     if TAGS.search(title):
         return ""
     name = short_name(title, limit)
     shown = " ".join(_lead(title).split()[: len(name.split())])
-    return "" if _HOSTILE.search(name) or _HOSTILE.search(shown) else name
+    return "" if hostile(name) or hostile(shown) else name

@@ -12,7 +12,7 @@ from typing import Any
 from jinja2 import TemplateError
 
 from narrator.facts import FACT_KINDS, Fact, Facts, ItemRef
-from narrator.prompts.names import NAME_SUFFIXES, WORD, display_name, safe_text
+from narrator.prompts.names import NAME_SUFFIXES, WORD, display_name, hostile, safe_text
 from narrator.prompts.templating import PromptError, check_compiles, line_of, read_toml, render, render_frozen
 
 LANGUAGES = ("zh", "en")
@@ -107,6 +107,13 @@ class PhraseBook:
         variables = self._variables(fact, facts)
         values = (variables[k] for k in fact.evidence if k in ("brand", "category", "category_zh", "query", "label"))
         return tuple(v for v in values if isinstance(v, str) and v)
+
+    def sayable(self, fact: Fact) -> bool:
+        """Whether the catalog and merchant text the fact's phrase would show may reach a sentence: a brand or
+        category that is an offer, a promise or an instruction ("限时8折", "包邮", "ＦＲＥＥ shipping") is not
+        shown, so its reason is not said; a promotion record's label may say its discount."""
+        return not any(isinstance(value := fact.evidence.get(k), str) and hostile(value, offers_allowed=k == "label")
+                       for k in ("brand", "category", "category_zh", "label"))
 
     def name(self, title: str) -> str:
         """What a sentence calls a referenced item: its short, clean name, or "" when it must not be shown."""

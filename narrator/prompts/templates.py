@@ -21,9 +21,14 @@ TEMPLATE_VARIABLES = {
     "max_chars": "the template's length limit",
     "problems": "in `retry` only: what was wrong with the rejected answer (phrases from [problems], a list)",
 }
+NEUTRAL = {"en": "Picked for you.", "zh": "这是为您精选的商品。"}
+"""The sentence an item keeps when none of its reasons can be said truly (every one refused by the verifier),
+for templates that set no `neutral` of their own: it claims nothing."""
 REQUIRED_KEYS = ("id", "version", "language", "style", "max_chars", "max_sentences", "max_reasons", "description",
                  "system", "user", "retry", "fallback")
 RENDERED_KEYS = ("system", "user", "retry", "fallback")
+OPTIONAL_KEYS = ("neutral",)
+"""`neutral`: the sentence served when no reason passes the verifier; it may use `item_name` and `item_kind`."""
 Messages = list[dict[str, str]]
 
 
@@ -69,7 +74,8 @@ class PromptTemplate:
         for key in ("version", "max_chars", "max_sentences", "max_reasons"):
             if not isinstance(data[key], int) or data[key] <= 0:
                 raise PromptError(path, line_of(text, key), f"{key} must be a positive whole number")
-        for key in RENDERED_KEYS:
+        rendered = [*RENDERED_KEYS, *(k for k in OPTIONAL_KEYS if k in data)]
+        for key in rendered:
             unknown = meta.find_undeclared_variables(ENV.parse(data[key])) - set(TEMPLATE_VARIABLES)
             if unknown:
                 raise PromptError(path, line_of(text, key, sorted(unknown)[0]),
@@ -84,7 +90,7 @@ class PromptTemplate:
                                     str(ex.get("item_kind", ""))))
         return cls(path, str(data["id"]), data["version"], data["language"], data["style"], data["max_chars"],
                    data["max_sentences"], data["max_reasons"], str(data["description"]), tuple(examples),
-                   {k: data[k] for k in RENDERED_KEYS}, text)
+                   {k: data[k] for k in rendered}, text)
 
     def render(self, key: str, item_name: str, reasons: list[str], problems: list[str] | None = None,
                item_kind: str = "") -> str:
@@ -93,6 +99,14 @@ class PromptTemplate:
         variables = {"item_name": item_name, "item_kind": item_kind, "reasons": list(reasons),
                      "max_chars": self.max_chars, "problems": list(problems or [])}
         return render(self.path, self.text, key, self.sources[key], variables)
+
+    def neutral(self, item_name: str, item_kind: str = "") -> str:
+        """The sentence that states no reason (the template's `neutral`, else the built-in one per language)."""
+        if "neutral" not in self.sources:
+            return NEUTRAL[self.language]
+        variables = {"item_name": item_name, "item_kind": item_kind, "reasons": [], "max_chars": self.max_chars,
+                     "problems": []}
+        return render(self.path, self.text, "neutral", self.sources["neutral"], variables)
 
     def messages(self, item_name: str, reasons: list[str], retry: list[str] | None = None,
                  item_kind: str = "") -> Messages:

@@ -205,10 +205,13 @@ def _numbers_bound(text: str, bare: str, g: Grounding) -> list[tuple[str, str, s
 def _unsupported(clauses: list[str], g: Grounding) -> list[tuple[str, str, str]]:
     """Every clause states a reason (one of its cue words, names or values) or names the item: a clause
     that states none ("and experts recommend it", "而且性价比很高") is a claim no fact makes, however it
-    is worded. A short lead-in ("Recommended because", "推荐理由") opening the sentence states nothing."""
+    is worded. A short lead-in ("Recommended because", "推荐理由") opening the sentence states nothing, and so
+    may the one clause of a sentence given no reasons at all (a template's neutral sentence: "Picked for you")."""
     cues = [c for _, _, cs in g.reasons for c in cs] + [p for _, p, _ in g.reasons] + g.names
     out = []
     for n, clause in enumerate(clauses):
+        if not g.reasons and n == 0:
+            continue
         size = len(re.findall(r"[\u4e00-\u9fff]", clause)) if g.lang == "zh" else len(re.findall(r"[A-Za-z]+", clause))
         lead_in = n == 0 and size <= (4 if g.lang == "zh" else 2)
         if not lead_in and not any(contains(clause, c) for c in cues):

@@ -60,7 +60,11 @@ CLAIMS = {
            "limited": None, "guarantee": None, "guaranteed": None,
            "reputation": None, "high quality": None, "high-quality": None, "premium": None, "durable": None,
            "reliable": None, "best": None, "perfect": None, "award": None, "official": None, "genuine": None,
-           "authentic": None, "recommended by experts": None, "ignore": None, "instruction": None},
+           "authentic": None, "recommended by experts": None, "ignore": None, "instruction": None,
+           "free shipping": None, "ships free": None, "in stock": None, "today only": None, "hurry": None,
+           "limited time": "promotion", "flash sale": "promotion", "clearance": "promotion", "bogo": "promotion",
+           "money-back": None, "money back": None, "click": None, "order now": None, "buy now": None,
+           "official store": None, "100% original": None},
     "zh": {"受欢迎": "popular", "热门": "popular", "热销": "popular", "畅销": "popular", "人气": "popular",
            "新品": "new_arrival", "新上架": "new_arrival", "上新": "new_arrival", "新款": "new_arrival",
            "新到": "new_arrival",
@@ -68,11 +72,22 @@ CLAIMS = {
            "打折": "promotion", "优惠": "promotion", "促销": "promotion",
            "免费": None, "包邮": None, "秒杀": None, "全场": None, "正品": None,
            "品质": None, "质量": None, "耐用": None, "可靠": None, "最好": None, "最佳": None, "第一": None,
-           "官方": None, "限时": "promotion", "保证": None, "忽略": None, "指令": None},
+           "官方": None, "限时": "promotion", "保证": None, "忽略": None, "指令": None,
+           "顺丰": None, "现货": None, "发货": None, "假一赔": None, "旗舰店": None, "七天无理由": None, "退换": None,
+           "限量": None, "抢购": None, "爆款": None, "清仓": "promotion", "特价": "promotion", "满减": "promotion",
+           "立减": "promotion", "领券": "promotion", "优惠券": "promotion", "买一送一": "promotion", "链接": None,
+           "直播": None, "下单": None},
 }
 TRUSTED_ONLY = {"promotion"}
 """Kinds whose claims only their fact may back, never words in a title, a query or another reason: a discount
 is true only when the merchant's promotion record says so."""
+NEVER_FROM_CATALOG = {
+    "free", "free shipping", "ships free", "in stock", "today only", "hurry", "limited", "guarantee", "guaranteed",
+    "money-back", "money back", "official", "official store", "genuine", "authentic", "100% original", "click",
+    "order now", "buy now", "免费", "包邮", "顺丰", "现货", "发货", "正品", "官方", "假一赔", "旗舰店", "七天无理由",
+    "退换", "保证", "限量", "抢购", "秒杀", "全场", "链接", "直播", "下单"}
+"""Shipping, stock, authenticity, urgency and link claims: no record of this system backs them, so a catalog
+title or brand that says them ("正品包邮", "Official Store") never makes them true in a sentence."""
 DISCOUNT = re.compile(r"(\d+(?:\.\d+)?)\s?%|(\d+(?:\.\d+)?|[一二两三四五六七八九])\s?折(?!叠)")
 MONEY = re.compile(r"[$¥€£]\s?(\d+(?:\.\d+)?)|(?<![\d.])(\d+(?:\.\d+)?)\s?(?:元|块钱|美元)")
 ENTITY = re.compile(r"&(?:[A-Za-z]+|#\d+|#x[0-9A-Fa-f]+);")
@@ -124,7 +139,7 @@ def verify(text: str, g: Grounding) -> VerificationReport:
     for claim, kind in sorted(CLAIMS[g.lang].items(), key=lambda kv: -len(kv[0])):
         if contains(remaining, claim):
             remaining = remaining.replace(claim, " ")
-            from_source = kind not in TRUSTED_ONLY and contains(source, claim)
+            from_source = kind not in TRUSTED_ONLY and claim not in NEVER_FROM_CATALOG and contains(source, claim)
             ok = from_source or (kind is not None and kind in g.kinds)
             report.add("claim", claim, ok, f"backed by the {kind} fact" if ok else
                        "no fact backs this claim" if kind is None else f"needs a {kind} fact, which is not a reason")

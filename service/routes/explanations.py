@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Header, Query, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from service import deps, responses
@@ -34,14 +34,19 @@ def batch(body: BatchRequest, engine: Ready, settings: Annotated[Settings, Depen
                                   for p in body.pairs])
 
 
-@router.post("/stream", responses={200: {"content": {"text/event-stream": {}}}})
-def stream(body: ExplanationRequest, engine: Ready) -> EventSourceResponse:
-    """Server-Sent Events: `facts`, then `token` events as the model writes, then `final` (the verified
-    text, or the template fallback with `fallback_used: true`)."""
+@router.post("/stream", responses={200: {"content": {"text/event-stream": {}}}, **documented(401, 403)})
+async def stream(body: ExplanationRequest, engine: Ready, request: Request,
+                 raw: Annotated[bool, Query(description="Editors: also send the model's unverified pieces as `token` "
+                                                        "events (admin token required).")] = False,
+                 authorization: Annotated[str | None, Header()] = None) -> EventSourceResponse:
+    """Server-Sent Events: `facts`, then `progress` events as the model writes, then `final` (the verified
+    text, or the template fallback with `fallback_used: true`). A shopper only ever receives verified text."""
+    if raw:
+        await deps.admin(request, authorization)
     engine.ranker.item_indices([body.item_id])
 
     def events() -> Iterator[ServerSentEvent]:
-        for kind, data in responses.stream_events(engine, body.user_id, body.item_id, body.lang, body.style):
+        for kind, data in responses.stream_events(engine, body.user_id, body.item_id, body.lang, body.style, raw):
             yield ServerSentEvent(data=json.dumps(data, ensure_ascii=False), event=kind)
 
     return EventSourceResponse(events(), headers={"cache-control": "no-cache", "x-accel-buffering": "no"},

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from narrator.facts import Facts
@@ -20,12 +20,24 @@ from narrator.narrate import Narrator
 from narrator.prompts.library import copy_with
 from narrator.prompts.phrases import LANGUAGES
 from narrator.prompts.templating import PromptError
-from service.deps import Ready
+from service.deps import Admin, Ready
 from service.errors import ApiError, documented
 from service.schemas import Lang, Style
 
+MAX_TEMPLATE_CHARS = 20_000
+"""The shipped templates are about 3,000 characters; an edit is never ten times that."""
 STATIC = Path(__file__).resolve().parents[1] / "static"
-router = APIRouter(prefix="/v1/playground", tags=["playground"], responses=documented(404, 422, 503))
+
+
+def enabled(request: Request) -> None:
+    """The playground is for editors of a shop that turned it on (`WHYREC_PLAYGROUND=true`): it shows any
+    shopper's history and renders editors' templates, so it is off by default and needs the admin scope."""
+    if not request.app.state.settings.playground:
+        raise ApiError(404, "playground_off", "the editors' playground is off: set WHYREC_PLAYGROUND=true")
+
+
+router = APIRouter(prefix="/v1/playground", tags=["playground"], dependencies=[Depends(enabled), Admin],
+                   responses=documented(401, 403, 404, 422, 503))
 
 
 class RenderRequest(BaseModel):
@@ -35,14 +47,15 @@ class RenderRequest(BaseModel):
                               "may include \"matches your search\").")
     facts: dict | None = Field(None, description="Facts JSON instead of a shopper and item.")
     style: Style = "short"
-    templates: dict[Lang, str] | None = Field(None, description="Edited template files (TOML) per language.")
+    templates: dict[Lang, Annotated[str, Field(max_length=MAX_TEMPLATE_CHARS)]] | None = Field(
+        None, description=f"Edited template files (TOML) per language, at most {MAX_TEMPLATE_CHARS:,} characters each.")
     mode: str = Field("auto", pattern="^(auto|template|llm)$")
 
 
 @router.get("/shoppers")
-def shoppers(engine: Ready, n: int = 20) -> list[str]:
+def shoppers(engine: Ready, n: Annotated[int, Query(ge=1, le=200)] = 20) -> list[str]:
     """The most active shoppers, to pick from."""
-    return engine.ranker.most_active(min(n, 200))
+    return engine.ranker.most_active(n)
 
 
 @router.get("/items")

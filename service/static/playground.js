@@ -3,9 +3,10 @@ const $ = (id) => document.getElementById(id);
 let promptId = "reason-short";
 let savedRef = null;
 
-async function call(path, body, extraHeaders = {}) {
-  const opts = body === undefined ? {} : {
-    method: "POST", headers: { "content-type": "application/json", ...extraHeaders }, body: JSON.stringify(body) };
+async function call(path, body) {
+  const headers = { authorization: `Bearer ${$("token").value}` };
+  const opts = body === undefined ? { headers } : {
+    method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) };
   const r = await fetch(path, opts);
   const data = await r.json().catch(() => ({}));
   if (!r.ok) throw new Error(typeof data.detail === "string" ? data.detail : JSON.stringify(data.detail || data));
@@ -104,8 +105,7 @@ async function render() {
 async function save() {
   try {
     const r = await call("/v1/admin/prompts/save", {
-      prompt_id: promptId, templates: { zh: $("tpl-zh").value, en: $("tpl-en").value }, note: $("note").value },
-      { "x-admin-token": $("token").value });
+      prompt_id: promptId, templates: { zh: $("tpl-zh").value, en: $("tpl-en").value }, note: $("note").value });
     savedRef = r.ref; $("promote").disabled = false;
     $("status").textContent = `saved ${r.ref}`;
   } catch (err) { $("status").textContent = `save refused: ${err.message}`; }
@@ -113,8 +113,7 @@ async function save() {
 
 async function promote() {
   try {
-    const r = await call("/v1/admin/prompts/promote", { ref: savedRef, label: $("label").value, note: $("note").value },
-      { "x-admin-token": $("token").value });
+    const r = await call("/v1/admin/prompts/promote", { ref: savedRef, label: $("label").value, note: $("note").value });
     $("status").textContent = `${promptId}@${r.label} → version ${r.entry.version}`;
   } catch (err) { $("status").textContent = `promote refused: ${err.message}`; }
 }
@@ -125,4 +124,9 @@ $("style").addEventListener("change", loadTemplates);
 $("render").addEventListener("click", render);
 $("save").addEventListener("click", save);
 $("promote").addEventListener("click", promote);
-Promise.all([loadShoppers(), loadTemplates()]).then(render).catch((err) => { $("errors").textContent = String(err); });
+function start() {
+  $("errors").textContent = "";
+  Promise.all([loadShoppers(), loadTemplates()]).then(render).catch((err) => { $("errors").textContent = String(err); });
+}
+$("token").addEventListener("change", start);
+$("errors").textContent = "Enter the admin token to start.";
