@@ -68,9 +68,9 @@ class Stack:
 
         With `live` (the engine's `LiveShop`), the store is created when missing and followed while serving;
         without it, a store that exists is replayed once (read only) so a command sees what the service shows.
-        `text_model` loads the narrator's model once the ranker is up (llama.cpp loaded before TensorFlow has
-        crashed the process at its first generation here). `written_ahead` serves the reason store's sentences
-        (`whyrec batch`); `narrator_options` go to every prompt version's `Narrator`."""
+        `text_model` loads the narrator's model only once the ranker and the shop have loaded, so a broken
+        artifact or store fails before a model load of several seconds. `written_ahead` serves the reason
+        store's sentences (`whyrec batch`); `narrator_options` go to every prompt version's `Narrator`."""
         from ranker import artifacts
 
         artifact = artifacts.load(settings.artifacts, settings.model_label)
