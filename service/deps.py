@@ -88,6 +88,20 @@ async def events_scope(request: Request, authorization: Annotated[str | None, He
         raise ApiError(401, "unauthorized", "wrong token")
 
 
+async def reader(request: Request) -> None:
+    """With `WHYREC_READ_TOKEN` set, a shopper's lists and reasons (their history shows through them) are read
+    with that token, or with the events or admin token the shop's backend already holds."""
+    config = request.app.state.settings
+    if not config.read_token:
+        return
+    given = _token(request.headers.get("authorization"), request.headers.get("x-admin-token"))
+    if given is None:
+        raise ApiError(401, "unauthorized", "this route needs the read token: Authorization: Bearer <token>")
+    if not any(_matches(given, t) for t in (config.read_token, config.events_token, config.admin_token)):
+        raise ApiError(401, "unauthorized", "wrong token")
+
+
 Ready = Annotated[Engine, Depends(engine)]
+Reader = Depends(reader)
 Admin = Depends(admin)
 EventsScope = Depends(events_scope)

@@ -20,9 +20,12 @@ from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from functools import partial
+from typing import Any, cast
 
+from narrator.backends.generation import Backend, Generation, ModelUnavailable
 from narrator.facts import Facts
 from narrator.narrate import Explanation, Mode, Narrator
+from narrator.prompts.templates import Messages
 from service.metrics import Metrics
 
 INTERACTIVE, BACKGROUND = 0, 1
@@ -33,8 +36,8 @@ log = logging.getLogger("whyrec.llm")
 class _Job:
     priority: int
     seq: int
-    run: Callable[[], Explanation] = field(compare=False)
-    future: Future[Explanation] = field(compare=False, default_factory=Future)
+    run: Callable[[], Any] = field(compare=False)
+    future: Future = field(compare=False, default_factory=Future)
 
 
 class LlmQueue:
@@ -64,7 +67,7 @@ class LlmQueue:
                 except BaseException as e:  # the caller (or the log, for background work) sees it
                     job.future.set_exception(e)
 
-    def _submit(self, priority: int, run: Callable[[], Explanation]) -> Future[Explanation]:
+    def _submit(self, priority: int, run: Callable[[], Any]) -> Future:
         job = _Job(priority, next(self._seq), run)
         self._jobs.put(job)
         return job.future
@@ -109,6 +112,23 @@ class LlmQueue:
                 results[n] = narrator.fallback(facts_list[n], lang, style, "deadline")
         return [r for r in results if r is not None]
 
+    def generate(self, backend: Backend, messages: Messages, max_tokens: int) -> Generation:
+        """One model call for an editor (the playground): a shopper's priority, bound and deadline, so an editor
+        never makes a shopper wait longer than a shopper would. Raises `ModelUnavailable` naming why not."""
+        if not self._enter():
+            raise ModelUnavailable("queue_full")
+
+        def run() -> Generation:
+            try:
+                return backend.generate(messages, max_tokens)
+            finally:
+                self._leave()
+
+        try:
+            return self._submit(INTERACTIVE, run).result(timeout=self.deadline_s)
+        except FutureTimeout:
+            raise ModelUnavailable("deadline") from None
+
     def _run(self, narrator: Narrator, facts: Facts, lang: str, style: str, mode: Mode) -> Explanation:
         """In the worker; a reason finished after its deadline still fills the cache for next time."""
         try:
@@ -139,20 +159,40 @@ class LlmQueue:
 
     def run_in_background(self, run: Callable[[], object]) -> Future:
         """Other model work (enriching new items) at the background priority: never ahead of a shopper."""
-        future = self._submit(BACKGROUND, run)  # type: ignore[arg-type]
+        future = self._submit(BACKGROUND, run)
         future.add_done_callback(_log_failure)
         return future
 
     def stream(self, narrator: Narrator, facts: Facts, lang: str, style: str) -> Iterator[tuple[str, object]]:
-        """Tokens as the model writes them. The model runs in the caller's thread here (tokens must flow
-        as they come), so it counts against the bound like a queued reason."""
+        """Tokens as the model writes them, written by the one worker like every other model call (at a
+        shopper's priority and bound) and handed over one by one; the template sentence, marked, when the model
+        has not started within the deadline."""
         if not self._enter():
             yield "final", narrator.fallback(facts, lang, style, "queue_full")
             return
+        events: queue.Queue[tuple[str, object] | None] = queue.Queue()
+
+        def run() -> None:
+            try:
+                for event in narrator.stream(facts, lang, style):
+                    events.put(event)
+            except Exception as e:  # raised again in the caller's thread
+                events.put(("error", e))
+            finally:
+                events.put(None)
+                self._leave()
+
+        self._submit(INTERACTIVE, run)
         try:
-            yield from narrator.stream(facts, lang, style)
-        finally:
-            self._leave()
+            event = events.get(timeout=self.deadline_s)
+        except queue.Empty:
+            yield "final", narrator.fallback(facts, lang, style, "deadline")
+            return
+        while event is not None:
+            if event[0] == "error":
+                raise cast(Exception, event[1])
+            yield event
+            event = events.get()
 
 
 def _log_failure(future: Future[Explanation]) -> None:

@@ -6,6 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from service.settings import MAX_BATCH, MAX_EVENTS
+
 Lang = Literal["zh", "en"]
 Style = Literal["short", "detailed"]
 ExplainMode = Literal["none", "template", "llm", "auto"]
@@ -43,7 +45,8 @@ class ExplanationRequest(Strict):
 
 
 class BatchRequest(Strict):
-    pairs: list[ExplanationRequest] = Field(min_length=1)
+    pairs: list[ExplanationRequest] = Field(min_length=1, max_length=MAX_BATCH,
+                                            description="At most WHYREC_BATCH_MAX pairs (413 beyond it).")
 
 
 class ShopperEvent(Strict):
@@ -71,7 +74,8 @@ class EventIn(ShopperEvent):
 
 
 class EventsRequest(Strict):
-    events: list[EventIn] = Field(min_length=1, description="One or more events, stored and applied together.")
+    events: list[EventIn] = Field(min_length=1, max_length=MAX_EVENTS, description="One or more events (at most "
+                                  "WHYREC_EVENTS_BATCH_MAX, 413 beyond it), stored and applied together.")
 
 
 class EventsResponse(BaseModel):

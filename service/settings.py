@@ -22,6 +22,8 @@ from narrator.backends.models import DEFAULT_CACHE, MODELS
 
 SETTINGS_FILE_ENV = "WHYREC_SETTINGS"
 DEPRECATED_MODEL_ENV = "WHYREC_MODEL"
+MAX_BATCH, MAX_EVENTS = 1000, 10_000
+"""Hard caps on the per-request settings, so a request's list is bounded even before the setting is read."""
 log = logging.getLogger("whyrec.settings")
 
 
@@ -65,10 +67,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(4 << 20, ge=1024, description="Largest request body accepted; a larger one is "
                                 "answered 413 before it is parsed or its token checked (a full promotions "
                                 "import of 10,000 records is about 1.5 MB).")
-    batch_max: int = Field(50, ge=1, description="Most pairs in one /v1/explanations/batch request.")
+    batch_max: int = Field(50, ge=1, le=MAX_BATCH, description="Most pairs in one /v1/explanations/batch request.")
     events: Path | None = Field(None, description="The shop's event store (SQLite): posted events and feedback, "
                                 "replayed at start [default: events.db in the artifacts root].")
-    events_batch_max: int = Field(1000, ge=1, description="Most events in one POST /v1/events.")
+    events_batch_max: int = Field(1000, ge=1, le=MAX_EVENTS, description="Most events in one POST /v1/events.")
     events_future_s: float = Field(300.0, ge=0, description="How far past the server clock an event's timestamp "
                                    "may be (clock skew); later ones are refused.")
     reasons: Path | None = Field(None, description="Reason store written by `whyrec batch`, served when the "
@@ -82,6 +84,10 @@ class Settings(BaseSettings):
     events_token: str | None = Field(None, description="Token with the events scope: the shop's backend posts "
                                      "events and feedback with it. Without one (and without an admin token), "
                                      "event routes are off.")
+    read_token: str | None = Field(None, description="Token for the personalised read routes (recommendations, "
+                                   "rank, search, explanations, campaign lists), for shops whose port is reachable "
+                                   "beyond their backend; the events and admin tokens also read. Without one these "
+                                   "routes are open to whoever reaches the port.")
     playground: bool = Field(False, description="Serve the editors' web playground (`/playground`, admin token): "
                              "off by default, since it shows any shopper's history.")
     warm: bool = Field(True, description="Warm the model's prompt slots at start.")

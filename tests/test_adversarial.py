@@ -152,6 +152,8 @@ OPEN_ROUTES = {("get", "/healthz"), ("get", "/readyz"), ("get", "/metrics"), ("p
 """Routes the shop's backend calls without a token (they change nothing). Every other route is listed in the
 OpenAPI schema and needs a token: the events scope for these, the admin scope for the rest."""
 EVENTS_ROUTES = {("post", "/v1/events"), ("post", "/v1/feedback")}
+PUBLIC_ROUTES = {("get", "/healthz"), ("get", "/readyz"), ("get", "/metrics"), ("get", "/v1/promotions")}
+"""The open routes that show no shopper's history: everything else open needs `WHYREC_READ_TOKEN` once it is set."""
 
 
 @pytest.mark.slow
@@ -181,3 +183,30 @@ def test_every_route_that_is_not_open_needs_its_token(trained, tmp_path):
         assert c.get("/playground/").status_code == 404
         r = c.get("/v1/playground/shoppers", headers={"authorization": "Bearer adm1n"})
         assert r.status_code == 404 and r.json()["error"] == "playground_off"
+
+
+@pytest.mark.slow
+def test_a_read_token_closes_every_personalised_route(trained, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from service.app import create_app
+    from service.settings import Settings
+
+    settings = Settings(artifacts=trained[1], backend="none", events=tmp_path / "events.db", warm=False,
+                        admin_token="adm1n", events_token="ev3nts", read_token="r3ad")
+    with TestClient(create_app(settings, load_in_background=False)) as c:
+        ranker = c.app.state.engine.ranker
+        items = [str(i) for i in ranker.items.index[:3]]
+        body = {"user_id": str(ranker.stats.user_ids[0]), "item_id": items[0], "item_ids": items, "query": "drill",
+                "k": 3}
+        for method, path in OPEN_ROUTES - PUBLIC_ROUTES:
+            url = path.replace("{campaign}", "w")
+            json = body if method == "post" else None
+            assert c.request(method, url, json=json).status_code == 401, path
+            r = c.request(method, url, json=json, headers={"authorization": "Bearer wrong"})
+            assert r.status_code == 401 and r.json()["error"] == "unauthorized", path
+            for token in ("r3ad", "ev3nts", "adm1n"):
+                r = c.request(method, url, json=json, headers={"authorization": f"Bearer {token}"})
+                assert r.status_code not in (401, 403), (path, token, r.text)
+        for method, path in PUBLIC_ROUTES:
+            assert c.request(method, path).status_code == 200, path

@@ -7,7 +7,7 @@
 - `models` — the pinned model files, assembled from PyPI chunk packages and sha256-checked.
 """
 
-from narrator.backends.generation import REPETITION_PENALTY, Backend, Generation
+from narrator.backends.generation import REPETITION_PENALTY, Backend, Generation, ModelUnavailable
 from narrator.backends.llm_pool import EndpointPool
 from narrator.backends.local import (
     BACKENDS,
@@ -23,5 +23,6 @@ from narrator.backends.models import DEFAULT_CACHE, MODELS, ModelError
 from narrator.backends.openai_backend import OpenAIBackend
 
 __all__ = ["BACKENDS", "DEFAULT_CACHE", "MODELS", "REPETITION_PENALTY", "Backend", "EndpointPool", "Generation",
-           "LlamaCppBackend", "LlmOptions", "ModelError", "OpenAIBackend", "TransformersBackend", "converted_folder",
+           "LlamaCppBackend", "LlmOptions", "ModelError", "ModelUnavailable", "OpenAIBackend", "TransformersBackend",
+           "converted_folder",
            "default_threads", "llama_cpp_available", "load_backend"]

@@ -18,6 +18,15 @@ class Generation:
     seconds: float
 
 
+class ModelUnavailable(RuntimeError):
+    """The model could not take this call now (`why`: `queue_full`, `deadline`): the caller serves the template
+    sentence, marked as a fallback with that reason."""
+
+    def __init__(self, why: str):
+        super().__init__(f"the text model is unavailable: {why}")
+        self.why = why
+
+
 class Backend(Protocol):
     model_id: str
     name: str

@@ -76,12 +76,12 @@ class PromptTemplate:
                 raise PromptError(path, line_of(text, key), f"{key} must be a positive whole number")
         rendered = [*RENDERED_KEYS, *(k for k in OPTIONAL_KEYS if k in data)]
         for key in rendered:
+            check_compiles(path, text, key, data[key])
             unknown = meta.find_undeclared_variables(ENV.parse(data[key])) - set(TEMPLATE_VARIABLES)
             if unknown:
                 raise PromptError(path, line_of(text, key, sorted(unknown)[0]),
                                   f"{key}: undocumented variable(s) {sorted(unknown)}; "
                                   f"use only {sorted(TEMPLATE_VARIABLES)}")
-            check_compiles(path, text, key, data[key])
         examples = []
         for n, ex in enumerate(data.get("examples", []), 1):
             if not {"item_name", "reasons", "reply"} <= set(ex):

@@ -17,6 +17,8 @@ from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
 ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
+del ENV.filters["random"], ENV.globals["lipsum"]
+"""A template renders the same text every time (so a trial render in the sandbox tells what serving will do)."""
 
 
 class PromptError(ValueError):

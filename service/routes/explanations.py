@@ -10,12 +10,13 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from service import deps, responses
-from service.deps import Ready
+from service.deps import Reader, Ready
 from service.errors import ApiError, documented
 from service.schemas import BatchRequest, BatchResponse, ExplanationRequest, ExplanationResponse
 from service.settings import Settings
 
-router = APIRouter(prefix="/v1/explanations", tags=["explanations"], responses=documented(404, 422, 503))
+router = APIRouter(prefix="/v1/explanations", tags=["explanations"], dependencies=[Reader],
+                   responses=documented(401, 404, 422, 503))
 
 
 @router.post("", response_model=ExplanationResponse)

@@ -1,14 +1,15 @@
 """The editors' web playground: its data routes (`/v1/playground/…`); the page itself is static files.
 
 Editors pick a shopper and item (or paste facts), edit a template in the browser, and see zh and en
-output side by side with each claim verified or failed. Edited templates are rendered from a
-temporary folder with the same strict, sandboxed loader as production, so an error shows as
-`template:line: message`, never a 500.
+output side by side with each claim verified or failed. Edited templates are rendered with the same strict,
+sandboxed loader as production, in a child process with a time and memory budget
+(`narrator.prompts.sandbox`), their model calls through the service's model queue; an error shows as
+`template:line: message` (or the budget that was spent), never a 500.
 """
 
 from __future__ import annotations
 
-import tempfile
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,16 +17,13 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from narrator.facts import Facts
-from narrator.narrate import Narrator
-from narrator.prompts.library import copy_with
 from narrator.prompts.phrases import LANGUAGES
+from narrator.prompts.sandbox import MAX_TEMPLATE_CHARS, SandboxError, render_bounded
 from narrator.prompts.templating import PromptError
 from service.deps import Admin, Ready
 from service.errors import ApiError, documented
 from service.schemas import Lang, Style
 
-MAX_TEMPLATE_CHARS = 20_000
-"""The shipped templates are about 3,000 characters; an edit is never ten times that."""
 STATIC = Path(__file__).resolve().parents[1] / "static"
 
 
@@ -72,9 +70,8 @@ def templates(engine: Ready, style: Style = "short") -> dict[str, str]:
     return {"prompt_id": base.template("en", style).id, **{lang: base.template(lang, style).text for lang in LANGUAGES}}
 
 
-def _errors(e: PromptError, facts: Facts, attribution: dict | None) -> dict[str, Any]:
-    return {"errors": [f"{Path(e.path).name}:{e.line}: {e.message}"], "facts": facts.to_dict(),
-            "attribution": attribution}
+def _errors(message: str, facts: Facts, attribution: dict | None) -> dict[str, Any]:
+    return {"errors": [message], "facts": facts.to_dict(), "attribution": attribution}
 
 
 @router.post("/render")
@@ -96,13 +93,14 @@ def render(body: RenderRequest, engine: Ready) -> dict[str, Any]:
         raise ApiError(422, "no_reason", "these facts hold no reason to state")
     base = engine.prompts.base
     prompt_id = base.prompts.template("en", body.style).id
-    with tempfile.TemporaryDirectory() as tmp:
-        try:
-            library = copy_with(base.prompts.root, prompt_id, body.templates or {}, Path(tmp))
-            narrator = Narrator(library, engine.backend, brands=set(base.brands), cache_size=0)
-            mode = "template" if engine.backend is None else body.mode
-            outputs = {lang: narrator.explain(facts, lang, body.style, mode).to_dict()  # type: ignore[arg-type]
-                       for lang in LANGUAGES}
-        except PromptError as e:
-            return _errors(e, facts, attribution)
+    backend = engine.backend
+    generate = None if backend is None else partial(engine.llm.generate, backend)
+    try:
+        outputs = render_bounded(base.prompts.root, prompt_id, body.templates or {}, facts.to_dict(),
+                                 sorted(base.brands), body.style, "template" if backend is None else body.mode,
+                                 LANGUAGES, generate, engine.model_id)
+    except PromptError as e:
+        return _errors(f"{Path(e.path).name}:{e.line}: {e.message}", facts, attribution)
+    except SandboxError as e:
+        return _errors(f"template: {e}", facts, attribution)
     return {"errors": [], "facts": facts.to_dict(), "attribution": attribution, "outputs": outputs}

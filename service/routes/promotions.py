@@ -11,7 +11,7 @@ from fastapi.responses import Response
 
 from ranker.promotions import Promotion
 from service import deps
-from service.deps import Admin, Ready
+from service.deps import Admin, Reader, Ready
 from service.errors import ApiError, documented
 from service.schemas import CampaignRequest, PromotionOut, PromotionsIn, PromotionsOut, RecommendationsResponse
 from service.shop.promotions import PromotionBook, validated
@@ -59,7 +59,8 @@ async def end_campaign(campaign: str, engine: Ready, request: Request) -> Promot
     return PromotionsOut(stored=-removed, active=0, promotions=[])
 
 
-@router.post("/{campaign}/recommendations", response_model=RecommendationsResponse, responses=documented(404))
+@router.post("/{campaign}/recommendations", response_model=RecommendationsResponse, responses=documented(401, 404),
+             dependencies=[Reader])
 async def campaign_recommendations(campaign: str, body: CampaignRequest, engine: Ready, request: Request) -> Response:
     """The campaign's active items ranked for the shopper, with reasons ("you bought 3 Voltmark items, and it is
     20% off until …")."""

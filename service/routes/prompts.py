@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from narrator.prompts.library import copy_with
+from narrator.prompts.sandbox import MAX_TEMPLATE_CHARS, lint_bounded
 from narrator.prompts.store import StoreError
 from narrator.prompts.templating import PromptError
 from service.deps import Admin, Ready
@@ -27,7 +28,7 @@ router = APIRouter(prefix="/v1/admin/prompts", tags=["admin"], dependencies=[Adm
 
 class SaveRequest(BaseModel):
     prompt_id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=100)
-    templates: dict[Lang, str]
+    templates: dict[Lang, Annotated[str, Field(max_length=MAX_TEMPLATE_CHARS)]]
     note: str = Field("", max_length=500)
 
 
@@ -44,7 +45,11 @@ def refused(problems: list[str]) -> ApiError:
 
 @router.post("/save")
 def save(body: SaveRequest, engine: Ready) -> dict[str, str]:
+    """Store an edit as the next version once every template and phrase renders the sample facts within the
+    sandbox's budget (so no stored version can hang a server), and lints clean."""
     root = engine.prompts.base.prompts.root
+    if problems := lint_bounded(root, body.prompt_id, body.templates):
+        raise refused(problems)
     with tempfile.TemporaryDirectory() as tmp:
         try:
             copy_with(root, body.prompt_id, body.templates, Path(tmp))

@@ -7,11 +7,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from service import deps, responses
-from service.deps import Ready
+from service.deps import Reader, Ready
 from service.errors import documented
 from service.schemas import RankRequest, RecommendationsRequest, RecommendationsResponse
 
-router = APIRouter(prefix="/v1", tags=["recommendations"], responses=documented(422, 503))
+router = APIRouter(prefix="/v1", tags=["recommendations"], dependencies=[Reader], responses=documented(401, 422, 503))
 
 
 @router.post("/recommendations", response_model=RecommendationsResponse)

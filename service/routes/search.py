@@ -5,12 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 
-from service.deps import Ready
+from service.deps import Reader, Ready
 from service.errors import documented
 from service.schemas import SearchRequest, SearchResponse
 from service.search import search as search_items
 
-router = APIRouter(prefix="/v1", tags=["search"], responses=documented(409, 422, 503))
+router = APIRouter(prefix="/v1", tags=["search"], dependencies=[Reader], responses=documented(401, 409, 422, 503))
 
 
 @router.post("/search", response_model=SearchResponse)
