@@ -3,7 +3,9 @@
 Recommendation lists whose reasons are final (template reasons, or in `auto` mode sentences the model already
 wrote, e.g. from the reason store) are kept (by shopper, k, language, mode and style, for this model
 version) as JSON bytes, so a repeat costs neither ranking nor serialization; the most active shoppers can
-be computed into the cache in the background after start.
+be computed into the cache in the background after start. The cache is bounded in entries and in bytes, and a
+shopper the ranker does not know shares one entry per list shape and prompt version with every other such
+shopper (their lists are the same popular items), so random ids cannot fill it.
 """
 
 from __future__ import annotations
@@ -25,18 +27,23 @@ if TYPE_CHECKING:
     from ranker.explain import Explained
 
 ListKey = tuple[str, int, str, str, str, str]
+CHANGE_BUCKETS = 4096
 
 
 def fact_out(fact: Fact) -> FactOut:
     return FactOut(kind=fact.kind, share=fact.share, rank=fact.rank, evidence=fact.evidence)
 
 
+def explanation_id(user_id: str, item_id: str, lang: str, text: str) -> str:
+    """The id feedback names a shown reason by: the same shopper, item and sentence give the same id."""
+    return hashlib.sha256(f"{user_id}\x1f{item_id}\x1f{lang}\x1f{text}".encode()).hexdigest()[:20]
+
+
 def explanation_out(e: Explanation, user_id: str, item_id: str) -> ExplanationOut:
-    digest = hashlib.sha256(f"{user_id}\x1f{item_id}\x1f{e.lang}\x1f{e.text}".encode()).hexdigest()[:20]
-    return ExplanationOut(id=digest, text=e.text, lang=e.lang, style=e.style, cited=e.cited,
-                          verified=e.verified, fallback_used=e.fallback_used, attempts=e.attempts,
-                          prompt_id=e.prompt_id, prompt_version=e.prompt_version, model_id=e.model_id,
-                          timings=e.timings)
+    return ExplanationOut(id=explanation_id(user_id, item_id, e.lang, e.text), text=e.text, lang=e.lang,
+                          style=e.style, cited=e.cited, verified=e.verified, fallback_used=e.fallback_used,
+                          attempts=e.attempts, prompt_id=e.prompt_id, prompt_version=e.prompt_version,
+                          model_id=e.model_id, timings=e.timings)
 
 
 def explanation_response(e: Explained, reason: Explanation | None) -> ExplanationResponse:
@@ -121,16 +128,20 @@ class Lists:
 
     def __init__(self, engine: Engine):
         self.engine = engine
-        size = engine.settings.response_cache
-        self._cache: LRUCache[tuple, bytes] | None = LRUCache(size) if size > 0 else None
+        size, budget = engine.settings.response_cache, int(engine.settings.response_cache_mb * 2**20)
+        floor = budget // max(size, 1)
+        self._cache: LRUCache[tuple, bytes] | None = \
+            LRUCache(budget, getsizeof=lambda body: max(len(body), floor)) if size > 0 and budget > 0 else None
+        self._cold: LRUCache[tuple, list[ItemOut]] = LRUCache(256)
         self._lock = threading.Lock()
-        self._changes: dict[str, int] = {}
+        self._changes = [0] * CHANGE_BUCKETS
         self._all_changes = 0
 
     def _state(self, user_id: str) -> tuple[int, int]:
         """Changes seen so far for this shopper (and for everyone): a list computed while its shopper changed
-        is served but not cached, so a late finisher never caches what an event already made stale."""
-        return self._all_changes, self._changes.get(user_id, 0)
+        is served but not cached, so a late finisher never caches what an event already made stale. Counted
+        per bucket of shoppers, so the counts stay a fixed size; a shared bucket only caches less."""
+        return self._all_changes, self._changes[hash(user_id) % CHANGE_BUCKETS]
 
     def _serving(self) -> tuple[str, tuple[int, int]]:
         """What every cached list depends on beyond its shopper: the model version and the promotions."""
@@ -163,9 +174,10 @@ class Lists:
         with self._lock:
             if users is None:
                 self._all_changes += 1
+                self._cold.clear()
             else:
                 for user in users:
-                    self._changes[user] = self._changes.get(user, 0) + 1
+                    self._changes[hash(user) % CHANGE_BUCKETS] += 1
             if self._cache is not None:
                 for key in [key for key in self._cache if users is None or key[2] in users]:
                     del self._cache[key]
@@ -177,18 +189,42 @@ class Lists:
             return hit
         engine = self.engine
         serving, state = self._serving(), self._state(user_id)
-        ranked = engine.ranker.recommend(user_id, k, self._among(among))
-        if explain == "none" or not ranked:
-            items = [plain_item(engine, r.item_id, r.rank, r.score, lang) for r in ranked]
-        else:
-            items = explained_items(engine, user_id, [r.item_id for r in ranked], k, lang, explain, style)
-        body = RecommendationsResponse(user_id=user_id, cold_start=not engine.ranker.knows(user_id),
-                                       model_version=serving[0], items=items).model_dump_json().encode()
-        if cacheable and self._cache is not None and all(final(i.explanation) for i in items):
+        cold = not engine.ranker.knows(user_id)
+        if cold and cacheable and state[1] == 0:
+            return self._cold_body(user_id, key, serving)
+        items = self._items(user_id, k, lang, explain, style, among)
+        body = RecommendationsResponse(user_id=user_id, cold_start=cold, model_version=serving[0],
+                                       items=items).model_dump_json().encode()
+        if cacheable and not cold and self._cache is not None and all(final(i.explanation) for i in items):
             with self._lock:
                 if self._state(user_id) == state and self._serving() == serving:
                     self._cache[(*serving, *key)] = body
         return body
+
+    def _items(self, user_id: str, k: int, lang: str, explain: str, style: str, among: str) -> list[ItemOut]:
+        ranked = self.engine.ranker.recommend(user_id, k, self._among(among))
+        if explain == "none" or not ranked:
+            return [plain_item(self.engine, r.item_id, r.rank, r.score, lang) for r in ranked]
+        return explained_items(self.engine, user_id, [r.item_id for r in ranked], k, lang, explain, style)
+
+    def _cold_body(self, user_id: str, key: ListKey, serving: tuple) -> bytes:
+        """A shopper the ranker does not know: the list every such shopper of this prompt version gets (one
+        entry, however many ids), with the reason ids made theirs."""
+        _, k, lang, explain, style, among = key
+        shared = (*serving, k, lang, explain, style, among, self.engine.prompts.narrator(user_id, style).prompts
+                  .template(lang, style).ref)
+        with self._lock:
+            items = self._cold.get(shared)
+        if items is None:
+            items = self._items(user_id, k, lang, explain, style, among)
+            if all(final(i.explanation) for i in items):
+                with self._lock:
+                    if self._serving() == serving:
+                        self._cold[shared] = items
+        own = [i if i.explanation is None else i.model_copy(update={"explanation": i.explanation.model_copy(
+            update={"id": explanation_id(user_id, i.item_id, lang, i.explanation.text)})}) for i in items]
+        return RecommendationsResponse(user_id=user_id, cold_start=True, model_version=serving[0],
+                                       items=own).model_dump_json().encode()
 
     def start_precompute(self) -> None:
         """Template lists (k=10, zh and en) of the most active shoppers, into the cache. Called before the

@@ -76,9 +76,14 @@ class Settings(BaseSettings):
     reasons: Path | None = Field(None, description="Reason store written by `whyrec batch`, served when the "
                                  "facts, prompt version and model match [default: reasons/ in the artifacts root, "
                                  "when there].")
+    snapshots: bool = Field(True, description="Save the served shoppers' rows beside the event store every "
+                            "`snapshot_every` events, so a restart replays only the events after the last save.")
+    snapshot_every: int = Field(100_000, ge=1, description="Events between two snapshots of the shoppers' rows.")
     new_arrival_days: float = Field(30.0, ge=0, description="For how many days an item added while serving is "
                                     "called a new arrival in its reasons.")
-    response_cache: int = Field(50_000, ge=0, description="Cached explained responses (per model version).")
+    response_cache: int = Field(50_000, ge=0, description="Most cached recommendation lists (0: no cache).")
+    response_cache_mb: float = Field(256.0, ge=0, description="Most memory the cached lists may take, in MiB; "
+                                     "shoppers the ranker does not know share one entry per list shape.")
     admin_token: str | None = Field(None, description="Token with the admin scope: items, promotions, prompts and "
                                     "models (and events). Admin routes are off without one.")
     events_token: str | None = Field(None, description="Token with the events scope: the shop's backend posts "

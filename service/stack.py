@@ -77,7 +77,7 @@ class Stack:
         store = events_path(settings, artifact.path.parent)
         book = _promotions(store, create=live is not None)
         ranker, explainer = served_ranker(artifact, settings, book)
-        _overlay(ranker, artifact, store, live)
+        _overlay(ranker, artifact, store, live, settings)
         reasons = settings.reasons or artifact.path.parent / "reasons"
         ahead = ReasonStore(reasons) if written_ahead and reasons.is_dir() else None
         backend = text_model() if text_model is not None else None
@@ -94,7 +94,7 @@ class Stack:
         artifact = artifacts.load(self.root / version)
         ranker, explainer = served_ranker(artifact, self.settings, self.promotions)
         if self.live is not None:
-            self.live.switch(ranker, artifact.shop.events)
+            self.live.switch(ranker, artifact.shop.events, snapshot_path(self.settings, artifact))
         self.prompts.add_brands(ranker.brands())
         return replace(self, artifact=artifact, ranker=ranker, explainer=explainer)
 
@@ -215,17 +215,29 @@ def _promotions(store: Path, create: bool) -> PromotionBook | None:
     return PromotionBook(store)
 
 
-def _overlay(ranker: Ranker, artifact: Artifact, store: Path, live: LiveShop | None) -> None:
-    """The shop as it is now on the ranker: stored items, withdrawals and events since training."""
+def snapshot_path(settings: Settings, artifact: Artifact) -> Path | None:
+    """Where the served shoppers' rows of this version are saved (`service.shop.snapshot`); None when off."""
+    from service.shop import snapshot
+
+    return snapshot.path_for(events_path(settings, artifact.path.parent), artifact.path.name) \
+        if settings.snapshots else None
+
+
+def _overlay(ranker: Ranker, artifact: Artifact, store: Path, live: LiveShop | None, settings: Settings) -> None:
+    """The shop as it is now on the ranker: stored items, withdrawals and events since training (those after
+    the snapshot of the shoppers' rows, when one is usable)."""
     from service.shop.store import EventStore
 
     if live is not None:
-        replayed = live.attach(ranker, artifact.shop.events, EventStore(store), embedder_for(artifact))
+        live.snapshots.every = settings.snapshot_every
+        replayed = live.attach(ranker, artifact.shop.events, EventStore(store), embedder_for(artifact),
+                               snapshot_path(settings, artifact))
         live.follow()
         log.info("replayed %d stored events onto the served shoppers", replayed)
     elif store.is_file():
         from service.shop.live import LiveShop
 
         once = LiveShop()
-        once.attach(ranker, artifact.shop.events, EventStore(store), embedder_for(artifact))
+        once.attach(ranker, artifact.shop.events, EventStore(store), embedder_for(artifact),
+                    snapshot_path(settings, artifact))
         once.close()

@@ -210,3 +210,65 @@ def test_a_read_token_closes_every_personalised_route(trained, tmp_path):
                 assert r.status_code not in (401, 403), (path, token, r.text)
         for method, path in PUBLIC_ROUTES:
             assert c.request(method, path).status_code == 200, path
+
+
+@pytest.mark.slow
+def test_random_shoppers_share_one_entry_and_the_cache_keeps_its_byte_budget(trained, tmp_path):
+    import uuid
+
+    from fastapi.testclient import TestClient
+
+    from service.app import create_app
+    from service.settings import Settings
+
+    settings = Settings(artifacts=trained[1], backend="none", events=tmp_path / "events.db", warm=False,
+                        response_cache_mb=0.05)
+    with TestClient(create_app(settings, load_in_background=False)) as c:
+        lists = c.app.state.lists
+        bodies = [lists.body(uuid.uuid4().hex, 10, "en", "template", "short") for _ in range(2_000)]
+        assert len(lists._cache) == 0 and len(lists._cold) == 1  # 2,000 ids, one shared entry
+        first, second = json.loads(bodies[0]), json.loads(bodies[1])
+        assert first["cold_start"] and [i["item_id"] for i in first["items"]] == [i["item_id"] for i in second["items"]]
+        ids = [i["explanation"]["id"] for i in first["items"] if i["explanation"]]
+        assert ids and ids != [i["explanation"]["id"] for i in second["items"] if i["explanation"]]
+        r = c.post("/v1/recommendations", json={"user_id": "someone-new", "k": 10, "explain": "template"})
+        assert r.status_code == 200 and r.json()["user_id"] == "someone-new"
+        for user in c.app.state.engine.ranker.stats.user_ids[:150]:
+            lists.body(str(user), 10, "en", "template", "short")
+        assert 0 < len(lists._cache) < 150 and lists._cache.currsize <= 0.05 * 2**20
+
+
+@pytest.mark.slow
+def test_the_access_log_holds_no_shopper_id_or_query_text(trained, tmp_path, caplog):
+    import logging
+
+    from fastapi.testclient import TestClient
+
+    from service.app import create_app
+    from service.settings import Settings
+
+    settings = Settings(artifacts=trained[1], backend="none", events=tmp_path / "events.db", warm=False)
+    with TestClient(create_app(settings, load_in_background=False)) as c, caplog.at_level(logging.DEBUG):
+        user = str(c.app.state.engine.ranker.stats.user_ids[0])
+        item = str(c.app.state.engine.ranker.items.index[0])
+        c.post("/v1/recommendations", json={"user_id": user, "k": 3})
+        c.post("/v1/search", json={"user_id": user, "query": "secretquerytext", "k": 3})
+        c.post("/v1/explanations", json={"user_id": user, "item_id": item})
+        c.get(f"/v1/playground/items?user_id={user}&query=secretquerytext")
+    logged = "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith("httpx"))  # the client's
+    assert "request_id=" in logged and user not in logged and "secretquerytext" not in logged
+
+
+def test_uvicorn_writes_no_access_log_of_its_own(trained, monkeypatch):
+    """Uvicorn's access line holds the query string (`?user_id=…&query=…`): `whyrec serve` turns it off."""
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from service.cli import app
+
+    calls = []
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: calls.append(kw))
+    for workers in ("1", "2"):
+        r = CliRunner().invoke(app, ["serve", "--model", str(trained[1]), "--backend", "none", "--workers", workers])
+        assert r.exit_code == 0, r.output
+    assert len(calls) == 2 and all(kw["access_log"] is False for kw in calls)

@@ -42,7 +42,8 @@ def test_recomputed_rows_equal_the_trained_rows(toy):
 
 def test_new_events_change_only_that_shopper(toy):
     stats, live = toy
-    live.add([("u2", "i2", "view", None, 10.0), ("u2", "i2", "view", None, 11.0), ("u2", "i3", "purchase", None, 12.0)])
+    live.added.add([("u2", "i2", "view", None, 10.0), ("u2", "i2", "view", None, 11.0),
+                    ("u2", "i3", "purchase", None, 12.0)])
     fresh = live.refresh(stats, ["u2"])
     catalog = stats.catalog
     i2, i3 = catalog.index_of(["i2", "i3"])
@@ -57,13 +58,13 @@ def test_new_events_change_only_that_shopper(toy):
 def test_a_new_shopper_stops_being_cold(toy):
     stats, live = toy
     assert stats.rows_of(["new"])[0] == stats.cold_row
-    live.add([("new", "i0", "purchase", None, 1.0)])
+    live.added.add([("new", "i0", "purchase", None, 1.0)])
     fresh = live.refresh(stats, ["new"])
     r = fresh.rows_of(["new"])[0]
     assert r != fresh.cold_row and row(fresh, "user_buys", "new")[0] == 1
     assert fresh.buy.shape[0] == stats.buy.shape[0] + 1
     assert row(fresh, "user_buys", "u0")[0] == row(stats, "user_buys", "u0")[0]
-    live.add([("new", "i1", "purchase", None, 2.0)])
+    live.added.add([("new", "i1", "purchase", None, 2.0)])
     again = live.refresh(fresh, ["new"])
     assert again.rows_of(["new"])[0] == r and row(again, "user_buys", "new")[0] == 2
     assert len(TOY_EVENTS) == 8 and len(live.events_of(["new"])) == 2
@@ -71,9 +72,9 @@ def test_a_new_shopper_stops_being_cold(toy):
 
 def test_a_refreshed_shopper_keeps_their_row(toy):
     stats, live = toy
-    live.add([("u2", "i0", "view", None, 10.0)])
+    live.added.add([("u2", "i0", "view", None, 10.0)])
     once = live.refresh(stats, ["u2"])
-    live.add([("u2", "i0", "view", None, 11.0)])
+    live.added.add([("u2", "i0", "view", None, 11.0)])
     twice = live.refresh(once, ["u2"])
     i0 = stats.catalog.index_of(["i0"])[0]
     assert row(twice, "view", "u2")[i0] == 2

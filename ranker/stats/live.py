@@ -3,10 +3,10 @@
 The model and the item-level statistics (co-purchase, transitions, popularity) stay those of the trained
 window until the next training run; what a shopper did since changes *their* rows at once: a bought item
 leaves their list, "you viewed it 3 times" counts the new views, a new shopper stops being cold. `LiveRows`
-keeps each shopper's events (the window's and the new ones) and `refresh` returns a new `BehaviourStats`
-with fresh rows for the shoppers given (in place of their old rows; appended for new shoppers); callers swap
-it in with one assignment, so a request sees either the old or the new object, and a row index it holds
-names the same shopper in both.
+reads each shopper's events (the window's, and the new ones from an `EventSource`) and `refresh` returns a
+new `BehaviourStats` with fresh rows for the shoppers given (in place of their old rows; appended for new
+shoppers); callers swap it in with one assignment, so a request sees either the old or the new object, and a
+row index it holds names the same shopper in both.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import threading
 from collections.abc import Iterable
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -24,14 +25,18 @@ from ranker.stats.sparse_lines import splice_rows
 EVENT_COLUMNS = ("user_id", "item_id", "event", "value", "timestamp")
 
 
-class LiveRows:
-    """Each shopper's events (the trained window's, then the ones added since) and the base stats."""
+class EventSource(Protocol):
+    def events_of(self, users: list[str]) -> list[tuple]:
+        """Every event of these shoppers since training, `(user_id, item_id, event, value, timestamp)` rows."""
+        ...
 
-    def __init__(self, stats: BehaviourStats, window_events: pd.DataFrame):
-        self.base = stats
-        self._columns = {c: window_events[c].to_numpy() for c in EVENT_COLUMNS}
-        self._window = {str(u): rows for u, rows in window_events.groupby("user_id", sort=False).indices.items()}
-        self._added: dict[str, list[tuple]] = {}
+
+class MemoryEvents:
+    """Events kept in memory, for a shop without a store (tests, one-off replays); the service reads its
+    event store instead, so no per-shopper list grows with the shop's history."""
+
+    def __init__(self) -> None:
+        self._by_user: dict[str, list[tuple]] = {}
         self._lock = threading.Lock()
 
     def add(self, events: Iterable[tuple]) -> set[str]:
@@ -39,16 +44,29 @@ class LiveRows:
         touched = set()
         with self._lock:
             for event in events:
-                self._added.setdefault(str(event[0]), []).append(tuple(event))
+                self._by_user.setdefault(str(event[0]), []).append(tuple(event))
                 touched.add(str(event[0]))
         return touched
+
+    def events_of(self, users: list[str]) -> list[tuple]:
+        with self._lock:
+            return [row for u in users for row in self._by_user.get(u, ())]
+
+
+class LiveRows:
+    """Each shopper's events (the trained window's, then the ones `added` since) and the base stats."""
+
+    def __init__(self, stats: BehaviourStats, window_events: pd.DataFrame, added: EventSource | None = None):
+        self.base = stats
+        self.added = added if added is not None else MemoryEvents()
+        self._columns = {c: window_events[c].to_numpy() for c in EVENT_COLUMNS}
+        self._window = {str(u): rows for u, rows in window_events.groupby("user_id", sort=False).indices.items()}
 
     def events_of(self, user_ids: Iterable[str]) -> pd.DataFrame:
         """The shoppers' complete event lists, in time order (window first, then added). Column arrays and
         plain tuples, not a frame per shopper: a refresh covers hundreds of shoppers."""
         users = list(user_ids)
-        with self._lock:
-            added = [row for u in users for row in self._added.get(u, ())]
+        added = self.added.events_of(users)
         empty = np.empty(0, np.int64)
         at = np.concatenate([self._window.get(u, empty) for u in users] or [empty]).astype(np.int64)
         window = pd.DataFrame({c: values[at] for c, values in self._columns.items()})

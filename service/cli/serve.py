@@ -23,7 +23,8 @@ def serve(
                                                              "share the event store and sum their metrics).")] = 1,
 ) -> None:
     """Serve the HTTP API (OpenAPI docs at /docs). Other settings come from WHYREC_* variables or the
-    TOML file named by WHYREC_SETTINGS (see README)."""
+    TOML file named by WHYREC_SETTINGS (see README). Uvicorn's access log is off (it writes query strings,
+    shopper ids among them); whyrec's own line per request names the route, status and time."""
     import uvicorn
 
     from service.app import create_app
@@ -32,7 +33,7 @@ def serve(
     console.print(f"whyrec serving {config.artifacts} on [bold]http://{host}:{port}[/] with {workers} "
                   f"worker{'s' if workers > 1 else ''} (docs: /docs, ready when /readyz says so)")
     if workers == 1:
-        uvicorn.run(create_app(config), host=host, port=port, log_level="info")
+        uvicorn.run(create_app(config), host=host, port=port, log_level="info", access_log=False)
         return
     metrics_dir = Path(tempfile.mkdtemp(prefix="whyrec-metrics-"))
     os.environ.update({"PROMETHEUS_MULTIPROC_DIR": str(metrics_dir), "WHYREC_ARTIFACTS": str(config.artifacts),
@@ -40,6 +41,6 @@ def serve(
                        "WHYREC_LLM": config.llm})
     try:
         uvicorn.run("service.app:create_app", factory=True, host=host, port=port, workers=workers,
-                    log_level="info")
+                    log_level="info", access_log=False)
     finally:
         shutil.rmtree(metrics_dir, ignore_errors=True)

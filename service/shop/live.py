@@ -5,7 +5,8 @@ recomputed and swapped in (`ranker.stats.live`), so the very next recommendation
 a bought item leaves the list, the counts in the reasons change, a new shopper is no longer cold. One
 refresher thread takes every shopper waiting at that moment and swaps once, so a burst of events costs
 one recomputation, not one per event. Catalog changes (new and changed items, withdrawn ones) are stored and
-applied the same way. At start the store is replayed, so a restart loses nothing.
+applied the same way. At start the store is replayed (after the last snapshot, `service.shop.snapshot`), so
+a restart loses nothing; rows are recomputed from events read back from the store, none kept in memory.
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from service.shop import snapshot
 from service.shop.gate import Gate
 from service.shop.refresher import Refresher
 from service.shop.store import Event, EventStore, Stored, as_rows
@@ -46,6 +49,7 @@ class _Prepared:
 
     ranker: Ranker
     rows: LiveRows
+    snapshot: Path | None = None
     seq: int = 0
     items_until: float = 0.0
     replayed: int = 0
@@ -75,6 +79,9 @@ class LiveShop:
         self._seq = 0
         self._items_until = 0.0
         self._item_versions: dict[str, float] = {}
+        self.snapshots = snapshot.Schedule(self.write_snapshot)
+        self._complete_through = 0
+        """Every stored event up to this seq is in the served rows (what a snapshot may promise)."""
 
     @property
     def store(self) -> EventStore:
@@ -82,27 +89,35 @@ class LiveShop:
             raise RuntimeError("no event store yet: the engine attaches one when it loads")
         return self._store
 
-    def attach(self, ranker: Ranker, window_events, store: EventStore, embed: Embed) -> int:
+    def attach(self, ranker: Ranker, window_events, store: EventStore, embed: Embed,
+               snapshot_path: Path | None = None) -> int:
         """Serve `ranker` live from `store`: replay its catalog changes and events onto the ranker (a restart
-        loses nothing). `embed` turns item rows into text embeddings for items added while serving. Returns
-        how many events were replayed."""
+        loses nothing), starting from the snapshot at `snapshot_path` when it still describes the shop. `embed`
+        turns item rows into text embeddings for items added while serving. Returns how many events were
+        replayed."""
         self._store, self.embed = store, embed
-        self._serve(self._prepare(ranker, window_events))
+        self._serve(self._prepare(ranker, window_events, snapshot_path))
         return self.applied
 
-    def switch(self, ranker: Ranker, window_events) -> int:
+    def switch(self, ranker: Ranker, window_events, snapshot_path: Path | None = None) -> int:
         """Serve another model version from now on: replayed from the store while the old one serves, then
         brought up to date and swapped in while events wait a moment, so no event is lost or counted twice."""
-        self._serve(self._prepare(ranker, window_events))
+        self._serve(self._prepare(ranker, window_events, snapshot_path))
         return self.applied
 
-    def _prepare(self, ranker: Ranker, window_events) -> _Prepared:
-        """The slow part of serving a ranker: the store's items and events replayed onto it."""
+    def _prepare(self, ranker: Ranker, window_events, snapshot_path: Path | None) -> _Prepared:
+        """The slow part of serving a ranker: the store's items and events replayed onto it (those after the
+        snapshot, when there is a usable one)."""
         from ranker.stats.live import LiveRows
 
-        prepared = _Prepared(ranker, None)  # type: ignore[arg-type]
+        prepared = _Prepared(ranker, None, snapshot_path)  # type: ignore[arg-type]
         self._catch_up_items(prepared)
-        prepared.rows = LiveRows(ranker.stats, window_events)
+        prepared.rows = LiveRows(ranker.stats, window_events, self.store)
+        found = snapshot.read(snapshot_path, ranker.stats, self.store.last_seq(), prepared.items_until) \
+            if snapshot_path is not None else None
+        if found is not None:
+            ranker.use_stats(found.stats)
+            prepared.seq = found.seq
         self._catch_up_events(prepared)
         return prepared
 
@@ -122,13 +137,10 @@ class LiveShop:
             p.item_versions.update({r["item_id"]: updated for r, _, updated in stored})
 
     def _catch_up_events(self, p: _Prepared) -> None:
-        users: set[str] = set()
-        for chunk in self.store.read(p.seq):
-            users |= p.rows.add((u, i, e, v, t) for _, u, i, e, v, t in chunk)
-            p.replayed += len(chunk)
-            p.seq = chunk[-1][0]
+        users, count, p.seq = self.store.users_after(p.seq)
         if users:
             p.ranker.use_stats(p.rows.refresh(p.ranker.stats, users))
+        p.replayed += count
 
     def _serve(self, p: _Prepared) -> None:
         """Bring a prepared ranker up to date with what arrived while it was prepared, and serve it: events
@@ -140,8 +152,10 @@ class LiveShop:
             p.ranker.set_available([i for i in self.store.withdrawn() if i in known], False)
             self._ranker, self._rows, self.applied = p.ranker, p.rows, p.replayed
             self._seq, self._items_until, self._item_versions = p.seq, p.items_until, p.item_versions
+            self._complete_through = p.seq
             with self._own_lock:
                 self._own.clear()  # every event so far is in the replay
+        self.snapshots.serve(p.snapshot, p.replayed)
 
     def set_available(self, item_id: str, available: bool) -> None:
         """Withdraw an item (or return it): checked, stored, then applied; every cached list is dropped."""
@@ -253,8 +267,22 @@ class LiveShop:
                 listener(None)
 
     def apply(self, events: Iterable[Event]) -> Future[None]:
-        """Add the events to their shoppers; the future resolves once their new rows are served."""
-        return self._refresher.queue(self._rows.add(as_rows(events)) if self._rows is not None else set())
+        """Queue the events' shoppers for fresh rows; the future resolves once they are served."""
+        rows = as_rows(events)
+        self.snapshots.count(len(rows))
+        return self._refresher.queue({str(row[0]) for row in rows} if self._rows is not None else set())
+
+    def write_snapshot(self, path: Path) -> int:
+        """Refresh every shopper with events after the last complete point, then save the rows (`Schedule`)."""
+        users, _, last = self.store.users_after(self._complete_through)
+        if users:
+            self._refresh(users)
+        with self.changing:
+            if self.snapshots.path != path:  # another version serves now
+                return last
+            stats, items_until, self._complete_through = self._ranker.stats, self._items_until, last  # type: ignore[union-attr]
+        snapshot.write(path, stats, last, items_until)
+        return last
 
     def _refresh(self, users: set[str]) -> None:
         with self.changing:
@@ -264,7 +292,8 @@ class LiveShop:
             listener(users)
 
     def close(self) -> None:
-        """Stop refreshing and following, and close the store."""
+        """Stop refreshing and following (a snapshot being written is finished first), and close the store."""
+        self.snapshots.join()
         self._refresher.close()
         if self._store is not None:
             self._store.close()

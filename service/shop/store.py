@@ -192,6 +192,28 @@ class EventStore:
                 yield rows
                 last = rows[-1][0]
 
+    def last_seq(self) -> int:
+        with closing(self._connect()) as db:
+            return int(db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0])
+
+    def users_after(self, after_seq: int) -> tuple[set[str], int, int]:
+        """The shoppers with events stored after `after_seq`, how many events, and the last seq."""
+        with closing(self._connect()) as db:
+            rows = db.execute("SELECT user_id, COUNT(*), MAX(seq) FROM events WHERE seq > ? GROUP BY user_id",
+                              (after_seq,)).fetchall()
+        return {str(u) for u, _, _ in rows}, sum(n for _, n, _ in rows), max((s for _, _, s in rows), default=after_seq)
+
+    def events_of(self, users: list[str], chunk: int = 500) -> list[tuple]:
+        """Every stored event of these shoppers, `(user_id, item_id, event, value, timestamp)` rows: what their
+        rows are recomputed from, read when needed rather than kept in memory for every shopper."""
+        out: list[tuple] = []
+        with closing(self._connect()) as db:
+            for k in range(0, len(users), chunk):
+                part = users[k:k + chunk]
+                out += db.execute("SELECT user_id, item_id, event, value, timestamp FROM events WHERE user_id IN "
+                                  f"({', '.join('?' * len(part))}) ORDER BY seq", part).fetchall()
+        return out
+
     def read_ids(self, after_seq: int, limit: int = 100_000) -> list[tuple]:
         """Events stored after `after_seq`, `(seq, event_id, user_id, item_id, event, value, timestamp)` rows:
         what another process sharing the file added."""
