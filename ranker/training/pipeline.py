@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -72,7 +73,7 @@ def fit(shop: Shop, cfg: TrainConfig = TrainConfig(), progress: Progress = _quie
     if cfg.query_groups > 0:
         t = time.perf_counter()
         progress("multilingual search vectors", 0, 1)
-        encoder = MultilingualEncoder(cache_dir)
+        encoder = MultilingualEncoder(cache_dir, threads=os.cpu_count() or 1)  # a batch: every core helps
         search = Searching(SearchIndex(encoder.encode(search_texts(shop.items))), encoder.encode)
         timings["search_vectors_s"] = time.perf_counter() - t
     t = time.perf_counter()
