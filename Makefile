@@ -31,11 +31,12 @@ models: setup
 
 setup: $(STAMP)
 
+# Each demo step says what it did and how long it took; the server logs when it is ready and how long that took.
 demo: setup
-	$(BIN)/whyrec data demo --out $(DEMO_DATA)
-	$(BIN)/whyrec train --data $(DEMO_DATA) --out $(DEMO_MODEL)
-	$(BIN)/whyrec evaluate --data $(DEMO_DATA) --model $(DEMO_MODEL)
-	$(BIN)/whyrec recommend --model $(DEMO_MODEL) -k 3 --reasons auto --llm small
+	@t=$$(date +%s); $(BIN)/whyrec data demo --out $(DEMO_DATA) && echo "[demo] shop generated in $$(( $$(date +%s) - t )) s"
+	@t=$$(date +%s); $(BIN)/whyrec train --data $(DEMO_DATA) --out $(DEMO_MODEL) && echo "[demo] ranker trained in $$(( $$(date +%s) - t )) s"
+	@t=$$(date +%s); $(BIN)/whyrec evaluate --data $(DEMO_DATA) --model $(DEMO_MODEL) && echo "[demo] evaluated in $$(( $$(date +%s) - t )) s"
+	@t=$$(date +%s); $(BIN)/whyrec recommend --model $(DEMO_MODEL) -k 3 --reasons auto --llm small && echo "[demo] first reasons in $$(( $$(date +%s) - t )) s"
 	$(BIN)/whyrec serve --model $(DEMO_MODEL) --llm small
 
 lint: setup

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,6 +111,7 @@ class Engine:
     def _load(self, before_ready: Callable[[], None] | None) -> None:
         from ranker.runtime import configure
 
+        start = time.perf_counter()
         configure(self.settings.threads)
         stack = Stack.load(self.settings, self._text_model, self.live, written_ahead=True)
         self._warm_ranker(stack)
@@ -130,6 +132,8 @@ class Engine:
             self.status.write_ahead_total = len(shoppers)
             threading.Thread(target=self.write_ahead, args=(shoppers,), daemon=True, name="write-ahead").start()
         self.status.narrator = True
+        log.info("ready in %.1f s: model version %s, narrator %s", time.perf_counter() - start, stack.version,
+                 self.model_id)
 
     def _text_model(self) -> Backend | None:
         if self.settings.narrates_with_model:

@@ -190,7 +190,7 @@ class Lists:
         engine = self.engine
         serving, state = self._serving(), self._state(user_id)
         cold = not engine.ranker.knows(user_id)
-        if cold and cacheable and state[1] == 0:
+        if cold and cacheable:  # what the ranker serves them does not depend on who they are
             return self._cold_body(user_id, key, serving)
         items = self._items(user_id, k, lang, explain, style, among)
         body = RecommendationsResponse(user_id=user_id, cold_start=cold, model_version=serving[0],
