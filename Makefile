@@ -44,7 +44,7 @@ lint: setup
 	$(BIN)/mypy
 
 test: setup lint
-	$(BIN)/python -m pytest -q -ra
+	$(BIN)/python -m pytest -q -ra --durations=25
 
 bench-ranker: setup
 	$(BIN)/python bench/ranker.py --data ../shared/data/amazon-scientific

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -238,6 +239,7 @@ def _overlay(ranker: Ranker, artifact: Artifact, store: Path, live: LiveShop | N
         from service.shop.live import LiveShop
 
         once = LiveShop()
+        once.snapshots.every = sys.maxsize  # a command reads the service's snapshot, never writes one
         once.attach(ranker, artifact.shop.events, EventStore(store), embedder_for(artifact),
                     snapshot_path(settings, artifact))
         once.close()

@@ -38,14 +38,14 @@ async def upsert(item_id: Annotated[str, PathParam(max_length=200)], body: ItemI
 
 
 @router.delete("/{item_id}", response_model=Availability)
-async def withdraw(item_id: str, engine: Ready) -> Availability:
+async def withdraw(item_id: Annotated[str, PathParam(max_length=200)], engine: Ready) -> Availability:
     """Withdraw the item: stored durably, then no list or ranking includes it (also after a restart)."""
     await asyncio.to_thread(engine.live.set_available, item_id, False)
     return Availability(item_id=item_id, available=False)
 
 
 @router.post("/{item_id}/restore", response_model=Availability)
-async def restore(item_id: str, engine: Ready) -> Availability:
+async def restore(item_id: Annotated[str, PathParam(max_length=200)], engine: Ready) -> Availability:
     """Return a withdrawn item to the catalog."""
     await asyncio.to_thread(engine.live.set_available, item_id, True)
     return Availability(item_id=item_id, available=True)

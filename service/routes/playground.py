@@ -57,7 +57,8 @@ def shoppers(engine: Ready, n: Annotated[int, Query(ge=1, le=200)] = 20) -> list
 
 
 @router.get("/items")
-def items(user_id: str, engine: Ready, query: str | None = None) -> list[dict[str, str]]:
+def items(user_id: Annotated[str, Query(max_length=200)], engine: Ready,
+          query: Annotated[str | None, Query(max_length=200)] = None) -> list[dict[str, str]]:
     """The shopper's top 10, or their top 10 results for a search."""
     listed = engine.ranker.search(query, user_id, 10)[0] if query else engine.ranker.recommend(user_id, 10)
     return [{"item_id": r.item_id, "title": engine.title(r.item_id, "en")} for r in listed]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
@@ -16,6 +17,7 @@ from service.errors import ApiError, documented
 from service.schemas import CampaignRequest, PromotionOut, PromotionsIn, PromotionsOut, RecommendationsResponse
 from service.shop.promotions import PromotionBook, validated
 
+Campaign = Annotated[str, Path(max_length=100)]
 router = APIRouter(prefix="/v1/promotions", tags=["promotions"], responses=documented(422, 503))
 
 
@@ -52,7 +54,7 @@ def list_promotions(engine: Ready) -> PromotionsOut:
 
 
 @router.delete("/{campaign}", response_model=PromotionsOut, dependencies=[Admin], responses=documented(401, 403))
-async def end_campaign(campaign: str, engine: Ready, request: Request) -> PromotionsOut:
+async def end_campaign(campaign: Campaign, engine: Ready, request: Request) -> PromotionsOut:
     """End a campaign now: its promotions are removed and no reason mentions them again."""
     removed = await asyncio.to_thread(_book(engine).end_campaign, campaign)
     deps.lists(request).forget(None)
@@ -61,7 +63,8 @@ async def end_campaign(campaign: str, engine: Ready, request: Request) -> Promot
 
 @router.post("/{campaign}/recommendations", response_model=RecommendationsResponse, responses=documented(401, 404),
              dependencies=[Reader])
-async def campaign_recommendations(campaign: str, body: CampaignRequest, engine: Ready, request: Request) -> Response:
+async def campaign_recommendations(campaign: Campaign, body: CampaignRequest, engine: Ready,
+                                   request: Request) -> Response:
     """The campaign's active items ranked for the shopper, with reasons ("you bought 3 Voltmark items, and it is
     20% off until …")."""
     if not _book(engine).campaign_items(campaign):
