@@ -98,8 +98,8 @@ class Narrator:
         template = self.prompts.template(lang, style, prompt_id)
         if not facts.facts:
             raise ValueError(f"no reasons to explain for item {facts.item.item_id!r}")
-        said = self.sayable(facts, template)
-        if mode == "template" or self.backend is None or not said.facts:
+        said = None if mode == "template" or self.backend is None else self.sayable(facts, template)
+        if said is None or not said.facts:
             return self._template(facts, template, attempts=0, fallback=False)
         key = self._key(facts, template)
         hit = self._lookup(key)

@@ -81,23 +81,24 @@ async def events_scope(request: Request, authorization: Annotated[str | None, He
     config = request.app.state.settings
     if not (config.events_token or config.admin_token):
         raise ApiError(403, "forbidden", "event routes are disabled: set WHYREC_EVENTS_TOKEN")
-    given = _token(authorization, x_admin_token)
-    if given is None:
-        raise ApiError(401, "unauthorized", "this route needs the events token: Authorization: Bearer <token>")
-    if not (_matches(given, config.events_token) or _matches(given, config.admin_token)):
-        raise ApiError(401, "unauthorized", "wrong token")
+    _one_of(_token(authorization, x_admin_token), "events", config.events_token, config.admin_token)
 
 
-async def reader(request: Request) -> None:
+async def reader(request: Request, authorization: Annotated[str | None, Header()] = None,
+                 x_admin_token: Annotated[str | None, Header()] = None) -> None:
     """With `WHYREC_READ_TOKEN` set, a shopper's lists and reasons (their history shows through them) are read
     with that token, or with the events or admin token the shop's backend already holds."""
     config = request.app.state.settings
-    if not config.read_token:
-        return
-    given = _token(request.headers.get("authorization"), request.headers.get("x-admin-token"))
+    if config.read_token:
+        _one_of(_token(authorization, x_admin_token), "read", config.read_token, config.events_token,
+                config.admin_token)
+
+
+def _one_of(given: str | None, scope: str, *tokens: str | None) -> None:
+    """401 unless `given` is one of `tokens` (compared in constant time)."""
     if given is None:
-        raise ApiError(401, "unauthorized", "this route needs the read token: Authorization: Bearer <token>")
-    if not any(_matches(given, t) for t in (config.read_token, config.events_token, config.admin_token)):
+        raise ApiError(401, "unauthorized", f"this route needs the {scope} token: Authorization: Bearer <token>")
+    if not any(_matches(given, t) for t in tokens):
         raise ApiError(401, "unauthorized", "wrong token")
 
 

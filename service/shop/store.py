@@ -17,7 +17,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from concurrent.futures import Future
 from contextlib import closing
 from dataclasses import dataclass
@@ -169,7 +169,7 @@ class EventStore:
                         stored.append(event if event.event_id else _with_id(event, row[0]))
                 results.append((stored, len(events) - len(stored)))
             db.execute("COMMIT")
-            last_seq = int(db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0])
+            last_seq = _last_seq(db)
         except Exception as exc:  # nothing in this group was stored; every caller hears why
             if db.in_transaction:
                 db.execute("ROLLBACK")
@@ -183,18 +183,9 @@ class EventStore:
         with closing(self._connect()) as db:
             return int(db.execute("SELECT COUNT(*) FROM events").fetchone()[0])
 
-    def read(self, after_seq: int = 0, batch: int = 50_000) -> Iterator[list[tuple]]:
-        """Stored events in arrival order, `(seq, user_id, item_id, event, value, timestamp)` rows, in chunks."""
-        with closing(self._connect()) as db:
-            last = after_seq
-            while rows := db.execute("SELECT seq, user_id, item_id, event, value, timestamp FROM events "
-                                     "WHERE seq > ? ORDER BY seq LIMIT ?", (last, batch)).fetchall():
-                yield rows
-                last = rows[-1][0]
-
     def last_seq(self) -> int:
         with closing(self._connect()) as db:
-            return int(db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0])
+            return _last_seq(db)
 
     def users_after(self, after_seq: int) -> tuple[set[str], int, int]:
         """The shoppers with events stored after `after_seq`, how many events, and the last seq."""
@@ -268,6 +259,10 @@ class EventStore:
             rows = db.execute("SELECT * FROM events WHERE explanation_id IS NOT NULL OR helpful IS NOT NULL "
                               "ORDER BY seq DESC LIMIT ?", (limit,)).fetchall()
         return [dict(r) for r in rows]
+
+
+def _last_seq(db: sqlite3.Connection) -> int:
+    return int(db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0])
 
 
 def _with_id(event: Event, event_id: str) -> Event:
