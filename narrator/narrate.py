@@ -19,6 +19,7 @@ from cachetools import LRUCache
 from narrator.backends import Backend, Generation
 from narrator.facts import Facts
 from narrator.prompts.library import PromptLibrary
+from narrator.prompts.names import brand_forms
 from narrator.prompts.templates import PromptTemplate
 from narrator.reason_store import ReasonStore
 from narrator.verification.verify import Grounding, VerificationReport, verify
@@ -58,7 +59,7 @@ class Narrator:
                  cache_size: int = 20_000, max_tokens: int = 80, written_ahead: ReasonStore | None = None,
                  attempts: int = 2):
         self.prompts, self.backend, self.written_ahead = prompts, backend, written_ahead
-        self.brands = frozenset(b for b in (brands or ()) if b)
+        self.brands = brand_forms(brands or set())
         self.max_tokens, self.attempts = max_tokens, attempts
         """`attempts`: model tries before the template; each retry names what the verifier refused last time.
         Two online (a shopper waits); the batch job, which nobody waits for, may afford more."""

@@ -9,6 +9,8 @@ always contain (duplicates, events for items missing from the catalog) are skipp
 from __future__ import annotations
 
 import html
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -19,12 +21,18 @@ import pandas as pd
 from narrator import atomic
 
 ITEM_REQUIRED = ("item_id", "title", "brand", "category")
-ITEM_OPTIONAL = ("price", "title_zh", "title_en")
+ITEM_OPTIONAL = ("price", "currency", "title_zh", "title_en")
 EVENT_REQUIRED = ("user_id", "item_id", "event", "timestamp")
 EVENT_KINDS = ("view", "cart", "purchase", "rating")
 CATEGORY_SEP = ">"
 
 OnError = Literal["raise", "skip"]
+CURRENCY = re.compile(r"[A-Z]{3}")
+"""A price's currency is the catalog's to say (ISO 4217: "CNY", "USD"); a catalog without one shows no symbol."""
+NO_BRAND = frozenset({"", "other", "others", "其他", "其它", "无", "无品牌", "none", "no brand", "nobrand", "unbranded",
+                      "generic", "n/a", "na", "null", "unknown", "未知", "杂牌", "-"})
+"""What a brand field holds when the item has none ("other/其他" in marketplace exports): the meaning "no brand"
+in zh and en, not any shop's vocabulary."""
 
 
 class DataError(ValueError):
@@ -90,6 +98,13 @@ class Shop:
                 else:
                     df.to_csv(tmp, index=False)
         return out
+
+    def priced_in(self, currency: str) -> Shop:
+        """The shop with `currency` for every item whose record does not name one."""
+        items = self.items.copy()
+        own = items["currency"].fillna("").astype(str) if "currency" in items else pd.Series("", index=items.index)
+        items["currency"] = own.where(own.ne(""), currency)
+        return Shop(items, self.events, self.reports)
 
 
 def _read_table(path: Path) -> pd.DataFrame:
@@ -159,6 +174,7 @@ def validate_items(df: pd.DataFrame, path: Path, on_error: OnError = "raise") ->
         df[col] = df[col].astype(str).str.strip()
     df = _reject(path, df, df["item_id"].eq(""), "item_id", "empty id", on_error, report)
     _unescape(path, df, report)
+    _unbrand(path, df, report)
     _name_untitled(path, df, report)
     if "price" in df.columns:
         price = pd.to_numeric(df["price"], errors="coerce")
@@ -167,6 +183,11 @@ def validate_items(df: pd.DataFrame, path: Path, on_error: OnError = "raise") ->
         df["price"] = pd.to_numeric(df["price"], errors="coerce")
     else:
         df["price"] = np.nan
+    if "currency" in df.columns:
+        df["currency"] = df["currency"].str.upper()
+        bad = df["currency"].ne("") & ~df["currency"].map(lambda c: bool(CURRENCY.fullmatch(c)))
+        df = _reject(path, df, bad, "currency", "not a three-letter ISO 4217 code such as CNY or USD", on_error,
+                     report)
     dup = df["item_id"].duplicated(keep="first")
     report.skip("duplicate item_id, first kept", int(dup.sum()),
                 _examples(path, df.loc[dup, "item_id"]))
@@ -188,6 +209,20 @@ def _unescape(path: Path, df: pd.DataFrame, report: LoadReport) -> None:
         report.repair(f"{col}: HTML entities unescaped", int(changed.sum()),
                       _examples(path, df.loc[changed, col]))
         df[col] = clean
+
+
+def means_no_brand(brand: str) -> bool:
+    """"other/其他", "无品牌", "N/A": a brand field that says the item has none (each part of a "zh/en" pair)."""
+    folded = unicodedata.normalize("NFKC", brand).casefold().strip()
+    return folded in NO_BRAND or all(p.strip() in NO_BRAND for p in re.split(r"[/|\\]", folded))
+
+
+def _unbrand(path: Path, df: pd.DataFrame, report: LoadReport) -> None:
+    """A placeholder brand is no brand: it would credit "2 items of other/其他" as a brand history."""
+    empty = df["brand"].ne("") & df["brand"].map(means_no_brand)
+    report.repair("brand: says the item has none, left empty", int(empty.sum()),
+                  _examples(path, df.loc[empty, "brand"]))
+    df.loc[empty, "brand"] = ""
 
 
 def _name_untitled(path: Path, df: pd.DataFrame, report: LoadReport) -> None:

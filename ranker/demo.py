@@ -103,6 +103,7 @@ def _catalog(cfg: DemoConfig, rng: np.random.Generator) -> pd.DataFrame:
                 "category": f"{top_en} > {noun_en}",
                 "category_zh": f"{top_zh} > {noun_zh}",
                 "price": round(max(1.0, round(price)) - 0.01, 2),
+                "currency": "USD",
                 "price_quantile": q,
                 "appeal": float(rng.lognormal(0.0, 1.0)),
             })

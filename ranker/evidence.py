@@ -28,6 +28,18 @@ def _zh_categories(items: pd.DataFrame) -> dict[str, str]:
     return names
 
 
+SYMBOLS = {"CNY": "¥", "RMB": "¥", "JPY": "¥", "USD": "$", "EUR": "€", "GBP": "£"}
+
+
+def currency_symbols(items: pd.DataFrame) -> dict[str, str]:
+    """item id → how its price is written ("¥", "$", or the code, "CHF "); none for a catalog that does not
+    say its currency, whose prices are shown as bare numbers rather than in an assumed currency."""
+    if "currency" not in items.columns:
+        return {}
+    codes = items["currency"].dropna().astype(str)
+    return {i: SYMBOLS.get(c, f"{c} ") for i, c in codes[codes.ne("")].items()}
+
+
 def item_ref(items: pd.DataFrame, item_id: str) -> ItemRef:
     row = items.loc[item_id]
     price = row.get("price")
@@ -61,6 +73,7 @@ class EvidenceFinder:
         self.leaf_lift_csc = canonical(s.leaf_lift, "csc")
         self.pop_rank = pd.Series(-s.item_buys).rank(method="min").to_numpy().astype(int)
         self.zh_categories = _zh_categories(self.r.items)
+        self.currency = currency_symbols(self.r.items)
         self._basis = (s.cosine, self.r.items)
 
     def _items_of(self, row: int, matrix) -> np.ndarray:
@@ -103,7 +116,8 @@ class EvidenceFinder:
         if not np.isfinite(lp) or not np.isfinite(s.price_low[row]):
             return {}
         return {"price": round(float(np.expm1(lp)), 2), "usual_low": round(float(np.expm1(s.price_low[row])), 2),
-                "usual_high": round(float(np.expm1(s.price_high[row])), 2)}
+                "usual_high": round(float(np.expm1(s.price_high[row])), 2),
+                "currency": self.currency.get(str(c.item_ids[i]), "")}
 
     def bought_together(self, row: int, i: int) -> dict:
         s = self.r.stats

@@ -128,9 +128,10 @@ class Ranker:
 
     def describe(self, descriptions: pd.DataFrame) -> int:
         """Take item descriptions written outside the ranker (the catalog enrichment): columns `item_id`,
-        and any of `kind_zh`, `kind_en`, `name_zh`. A `name_zh` becomes the item's zh title only where the
-        catalog has none; kinds replace earlier ones. Scores do not change; only what facts show. Returns
-        how many known items were described."""
+        and any of `kind_zh`, `kind_en`, `name_zh`, `name_en`. A name becomes the item's title in its language
+        only where the catalog has none (a Chinese marketplace title gets its short zh and en names); kinds
+        replace earlier ones. Scores do not change; only what facts show. Returns how many known items were
+        described."""
         items = self.items.copy()
         rows = descriptions.set_index("item_id")
         rows = rows[rows.index.isin(items.index)]
@@ -138,10 +139,11 @@ class Ranker:
             if column in rows:
                 current = items[column] if column in items else pd.Series("", index=items.index)
                 items[column] = rows[column].reindex(items.index).fillna(current).fillna("").astype(str)
-        if "name_zh" in rows:
-            own = items["title_zh"] if "title_zh" in items else pd.Series("", index=items.index)
-            named = rows["name_zh"].reindex(items.index).fillna("")
-            items["title_zh"] = own.where(own.map(lambda v: isinstance(v, str) and v != ""), named)
+        for lang in ("zh", "en"):
+            if f"name_{lang}" in rows:
+                own = items[f"title_{lang}"] if f"title_{lang}" in items else pd.Series("", index=items.index)
+                named = rows[f"name_{lang}"].reindex(items.index).fillna("")
+                items[f"title_{lang}"] = own.where(own.map(lambda v: isinstance(v, str) and v != ""), named)
         self.items = items
         self._titles.clear()
         return len(rows)

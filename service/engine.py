@@ -206,7 +206,7 @@ class Engine:
             backend, items = self.backend, pd.DataFrame(records)
 
             def enrich() -> None:
-                enrich_arrivals(backend, loaded.root, items, self.settings.threads or 1)
+                enrich_arrivals(backend, loaded.root, items, self.settings.threads or 1, self.ranker.items)
                 with self.live.changing:
                     describe(self.ranker, loaded.root)  # the version serving now
 

@@ -17,6 +17,7 @@ from typing import Any
 from narrator.backends import Backend
 from narrator.narrate import Narrator
 from narrator.prompts.library import PromptLibrary, lint
+from narrator.prompts.names import brand_forms
 from narrator.prompts.store import PromptStore, choose_version
 from narrator.prompts.templating import PromptError
 from narrator.reason_store import ReasonStore
@@ -98,7 +99,7 @@ class PromptRouter:
             return
         self.brands = {*self.brands, *brands}
         for narrator in self.all():
-            narrator.brands = frozenset(self.brands)
+            narrator.brands = brand_forms(self.brands)
 
     def watch(self, interval: float = 0.5) -> None:
         """Reload in the background whenever labels.json changes."""

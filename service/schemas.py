@@ -93,6 +93,8 @@ class ItemIn(Strict):
     brand: str = Field("", max_length=200)
     category: str = Field("", max_length=500, description='Category path, levels joined by " > ".')
     price: float | None = Field(None, ge=0, allow_inf_nan=False)
+    currency: str = Field("", pattern=r"^([A-Za-z]{3})?$",
+                          description="ISO 4217 code of the price (CNY, USD); prices show its symbol.")
     title_zh: str = Field("", max_length=500, description="The Chinese title, when the shop has one.")
     title_en: str = Field("", max_length=500, description="The English title, when `title` is not English.")
     category_zh: str = Field("", max_length=500, description="The category path in Chinese, same levels.")

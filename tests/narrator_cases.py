@@ -20,7 +20,7 @@ def fact(kind: str, rank: int, weight: float, evidence: dict) -> Fact:
 EVIDENCE = {
     "brand": {"brand": "Voltmark", "bought": 3, "viewed": 1},
     "category": {"category": "Cordless Drill", "category_zh": "无线电钻", "bought": 2, "viewed": 4, "share": 0.3},
-    "price": {"price": 88.99, "usual_low": 40.0, "usual_high": 120.0},
+    "price": {"price": 88.99, "usual_low": 40.0, "usual_high": 120.0, "currency": "$"},
     "bought_together": {"with_item_id": "D7", "with_title": "Brisk Drill Bit Set B12",
                         "with_title_zh": "Brisk 钻头套装 B12", "basis": "item", "shoppers_bought_both": 8},
     "similar_text": {"like_item_id": "D8", "like_title": "IronPeak 20V Cordless Drill A47",

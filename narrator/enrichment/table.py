@@ -14,7 +14,7 @@ not in the title, the brand or the kind.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -22,9 +22,10 @@ from typing import Any
 import pandas as pd
 
 import narrator.enrichment.kinds as kinds
+import narrator.enrichment.zh_titles as zh_titles
 from narrator import atomic
 from narrator.backends import Backend
-from narrator.prompts.names import short_name
+from narrator.prompts.names import brand_in, hostile, is_chinese, short_name
 from narrator.prompts.templates import Messages
 from narrator.prompts.templating import PromptError, line_of, read_toml
 
@@ -32,14 +33,15 @@ TABLE = "enrichment.parquet"
 OVERRIDES = "enrichment-overrides.toml"
 EDITABLE = ("kind_zh", "kind_en", "name_zh", "name_en")
 MIN_SIMILARITY = 0.5
+CHINESE_BATCH = 256
 
 
 @dataclass(frozen=True)
 class Enriched:
-    """One item's row. `en_from`/`zh_from` say where each kind came from: the model (grounded), the
-    category, none (the phrase book's neutral word), or an editor. `similarity` is the model's zh kind's
-    agreement with what the item is in English (also for a rejected one, to audit the threshold);
-    `title_hash` tells a changed title from an enriched one."""
+    """One item's row. `en_from`/`zh_from` say where each kind came from: the model (grounded), the title
+    (a Chinese title's own noun, `zh_titles`), the category, none (the phrase book's neutral word), or an
+    editor. `similarity` is the model's zh kind's agreement with what the item is in English (also for a
+    rejected one, to audit the threshold); `title_hash` tells a changed title from an enriched one."""
 
     item_id: str
     kind_en: str
@@ -73,11 +75,16 @@ def todo(items: pd.DataFrame, done: dict[str, Enriched]) -> pd.DataFrame:
     return items[stale]
 
 
-def enrich(backend: Backend, encode: kinds.Encoder, items: pd.DataFrame, done: dict[str, Enriched],
+def enrich(backend: Backend | None, encode: kinds.Encoder, items: pd.DataFrame, done: dict[str, Enriched],
            save: Callable[[list[Enriched]], None], batch: int = 8,
-           progress: Callable[[int, int], None] | None = None, min_similarity: float = MIN_SIMILARITY) -> int:
+           progress: Callable[[int, int], None] | None = None, min_similarity: float = MIN_SIMILARITY,
+           catalog: pd.DataFrame | None = None) -> int:
     """Enrich the items `todo` finds, `batch` titles per model call; `save` receives each finished batch.
     Returns how many rows were written.
+
+    Chinese titles are read without the model (`read_chinese`: the kind is one of the title's own nouns,
+    chosen over the whole `catalog`, default `items`); the model only reads each distinct kind back into
+    English, ten per call. Without a `backend`, English-titled items wait and Chinese ones get no English kind.
 
     A Chinese kind needs two independent proposals to agree (`kinds.agreed`): the one written while reading
     the title, and a translation of the grounded English kind alone (one per distinct kind, cached). The
@@ -86,13 +93,37 @@ def enrich(backend: Backend, encode: kinds.Encoder, items: pd.DataFrame, done: d
     read back into English (`kinds.round_trip_ok`: its errors that do agree, "机器人吸尘器" for a robot
     mop, read back as words the title lacks) and checked by the encoder against the English kind
     (`min_similarity`)."""
-    pending = todo(items, done)
-    rows = pending.fillna("").astype(str).to_dict("records")
+    pending = todo(items, done).fillna("").astype(str).to_dict("records")
+    chinese = [r for r in pending if is_chinese(r["title"])]
+    english = [r for r in pending if not is_chinese(r["title"])] if backend is not None else []
+    total, written = len(chinese) + len(english), 0
+
+    def finished(out: list[Enriched]) -> None:
+        nonlocal written
+        save(out)
+        written += len(out)
+        if progress:
+            progress(written, total)
+
+    if progress:
+        progress(0, total)
+    if chinese:
+        learned = (catalog if catalog is not None else items).fillna("").astype(str)
+        learned = learned[learned["title"].map(is_chinese)]
+        reader = zh_titles.TitleReader.learn(learned["title"].tolist(), learned["category"].tolist())
+        for start in range(0, len(chinese), CHINESE_BATCH):
+            finished(read_chinese(backend, encode, reader, chinese[start:start + CHINESE_BATCH], min_similarity))
+    if backend is not None and english:
+        for out in _read_english(backend, encode, english, batch, min_similarity):
+            finished(out)
+    return written
+
+
+def _read_english(backend: Backend, encode: kinds.Encoder, rows: list[dict[str, str]], batch: int,
+                  min_similarity: float) -> Iterator[list[Enriched]]:
+    """Rows for English-titled items, `batch` titles per model call (the checks of `enrich`)."""
     translations: dict[str, str] = {}
     readings: dict[str, str] = {}
-    written = 0
-    if progress:
-        progress(0, len(rows))
     for start in range(0, len(rows), batch):
         chunk = rows[start:start + batch]
         asked = [r for r in chunk if r["title"] and kinds.shown(r["title"])]
@@ -108,13 +139,37 @@ def enrich(backend: Backend, encode: kinds.Encoder, items: pd.DataFrame, done: d
         zh = [z if z and kinds.round_trip_ok(readings.get(z, ""), r["title"], e) else ""
               for r, e, z in zip(chunk, en, zh, strict=True)]
         sims = kinds.similarities(encode, zh, en)
-        out = [_row(r, e, z if sim >= min_similarity else "", sim, backend.model_id)
+        yield [_row(r, e, z if sim >= min_similarity else "", sim, backend.model_id)
                for r, e, z, sim in zip(chunk, en, zh, sims, strict=True)]
-        save(out)
-        written += len(out)
-        if progress:
-            progress(written, len(rows))
-    return written
+
+
+def read_chinese(backend: Backend | None, encode: kinds.Encoder, reader: zh_titles.TitleReader,
+                 items: list[dict[str, str]], min_similarity: float = MIN_SIMILARITY) -> list[Enriched]:
+    """Rows for Chinese-titled items: the kind from the title (`zh_titles`), the zh name composed from brand,
+    kind and model code; the English kind is the model's reading of the Chinese one, kept when it is plain
+    words the encoder finds close to it (`min_similarity`), and the English name is composed the same way."""
+    zh = reader.kinds([r["title"] for r in items], [r["brand"] for r in items], encode)
+    wanted = sorted({z for z in zh if z})
+    readings = _read_back(backend, wanted) if backend is not None and wanted else {}
+    en = [_plain_english(readings.get(z, "")) for z in zh]
+    sims = kinds.similarities(encode, zh, en)
+    model = backend.model_id if backend is not None else ""
+    out = []
+    for item, kind_zh, kind_en, sim in zip(items, zh, en, sims, strict=True):
+        kind_en = kind_en if sim >= min_similarity else ""
+        code = zh_titles.model_code(item["title"], item["brand"])
+        name_en = " ".join(p for p in (brand_in(item["brand"], "en"), kind_en, code) if p) if kind_en else ""
+        out.append(Enriched(item["item_id"], kind_en, kind_zh, name_en, zh_titles.zh_name(item["brand"], kind_zh, code),
+                            "model" if kind_en else "none", "title" if kind_zh else "none", round(sim, 3),
+                            title_hash(item["title"], item["brand"], item["category"]), model))
+    return out
+
+
+def _plain_english(reading: str) -> str:
+    """A reading kept only as one to four plain lowercase words, nothing hostile."""
+    words = reading.strip().strip(".").lower().split()
+    return " ".join(words) if 0 < len(words) <= kinds.KIND_WORDS and all(
+        w.isascii() and w.replace("-", "").isalpha() for w in words) and not hostile(reading) else ""
 
 
 def _propose(backend: Backend, titles: list[str]) -> list[kinds.Proposal]:

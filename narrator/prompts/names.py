@@ -30,6 +30,9 @@ _PROMISES = re.compile(r"shipping|ships free|genuine|authentic|official|guarante
                        r"hurry|limited|包邮|顺丰|现货|发货|正品|官方|假一赔|旗舰店|七天无理由|退换|保证",
                        re.IGNORECASE)
 """Shipping and authenticity promises, which no record of this system backs."""
+_MARKETING = re.compile(r"爆款|新款|新品|上新|热卖|热销|人气|网红|特卖|底价|best.?seller|hot sale|new arrival",
+                        re.IGNORECASE)
+"""Marketplace selling words (novelty, popularity, bargain): claims only a fact may make, never catalog text."""
 _NAME_BREAK = re.compile(r",|，|、|;|；|\s[-–—|]\s|\||\(|（|\[|\n|\s(?:with|for|w/)\s", re.IGNORECASE)
 _DANGLING = {"by", "x", "for", "with", "and", "&", "of", "in", "to", "the", "a", "an", "-", "/", "+", "or"}
 _UNITS = {"inch", "inches", "in", "oz", "ounce", "ounces", "mm", "cm", "m", "ft", "feet", "foot", "yd", "yard",
@@ -39,6 +42,8 @@ _UNITS = {"inch", "inches", "in", "oz", "ounce", "ounces", "mm", "cm", "m", "ft"
 FILLER = _DANGLING | _UNITS
 _MEASURE = re.compile(r"(?i)\d{1,3}(?:[/.\-]\d+)*(?:-?[a-z]{1,6})?")
 _LEADING_BRACKETS = re.compile(r"^\s*(?:\([^)]*\)|\[[^\]]*\]|（[^）]*）)\s*")
+BRACKET_TAGS = re.compile(r"【[^】]*】|〖[^〗]*〗|「[^」]*」")
+"""Marketplace tags ("【新品推荐】", "【顺丰空运】"): shop talk, never part of a name."""
 
 
 def normalised(text: str) -> str:
@@ -46,12 +51,38 @@ def normalised(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
+HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def is_chinese(text: str) -> bool:
+    """Text written mostly in Chinese (Han characters outnumber Latin letters)."""
+    han = len(HAN.findall(text))
+    return han > 0 and han >= sum(c.isascii() and c.isalpha() for c in text)
+
+
+def brand_in(brand: str, language: str) -> str:
+    """The part of a bilingual "haier/海尔" brand a sentence in `language` shows (the Chinese part in zh, the
+    Latin one in en); a brand with one form is shown as written."""
+    parts = [p.strip() for p in re.split(r"[/|]", brand) if p.strip()]
+    if len(parts) < 2:
+        return brand.strip()
+    preferred = [p for p in parts if is_chinese(p) == (language == "zh")]
+    return (preferred or parts)[0]
+
+
+def brand_forms(brands: set[str] | frozenset[str]) -> frozenset[str]:
+    """Every way a sentence may write the catalog's brands: each brand, and each form of a bilingual one
+    ("haier/海尔" is also "haier" and "海尔"), so the verifier knows the forms a name shows."""
+    return frozenset(f for b in brands if b for f in (b, *(p.strip() for p in re.split(r"[/|]", b))) if f)
+
+
 def hostile(text: str, offers_allowed: bool = False) -> bool:
     """Catalog or merchant text that must not reach a sentence: instructions and links, shipping or authenticity
-    promises, and (unless `offers_allowed`, for a promotion record's own label) discount or urgency words.
+    promises, marketplace selling words ("爆款", "新款", "best seller"), and (unless `offers_allowed`, for a
+    promotion record's own label) discount or urgency words.
     Judged on the normalised, case-folded text."""
     folded = normalised(text).casefold()
-    return bool(_COMMANDS.search(folded) or _PROMISES.search(folded)
+    return bool(_COMMANDS.search(folded) or _PROMISES.search(folded) or _MARKETING.search(folded)
                 or (not offers_allowed and _OFFERS.search(folded)))
 
 
@@ -66,6 +97,7 @@ def _clean(text: str) -> str:
 
 def _lead(title: str) -> str:
     """The title up to its first break, after a leading "(2-Pack)" or "[New]"."""
+    title = BRACKET_TAGS.sub(" ", title)
     title = _LEADING_BRACKETS.sub("", title) or title
     return next((part for part in _NAME_BREAK.split(title) if safe_text(part)), title)
 
@@ -75,8 +107,12 @@ def short_name(title: str, limit: int) -> str:
     word (sizes follow the noun). Longer than `limit`, it keeps its opening words and its head noun, the
     last plain word, because English titles end on what the thing is: "HATCHBOX PLA 3D Printer Filament"
     → "HATCHBOX PLA Filament", not "…3D Printer". Sizes and counts ("4-Inch", "10yd", "2") go; model codes
-    ("DW4524") stay. One long unspaced word (Chinese) is cut hard."""
-    words = _clean(_lead(title)).split()
+    ("DW4524") stay. A Chinese lead is cut between words (`_whole_words`); Chinese titles read by
+    `narrator.enrichment.zh_titles` get a composed name instead."""
+    lead = _clean(_lead(title))
+    if is_chinese(lead):
+        return _whole_words(lead, limit).strip()
+    words = lead.split()
     size_at = next((i for i, w in enumerate(words) if i >= 3 and _MEASURE.fullmatch(w)), len(words))
     words = words[:size_at]
     while len(words) > 1 and (_MEASURE.fullmatch(words[-1]) or words[-1].lower() in FILLER):
@@ -94,7 +130,23 @@ def short_name(title: str, limit: int) -> str:
             break
         kept.append(word)
     name = " ".join([*kept, *head])
-    return name if kept and len(name) <= limit else words[0][:limit]
+    return name if kept and len(name) <= limit else _whole_words(words[0], limit)
+
+
+def _whole_words(text: str, limit: int) -> str:
+    """The longest run of `text`'s leading words within `limit`: Chinese is cut between jieba's words, never
+    inside one ("…日本" is not "…日"); an unspaced Latin run is cut hard."""
+    if not is_chinese(text):
+        return text[:limit]
+    import jieba
+
+    jieba.setLogLevel(60)
+    kept = ""
+    for word in jieba.cut(text):
+        if len(kept) + len(word) > limit:
+            break
+        kept += word
+    return kept or text[:limit]
 
 
 @lru_cache(maxsize=65_536)

@@ -4,6 +4,7 @@ texts, and how items are named and called ("这款胶带") in that language."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import Any
 from jinja2 import TemplateError
 
 from narrator.facts import FACT_KINDS, Fact, Facts, ItemRef
-from narrator.prompts.names import NAME_SUFFIXES, WORD, display_name, hostile, safe_text
+from narrator.prompts.names import NAME_SUFFIXES, WORD, brand_in, display_name, hostile, safe_text
 from narrator.prompts.templating import PromptError, check_compiles, line_of, read_toml, render, render_frozen
 
 LANGUAGES = ("zh", "en")
@@ -20,6 +21,7 @@ RULES = ("number", "brand", "name", "claim", "relation", "citation", "language",
 DEFAULT_NAME_CHARS = {"zh": 24, "en": 42}
 DEFAULT_UNNAMED_ITEM = {"zh": "商品", "en": "item"}
 MIN_NAME_CHARS = 8
+CURRENCY_SHOWN = re.compile(r"[$¥€£]|[A-Z]{3} ")
 
 
 @dataclass
@@ -154,12 +156,19 @@ class PhraseBook:
         return kinds[0] if kinds and not own_title else ""
 
     def _variables(self, fact: Fact, facts: Facts) -> dict[str, Any]:
+        """The evidence as a phrase shows it; a price always has a `currency` ("" when the catalog says none)."""
         variables = {k: self._value(k, v) for k, v in fact.evidence.items()}
+        if fact.kind == "price":
+            variables.setdefault("currency", "")
         return {**variables, "cold_start": facts.cold_start}
 
     def _value(self, key: str, value: Any) -> Any:
         if not isinstance(value, str):
             return value
+        if key == "currency":
+            return value if CURRENCY_SHOWN.fullmatch(value) else ""
+        if key == "brand":
+            return safe_text(brand_in(value, self.language))
         if key.endswith(NAME_SUFFIXES):
             return self.name(value) or self.unnamed_item
         if key == "query":

@@ -16,7 +16,7 @@ VARIANTS: dict[str, list[dict]] = {
                   "level": "leaf", "bought": 2, "viewed": 4, "share": 0.3},
                  {"category": "Tools", "category_zh": "工具", "category_path": "Tools", "level": "parent",
                   "bought": 0, "viewed": 1, "share": 0.1}],
-    "price": [{"price": 88.99, "usual_low": 40.0, "usual_high": 120.0}],
+    "price": [{"price": 88.99, "usual_low": 40.0, "usual_high": 120.0, "currency": "$"}],
     "bought_together": [{"with_item_id": "S7", "with_title": "Brisk Drill Bit Set B12", "basis": "item",
                          "with_title_zh": "Brisk 钻头套装 B12", "shoppers_bought_both": 8},
                         {"with_item_id": "S7", "with_title": "Brisk Drill Bit Set B12", "basis": "category",

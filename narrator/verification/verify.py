@@ -76,7 +76,7 @@ CLAIMS = {
            "顺丰": None, "现货": None, "发货": None, "假一赔": None, "旗舰店": None, "七天无理由": None, "退换": None,
            "限量": None, "抢购": None, "爆款": None, "清仓": "promotion", "特价": "promotion", "满减": "promotion",
            "立减": "promotion", "领券": "promotion", "优惠券": "promotion", "买一送一": "promotion", "链接": None,
-           "直播": None, "下单": None},
+           "直播": None, "下单": None, "热卖": "popular", "网红": None, "特卖": "promotion", "底价": None},
 }
 TRUSTED_ONLY = {"promotion"}
 """Kinds whose claims only their fact may back, never words in a title, a query or another reason: a discount
@@ -85,11 +85,17 @@ NEVER_FROM_CATALOG = {
     "free", "free shipping", "ships free", "in stock", "today only", "hurry", "limited", "guarantee", "guaranteed",
     "money-back", "money back", "official", "official store", "genuine", "authentic", "100% original", "click",
     "order now", "buy now", "免费", "包邮", "顺丰", "现货", "发货", "正品", "官方", "假一赔", "旗舰店", "七天无理由",
-    "退换", "保证", "限量", "抢购", "秒杀", "全场", "链接", "直播", "下单"}
-"""Shipping, stock, authenticity, urgency and link claims: no record of this system backs them, so a catalog
-title or brand that says them ("正品包邮", "Official Store") never makes them true in a sentence."""
+    "退换", "保证", "限量", "抢购", "秒杀", "全场", "链接", "直播", "下单", "爆款", "新款", "新品", "上新", "热卖",
+    "热销", "人气", "网红", "特卖", "底价", "best seller", "bestseller"}
+"""Shipping, stock, authenticity, urgency and link claims, and marketplace selling words: no record of this
+system backs them, so a catalog title or brand that says them ("正品包邮", "Official Store") never makes them
+true in a sentence."""
 DISCOUNT = re.compile(r"(\d+(?:\.\d+)?)\s?%|(\d+(?:\.\d+)?|[一二两三四五六七八九])\s?折(?!叠)")
-MONEY = re.compile(r"[$¥€£]\s?(\d+(?:\.\d+)?)|(?<![\d.])(\d+(?:\.\d+)?)\s?(?:元|块钱|美元)")
+MONEY = re.compile(r"([$¥€£]|(?:USD|CNY|RMB|EUR|GBP|JPY) )\s?(\d+(?:\.\d+)?)"
+                   r"|(?<![\d.])(\d+(?:\.\d+)?)\s?(元|块钱|美元|dollars?\b|yuan\b|RMB\b)")
+UNITS = {"元": "¥", "块钱": "¥", "yuan": "¥", "RMB": "¥", "RMB ": "¥", "CNY ": "¥", "JPY ": "¥", "美元": "$",
+         "dollar": "$", "dollars": "$", "USD ": "$", "EUR ": "€", "GBP ": "£"}
+"""Ways of saying a currency, as the symbol a price fact writes: "58元" is "¥58"."""
 ENTITY = re.compile(r"&(?:[A-Za-z]+|#\d+|#x[0-9A-Fa-f]+);")
 SENTENCE_END = re.compile(r"[.!?](?=\s|$)|[。！？]")
 ECHO_MARKERS = ("<|", "|>", "<", ">", "system:", "assistant:", "user:", "reasons, strongest first",
@@ -108,10 +114,11 @@ def verify(text: str, g: Grounding) -> VerificationReport:
         ok = normal_number(n) in allowed_numbers
         report.add("number", n, ok, "in the facts" if ok else "no fact or the item name says this number")
     priced = " ".join(p for kind, p, _ in g.reasons if kind in ("price", "promotion"))
-    prices = {normal_number(n) for n in _money(priced)}
-    for n in _money(text):
-        ok = normal_number(n) in prices
-        report.add("number", f"${n}", ok, "a price in the facts" if ok else "no fact gives this price")
+    prices = set(_money(priced))
+    for unit, n in _money(text):
+        ok = (unit, n) in prices
+        why = "no fact gives this price" if n not in {p for _, p in prices} else "the shop prices in another currency"
+        report.add("number", f"{unit}{n}", ok, "a price in the facts" if ok else why)
     offered = set(_discounts(" ".join(p for kind, p, _ in g.reasons if kind == "promotion")))
     for n in _discounts(text):
         ok = n in offered
@@ -193,6 +200,11 @@ def _discounts(text: str) -> list[str]:
 ZH_DIGITS = dict(zip("一二两三四五六七八九", "1223456789", strict=True))
 
 
-def _money(text: str) -> list[str]:
-    """Amounts said as money ("$111", "111元"): only a price fact may give one."""
-    return [m.group(1) or m.group(2) for m in MONEY.finditer(text)]
+def _money(text: str) -> list[tuple[str, str]]:
+    """Amounts said as money, as (currency symbol, amount): "$111" is ("$", "111"), "111元" ("¥", "111"). Only a
+    price fact may give one, in the shop's own currency ("$58.8" for a yuan price is refused)."""
+    out = []
+    for m in MONEY.finditer(text):
+        unit = m.group(1) or m.group(4)
+        out.append((UNITS.get(unit, unit), normal_number(m.group(2) or m.group(3))))
+    return out

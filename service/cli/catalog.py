@@ -22,11 +22,15 @@ def catalog_enrich(
     limit: Annotated[int | None, typer.Option(min=1, help="Enrich at most this many items, the most "
                                                           "interacted-with first (rerun to continue).")] = None,
     batch: Annotated[int, typer.Option(min=1, max=32, help="Titles per model call.")] = 8,
+    without_model: Annotated[bool, typer.Option(
+        "--without-model", help="Load no text model: Chinese titles get their zh kind and name from the title "
+                                "alone (no English kind); English titles wait for a run with the model.")] = False,
 ) -> None:
     """Have the local model write each item's kind noun (zh and en) and short names, keep only what checks
     out against the item's own title and category, and store it with the artifacts (enrichment.parquet).
-    Resumable and incremental: a rerun does only new items and items whose title changed. Editors correct
-    rows in enrichment-overrides.toml beside it (see `whyrec catalog lint`)."""
+    Chinese titles are read without the model (their own nouns; the model only reads each distinct kind back
+    into English). Resumable and incremental: a rerun does only new items and items whose title changed.
+    Editors correct rows in enrichment-overrides.toml beside it (see `whyrec catalog lint`)."""
     from narrator import enrichment
     from narrator.backends import load_backend
     from narrator.enrichment import kinds
@@ -45,7 +49,7 @@ def catalog_enrich(
         if todo.empty:
             console.print(f"{root / enrichment.TABLE}: all {len(done)} items enriched and current")
             return
-        backend = load_backend(config.llm_options())
+        backend = None if without_model else load_backend(config.llm_options())
         encode = kinds.multilingual_encoder(config.threads or 1)
 
         def save(rows: list[enrichment.Enriched]) -> None:
@@ -53,7 +57,7 @@ def catalog_enrich(
             enrichment.write(root, done)
 
         with progress_bar() as report:
-            enrichment.enrich(backend, encode, todo, done, save, batch=batch,
+            enrichment.enrich(backend, encode, todo, done, save, batch=batch, catalog=items,
                               progress=lambda n, total: report("enriching", n, total))
     _summary(done, len(items))
 

@@ -40,14 +40,23 @@ def data_import(
     out: Annotated[Path, typer.Option(help="Folder for the canonical items/events tables.")],
     fmt: Annotated[str, typer.Option("--format", help="unisrec | movielens | csv")] = "csv",
     skip_bad: Annotated[bool, typer.Option(help="Skip and count bad rows instead of stopping at the first.")] = False,
+    currency: Annotated[str | None, typer.Option(
+        help="The shop's currency (ISO 4217, e.g. CNY, USD) for items whose table does not say one; prices are "
+             "shown with its symbol (¥, $). Without it, and without a currency column, prices show as bare "
+             "numbers.")] = None,
 ) -> None:
     """Convert a dataset into canonical items/events Parquet tables, reporting what was skipped."""
+    from ranker.data import CURRENCY
     from ranker.loaders import FORMATS, load_any
 
     if fmt not in FORMATS:
         fail(f"--format must be one of {', '.join(FORMATS)}; got {fmt!r}")
+    if currency is not None and not CURRENCY.fullmatch(currency.upper()):
+        fail(f"--currency must be a three-letter ISO 4217 code such as CNY or USD; got {currency!r}")
     with user_errors():
         shop = load_any(fmt, src, "skip" if skip_bad else "raise")
+        if currency is not None:
+            shop = shop.priced_in(currency.upper())
         shop.save(out)
     print_report(shop.reports)
     console.print(f"{len(shop.items):,} items and {len(shop.events):,} events written to [bold]{out}[/]")

@@ -19,13 +19,15 @@ if TYPE_CHECKING:
     from narrator.backends import Backend
 
 
-def enrich_arrivals(backend: Backend, root: Path, items: pd.DataFrame, threads: int) -> list[enrichment.Enriched]:
+def enrich_arrivals(backend: Backend, root: Path, items: pd.DataFrame, threads: int,
+                    catalog: pd.DataFrame | None = None) -> list[enrichment.Enriched]:
     """The catalog enrichment for items added or changed while serving, stored with the rest (the model
-    writes; the checks of `narrator.enrichment` decide what is kept). Runs as background model work."""
+    writes; the checks of `narrator.enrichment` decide what is kept; Chinese titles are read against the
+    whole `catalog`). Runs as background model work."""
     with _enrichment_lock:
         done = enrichment.read(root)
         written: list[enrichment.Enriched] = []
-        enrichment.enrich(backend, _multilingual(threads), items, done, written.extend)
+        enrichment.enrich(backend, _multilingual(threads), items, done, written.extend, catalog=catalog)
         done = {**enrichment.read(root), **{r.item_id: r for r in written}}
         enrichment.write(root, done)
     return written
