@@ -1,13 +1,16 @@
 """Verifier audit: recall on bad sentences and false rejection of good ones, per language and error type.
 
     python bench/audit.py [--set bench/audit/demo.jsonl] [--scientific ../shared/data/amazon-scientific]
-                          [--pairs 150] [--json]
+                          [--pairs 150] [--json] [--judge]
 
 The demo set is committed: the small model's outputs labelled by reading them, template sentences,
 and corruptions of both (one error each; see `narrator/audit.py`). Scientific rows are built here
 from the data folder (real titles and brands, never committed): facts for each test shopper's target
 item (a history item bought together with it, another viewed, the brand and popularity), their
-template sentences as good rows, and the same corruptions as bad ones. Bars: recall ≥ 98%, false
+template sentences as good rows, and the same corruptions as bad ones. The nouns set (zh) calls
+hand-labelled English-titled items (`bench/nouns/held_out.jsonl`) by nouns no list holds, right ones (白板 for a
+whiteboard) as good rows and wrong ones (打印机 for ink) as `other_noun`. `--judge` verifies with the
+multilingual noun judge (`narrator.verification.meaning`), as the service does. Bars: recall ≥ 98%, false
 rejection ≤ 5%, per language.
 """
 
@@ -84,6 +87,22 @@ def scientific_rows(folder: Path, pairs: int, seed: int) -> tuple[list[AuditRow]
     return rows, set(items["brand"].astype(str)) - {""}
 
 
+def noun_rows() -> tuple[list[AuditRow], set[str]]:
+    """"这款<noun>很受欢迎（已售120件），而且您已购买过3件<brand>的商品。" for each labelled noun: the two reasons'
+    own phrases, so only the noun can be wrong."""
+    rows, brands = [], set()
+    for r in map(json.loads, (ROOT / "nouns" / "held_out.jsonl").read_text(encoding="utf-8").splitlines()):
+        brand = r["name"].split()[0]
+        brands.add(brand)
+        item = ItemRef(r["name"], r["name"], brand, r["category"])
+        f = Facts("u", item, (Fact("brand", ("g",), 0.5, 0.5, 1, {"brand": brand, "bought": 3, "viewed": 0}),
+                              Fact("popular", ("g",), 0.2, 0.2, 2, {"purchases": 120, "popularity_rank": 4,
+                                                                     "catalog_size": 600})))
+        text = f"这款{r['noun']}很受欢迎（已售120件），而且您已购买过3件{brand}的商品。"
+        rows.append(AuditRow("zh", text, "good" if r["ok"] else "other_noun", "hand label", f))
+    return rows, brands
+
+
 def table(name: str, results: dict) -> list[str]:
     lines = [f"== {name}"]
     for lang, metrics in sorted(results.items()):
@@ -99,13 +118,28 @@ def main() -> None:
     ap.add_argument("--pairs", type=int, default=150)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--judge", action="store_true", help="judge zh nouns by meaning, as the service does")
     args = ap.parse_args()
+    encode = None
+    if args.judge:
+        from ranker.text import MultilingualEncoder
+
+        encode = MultilingualEncoder().encode_fresh
+
+    def judge(rows: list[AuditRow]):
+        """The noun judge over the set's own items as the shop's kinds (none without --judge)."""
+        from narrator.verification.meaning import NounJudge, shop_kinds
+
+        return NounJudge(encode, others=shop_kinds(r.facts.item.category for r in rows)) if encode else None
+
     rows = load(args.set)
-    out = {"demo": run(Narrator(PromptLibrary.load(), brands=brands_of(rows)), rows)}
-    counts = {"demo": Counter(r.lang for r in rows)}
+    nouns, noun_brands = noun_rows()
+    out = {"demo": run(Narrator(PromptLibrary.load(), brands=brands_of(rows), noun_judge=judge(rows)), rows),
+           "nouns": run(Narrator(PromptLibrary.load(), brands=noun_brands, noun_judge=judge(nouns)), nouns)}
+    counts = {"demo": Counter(r.lang for r in rows), "nouns": Counter(r.lang for r in nouns)}
     if args.scientific:
         sci, brands = scientific_rows(args.scientific, args.pairs, args.seed)
-        out["scientific"] = run(Narrator(PromptLibrary.load(), brands=brands), sci)
+        out["scientific"] = run(Narrator(PromptLibrary.load(), brands=brands, noun_judge=judge(sci)), sci)
         counts["scientific"] = Counter(r.lang for r in sci)
     if args.json:
         print(json.dumps(out))

@@ -19,9 +19,10 @@ from cachetools import LRUCache
 from narrator.backends import Backend, Generation
 from narrator.facts import Facts
 from narrator.prompts.library import PromptLibrary
-from narrator.prompts.names import brand_forms
+from narrator.prompts.names import brand_forms, is_chinese, short_name
 from narrator.prompts.templates import PromptTemplate
 from narrator.reason_store import ReasonStore
+from narrator.verification.meaning import NounJudge, phrase_parts
 from narrator.verification.verify import Grounding, VerificationReport, verify
 
 Mode = Literal["template", "llm", "auto"]
@@ -57,8 +58,11 @@ class Narrator:
 
     def __init__(self, prompts: PromptLibrary, backend: Backend | None = None, brands: set[str] | None = None,
                  cache_size: int = 20_000, max_tokens: int = 80, written_ahead: ReasonStore | None = None,
-                 attempts: int = 2):
+                 attempts: int = 2, noun_judge: NounJudge | None = None):
         self.prompts, self.backend, self.written_ahead = prompts, backend, written_ahead
+        self.noun_judge = noun_judge
+        """`noun_judge`: lets a zh sentence call an English-titled item by a noun no list knows when it means
+        what the item is (`narrator.verification.meaning`); without it, only the item's text and kinds do."""
         self.brands = brand_forms(brands or set())
         self.max_tokens, self.attempts = max_tokens, attempts
         """`attempts`: model tries before the template; each retry names what the verifier refused last time.
@@ -78,9 +82,19 @@ class Narrator:
         kinds = book.item_kinds(facts.item)
         objects = tuple((f.kind, names) for f in facts.facts if (names := book.named_items(f, facts)))
         labels = tuple(label for f in facts.facts for label in book.labels(f, facts))
+        heads, modifiers = self._english_parts(facts, template.language)
         return Grounding(template.language, reasons, book.item_name(facts.item), self.brands,
                          book.item_category(facts.item), kinds, book.item_kind(facts.item, kinds), other_cues,
-                         template.max_chars, template.max_sentences, objects, book.relations(facts), labels)
+                         template.max_chars, template.max_sentences, objects, book.relations(facts), labels,
+                         heads, modifiers, self.noun_judge)
+
+    def _english_parts(self, facts: Facts, lang: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """What a zh noun is judged against (`meaning.phrase_parts`): an item's English name and category, when
+        it has no Chinese title of its own (a Chinese title backs its nouns by text)."""
+        item = facts.item
+        if lang != "zh" or self.noun_judge is None or item.title_zh or is_chinese(item.title):
+            return (), ()
+        return phrase_parts(short_name(item.title_en or item.title, 80), item.category.split(">")[-1], item.kind_en)
 
     def fallback_text(self, facts: Facts, template: PromptTemplate, g: Grounding | None = None) -> str:
         """The deterministic sentence: the template's fallback over the true phrases."""

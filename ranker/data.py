@@ -19,6 +19,16 @@ import numpy as np
 import pandas as pd
 
 from narrator import atomic
+from ranker.tables import (
+    DataError,
+    LoadReport,
+    OnError,
+    examples_of,
+    line_of,
+    read_table,
+    reject,
+    require_columns,
+)
 
 ITEM_REQUIRED = ("item_id", "title", "brand", "category")
 ITEM_OPTIONAL = ("price", "currency", "title_zh", "title_en")
@@ -26,56 +36,12 @@ EVENT_REQUIRED = ("user_id", "item_id", "event", "timestamp")
 EVENT_KINDS = ("view", "cart", "purchase", "rating")
 CATEGORY_SEP = ">"
 
-OnError = Literal["raise", "skip"]
 CURRENCY = re.compile(r"[A-Z]{3}")
 """A price's currency is the catalog's to say (ISO 4217: "CNY", "USD"); a catalog without one shows no symbol."""
 NO_BRAND = frozenset({"", "other", "others", "其他", "其它", "无", "无品牌", "none", "no brand", "nobrand", "unbranded",
                       "generic", "n/a", "na", "null", "unknown", "未知", "杂牌", "-"})
 """What a brand field holds when the item has none ("other/其他" in marketplace exports): the meaning "no brand"
 in zh and en, not any shop's vocabulary."""
-
-
-class DataError(ValueError):
-    """A file that cannot be read as a shop table; names the file, line and field."""
-
-    def __init__(self, path: str | Path, message: str, line: int | None = None, field: str | None = None):
-        self.path, self.line, self.field = str(path), line, field
-        where = self.path + (f":{line}" if line is not None else "")
-        what = f" field '{field}'" if field else ""
-        super().__init__(f"{where}:{what} {message}")
-
-
-@dataclass
-class LoadReport:
-    """What a loader read, kept and skipped (with why and a few example lines)."""
-
-    source: str
-    rows_read: int = 0
-    rows_kept: int = 0
-    skipped: dict[str, int] = field(default_factory=dict)
-    examples: dict[str, list[str]] = field(default_factory=dict)
-    repaired: dict[str, int] = field(default_factory=dict)
-
-    def skip(self, reason: str, count: int, examples: list[str] | None = None) -> None:
-        self._count(self.skipped, reason, count, examples)
-
-    def repair(self, reason: str, count: int, examples: list[str] | None = None) -> None:
-        """Rows kept with a value filled in or cleaned (say what, so nothing changes silently)."""
-        self._count(self.repaired, reason, count, examples)
-
-    def _count(self, counts: dict[str, int], reason: str, count: int, examples: list[str] | None) -> None:
-        if count <= 0:
-            return
-        counts[reason] = counts.get(reason, 0) + int(count)
-        self.examples.setdefault(reason, []).extend((examples or [])[: 3 - len(self.examples.get(reason, []))])
-
-    def lines(self) -> list[str]:
-        out = [f"{self.source}: read {self.rows_read:,} rows, kept {self.rows_kept:,}"]
-        for verb, counts in (("skipped", self.skipped), ("repaired", self.repaired)):
-            for reason, n in counts.items():
-                ex = "; ".join(self.examples.get(reason, []))
-                out.append(f"  {verb} {n:,} ({reason})" + (f", e.g. {ex}" if ex else ""))
-        return out
 
 
 @dataclass
@@ -107,52 +73,6 @@ class Shop:
         return Shop(items, self.events, self.reports)
 
 
-def _read_table(path: Path) -> pd.DataFrame:
-    """Read CSV or Parquet as strings, so validation sees exactly what the file holds."""
-    if not path.exists():
-        raise DataError(path, "file not found")
-    try:
-        if path.suffix == ".parquet":
-            df = pd.read_parquet(path)
-            return df.astype(object).where(df.notna(), "").astype(str)
-        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-    except (UnicodeDecodeError, pd.errors.ParserError, OSError, ValueError) as exc:
-        raise DataError(path, f"cannot be parsed: {exc}") from exc
-
-
-def _line_of(path: Path, index: int) -> int:
-    """Human line number of a 0-based data row (CSV has a header on line 1)."""
-    return index + (1 if path.suffix == ".parquet" else 2)
-
-
-def _examples(path: Path, values: pd.Series) -> list[str]:
-    """Up to three `line N: value` examples for a report."""
-    return [f"line {_line_of(path, int(i))}: {v!r}" for i, v in values.head(3).items()]
-
-
-def _reject(
-    path: Path, df: pd.DataFrame, bad: pd.Series, fld: str, why: str, on_error: OnError, report: LoadReport
-) -> pd.DataFrame:
-    """Raise on the first bad row, or skip all bad rows and count them."""
-    if not bad.any():
-        return df
-    positions = np.flatnonzero(bad.to_numpy())
-    first = positions[0]
-    value = df.iloc[first][fld] if fld in df.columns else ""
-    if on_error == "raise":
-        raise DataError(path, f"{why} (value {value!r})", line=_line_of(path, int(df.index[first])), field=fld)
-    examples = [f"line {_line_of(path, int(df.index[p]))}: {df.iloc[p][fld]!r}" for p in positions[:3]]
-    report.skip(f"{fld}: {why}", len(positions), examples)
-    return df[~bad.to_numpy()]
-
-
-def _require_columns(path: Path, df: pd.DataFrame, required: tuple[str, ...]) -> None:
-    missing = [c for c in required if c not in df.columns]
-    if missing:
-        raise DataError(path, f"missing required column(s) {missing}; found {list(df.columns)}", line=1,
-                        field=missing[0])
-
-
 def parse_timestamps(values: pd.Series) -> pd.Series:
     """Epoch seconds (float) from epoch numbers or ISO-8601 strings; NaN where unparsable."""
     numeric = pd.to_numeric(values, errors="coerce")
@@ -168,29 +88,29 @@ def parse_timestamps(values: pd.Series) -> pd.Series:
 def validate_items(df: pd.DataFrame, path: Path, on_error: OnError = "raise") -> tuple[pd.DataFrame, LoadReport]:
     """Check and normalise an items table; extra columns are kept as they are."""
     report = LoadReport(str(path), rows_read=len(df))
-    _require_columns(path, df, ITEM_REQUIRED)
+    require_columns(path, df, ITEM_REQUIRED)
     df = df.copy()
     for col in ITEM_REQUIRED + tuple(c for c in ITEM_OPTIONAL if c in df.columns):
         df[col] = df[col].astype(str).str.strip()
-    df = _reject(path, df, df["item_id"].eq(""), "item_id", "empty id", on_error, report)
+    df = reject(path, df, df["item_id"].eq(""), "item_id", "empty id", on_error, report)
     _unescape(path, df, report)
     _unbrand(path, df, report)
     _name_untitled(path, df, report)
     if "price" in df.columns:
         price = pd.to_numeric(df["price"], errors="coerce")
         bad = (price.isna() & df["price"].ne("")) | (price < 0)
-        df = _reject(path, df, bad, "price", "not a non-negative number", on_error, report)
+        df = reject(path, df, bad, "price", "not a non-negative number", on_error, report)
         df["price"] = pd.to_numeric(df["price"], errors="coerce")
     else:
         df["price"] = np.nan
     if "currency" in df.columns:
         df["currency"] = df["currency"].str.upper()
         bad = df["currency"].ne("") & ~df["currency"].map(lambda c: bool(CURRENCY.fullmatch(c)))
-        df = _reject(path, df, bad, "currency", "not a three-letter ISO 4217 code such as CNY or USD", on_error,
+        df = reject(path, df, bad, "currency", "not a three-letter ISO 4217 code such as CNY or USD", on_error,
                      report)
     dup = df["item_id"].duplicated(keep="first")
     report.skip("duplicate item_id, first kept", int(dup.sum()),
-                _examples(path, df.loc[dup, "item_id"]))
+                examples_of(path, df.loc[dup, "item_id"]))
     df = df[~dup]
     df["category"] = df["category"].map(normalise_category)
     report.rows_kept = len(df)
@@ -207,7 +127,7 @@ def _unescape(path: Path, df: pd.DataFrame, report: LoadReport) -> None:
         clean = df[col].map(html.unescape)
         changed = clean.ne(df[col])
         report.repair(f"{col}: HTML entities unescaped", int(changed.sum()),
-                      _examples(path, df.loc[changed, col]))
+                      examples_of(path, df.loc[changed, col]))
         df[col] = clean
 
 
@@ -221,7 +141,7 @@ def _unbrand(path: Path, df: pd.DataFrame, report: LoadReport) -> None:
     """A placeholder brand is no brand: it would credit "2 items of other/其他" as a brand history."""
     empty = df["brand"].ne("") & df["brand"].map(means_no_brand)
     report.repair("brand: says the item has none, left empty", int(empty.sum()),
-                  _examples(path, df.loc[empty, "brand"]))
+                  examples_of(path, df.loc[empty, "brand"]))
     df.loc[empty, "brand"] = ""
 
 
@@ -235,7 +155,7 @@ def _name_untitled(path: Path, df: pd.DataFrame, report: LoadReport) -> None:
     named = (df.loc[empty, "brand"] + " " + leaf).str.strip()
     df.loc[empty, "title"] = named.where(named.ne(""), df.loc[empty, "item_id"])
     report.repair("title: empty, named by brand and category", int(empty.sum()),
-                  _examples(path, df.loc[empty, "title"]))
+                  examples_of(path, df.loc[empty, "title"]))
 
 
 def normalise_category(path: str) -> str:
@@ -248,31 +168,31 @@ def validate_events(
 ) -> tuple[pd.DataFrame, LoadReport]:
     """Check and normalise an events table against a catalog; sorts by user, then time."""
     report = LoadReport(str(path), rows_read=len(df))
-    _require_columns(path, df, EVENT_REQUIRED)
+    require_columns(path, df, EVENT_REQUIRED)
     df = df.copy()
     if "value" not in df.columns:
         df["value"] = ""
     for col in ("user_id", "item_id", "event", "value", "timestamp"):
         df[col] = df[col].astype(str).str.strip()
     df["event"] = df["event"].str.lower()
-    df = _reject(path, df, df["user_id"].eq(""), "user_id", "empty id", on_error, report)
-    df = _reject(path, df, df["item_id"].eq(""), "item_id", "empty id", on_error, report)
-    df = _reject(path, df, ~df["event"].isin(EVENT_KINDS), "event", f"not one of {list(EVENT_KINDS)}",
+    df = reject(path, df, df["user_id"].eq(""), "user_id", "empty id", on_error, report)
+    df = reject(path, df, df["item_id"].eq(""), "item_id", "empty id", on_error, report)
+    df = reject(path, df, ~df["event"].isin(EVENT_KINDS), "event", f"not one of {list(EVENT_KINDS)}",
                  on_error, report)
     value = pd.to_numeric(df["value"], errors="coerce")
     bad_value = (value.isna() & df["value"].ne("")) | (df["event"].eq("rating") & value.isna())
-    df = _reject(path, df, bad_value, "value", "not a number (ratings need one)", on_error, report)
+    df = reject(path, df, bad_value, "value", "not a number (ratings need one)", on_error, report)
     ts = parse_timestamps(df["timestamp"])
-    df = _reject(path, df, ts.isna(), "timestamp", "not an epoch number or ISO-8601 time", on_error, report)
+    df = reject(path, df, ts.isna(), "timestamp", "not an epoch number or ISO-8601 time", on_error, report)
     df["timestamp"] = parse_timestamps(df["timestamp"])
     df["value"] = pd.to_numeric(df["value"], errors="coerce")
     unknown = ~df["item_id"].isin(set(item_ids))
     report.skip("item_id not in catalog", int(unknown.sum()),
-                _examples(path, df.loc[unknown, "item_id"]))
+                examples_of(path, df.loc[unknown, "item_id"]))
     df = df[~unknown]
     dup = df.duplicated(subset=["user_id", "item_id", "event", "value", "timestamp"], keep="first")
     report.skip("exact duplicate event", int(dup.sum()),
-                [f"line {_line_of(path, int(i))}" for i in df.index[dup][:3]])
+                [f"line {line_of(path, int(i))}" for i in df.index[dup][:3]])
     df = df[~dup]
     extra = [c for c in df.columns if c not in ("user_id", "item_id", "event", "value", "timestamp")]
     df = df[["user_id", "item_id", "event", "value", "timestamp", *extra]]
@@ -291,7 +211,7 @@ def _find(directory: Path, name: str) -> Path:
 
 def load_items(path: str | Path, on_error: OnError = "raise") -> tuple[pd.DataFrame, LoadReport]:
     path = Path(path)
-    return validate_items(_read_table(path), path, on_error)
+    return validate_items(read_table(path), path, on_error)
 
 
 def load_shop(directory: str | Path, on_error: OnError = "raise") -> Shop:
@@ -301,7 +221,7 @@ def load_shop(directory: str | Path, on_error: OnError = "raise") -> Shop:
         raise DataError(directory, "not a folder with items and events tables")
     items_path, events_path = _find(directory, "items"), _find(directory, "events")
     items, item_report = load_items(items_path, on_error)
-    events, event_report = validate_events(_read_table(events_path), events_path, items["item_id"], on_error)
+    events, event_report = validate_events(read_table(events_path), events_path, items["item_id"], on_error)
     return Shop(items, events, [item_report, event_report])
 
 

@@ -23,6 +23,7 @@ import pandas as pd
 from narrator import enrichment
 from narrator.prompts.library import DEFAULT_DIR
 from narrator.reason_store import ReasonStore
+from narrator.verification.meaning import NounJudge, shop_kinds
 from service.prompt_router import PromptRouter
 from service.settings import Settings
 
@@ -84,6 +85,7 @@ class Stack:
         backend = text_model() if text_model is not None else None
         if written_ahead:
             log.info("reasons written ahead: %s", f"{ahead.servable} servable in {reasons}" if ahead else "none")
+        narrator_options.setdefault("noun_judge", noun_judge(ranker.encoder.encode_fresh, ranker.items))
         prompts = prompt_router(settings, backend, ranker.brands(), ahead, **narrator_options)
         return cls(settings, artifact, ranker, explainer, prompts, backend, live, book)
 
@@ -157,6 +159,11 @@ def describe(ranker: Ranker, root: Path) -> int:
     if not rows:
         return 0
     return ranker.describe(pd.DataFrame([asdict(r) for r in rows.values()]))
+
+
+def noun_judge(encode: Callable[[list[str]], np.ndarray], items: pd.DataFrame) -> NounJudge:
+    """The verifier's judge of zh nouns by meaning, against what the shop's items are."""
+    return NounJudge(encode, others=shop_kinds(items["category"].astype(str), items.get("kind_en", ())))
 
 
 def prompt_router(settings: Settings, backend: Backend | None, brands: set[str],

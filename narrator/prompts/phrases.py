@@ -136,17 +136,17 @@ class PhraseBook:
     def item_kinds(self, item: ItemRef) -> tuple[str, ...]:
         """What the item is in this language: its enriched kind (the catalog enrichment, grounded against its
         own title), then the glossary's words for the head noun of its name and of its category ("…PLA
-        Filament" → "耗材"). Only head nouns: "3D Printer Filament" is not a printer. A sentence may call
+        Filament" → "耗材"): the last word only, so "3D Printer Filament" is not a printer and "Inkjet Printer
+        Ink" is not one either when the glossary lacks "ink". A sentence may call
         the item by any of these."""
         enriched = item.kind_zh if self.language == "zh" else item.kind_en
         kinds: dict[str, None] = {enriched: None} if enriched else {}
         for text in (self.name(item.title), item.category.split(">")[-1]):
-            for word in reversed(WORD.findall(text.lower())):
-                key = next((k for k in (word, word.removesuffix("s"), word.removesuffix("es")) if k in self.glossary),
-                           None)
-                if key:
-                    kinds.update(dict.fromkeys(self.glossary[key]))
-                    break
+            words = WORD.findall(text.lower())
+            head = words[-1] if words else ""
+            key = next((k for k in (head, head.removesuffix("s"), head.removesuffix("es")) if k in self.glossary), None)
+            if key:
+                kinds.update(dict.fromkeys(self.glossary[key]))
         return tuple(kinds)
 
     def item_kind(self, item: ItemRef, kinds: tuple[str, ...]) -> str:

@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterable
 
 from narrator.verification.grounding import Grounding
+from narrator.verification.meaning import leading_noun
 from narrator.verification.text_match import LATIN_WORD, MODEL_CODE, brands_in, cites, contains, normal_number, numbers
 
 ZH_THIS = re.compile(r"这(?:款|套|个|件|台|种|把|双|只|支|条|瓶|盒|包|组|副|些)(?!可以|可能)"
@@ -61,7 +62,10 @@ def _item_nouns_checked(text: str, g: Grounding, claim_words: set[str]) -> list[
     out = []
     for noun in _item_nouns(text, g.lang, claim_words):
         ok = _noun_backed(noun, own, g.lang) or any(_is_kind(noun, kind) for kind in g.item_kinds)
-        out.append(("name", noun, ok, "the item's own name or category says so" if ok else
+        meant = not ok and g.lang == "zh" and g.noun_judge is not None and \
+            bool(head := leading_noun(noun, ZH_ATTRIBUTES)) and g.noun_judge.means(head, g.item_heads, g.item_modifiers)
+        out.append(("name", noun, ok or meant, "the item's own name or category says so" if ok else
+                    "means what the item's English name and category end on" if meant else
                     "calls the item something its own name and category do not say"))
     return out
 

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from narrator.verification.meaning import NounJudge
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,9 @@ class Grounding:
     objects: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (kind, names shown) of the other items reasons name
     relations: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = ()  # (kind, relation cues, owner words)
     labels: tuple[str, ...] = ()  # brands and categories the reasons show
+    item_heads: tuple[str, ...] = ()  # the English head phrases and modifiers of an item without a zh title
+    item_modifiers: tuple[str, ...] = ()
+    noun_judge: NounJudge | None = field(default=None, compare=False)  # zh nouns by meaning (`meaning`)
 
     @property
     def source_text(self) -> str:

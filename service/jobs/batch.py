@@ -114,14 +114,17 @@ class ReasonsStage:
     """A Ray actor: the stack's prompt versions (following the label, as the service does) with a text model;
     skips reasons the store already holds."""
 
-    def __init__(self, settings: Settings, brands: list[str], stored: np.ndarray, langs: tuple[str, ...],
-                 style: str, attempts: int):
+    def __init__(self, settings: Settings, brands: list[str], kinds: list[str], stored: np.ndarray,
+                 langs: tuple[str, ...], style: str, attempts: int):
         start = time.perf_counter()
         from narrator.backends import load_backend
+        from narrator.verification.meaning import NounJudge
+        from ranker.text import MultilingualEncoder
         from service.stack import prompt_router
 
         self.prompts = prompt_router(settings, load_backend(settings.llm_options()), set(brands), cache_size=0,
-                                     attempts=attempts)
+                                     attempts=attempts,
+                                     noun_judge=NounJudge(MultilingualEncoder().encode_fresh, others=tuple(kinds)))
         self.stored, self.langs, self.style = set(stored.tolist()), langs, style
         self.load_s = time.perf_counter() - start
 
@@ -162,12 +165,16 @@ def run(job: BatchJob, log=print) -> BatchReport:
     from ray.data import ActorPoolStrategy
 
     from narrator.reason_store import ReasonStore
+    from narrator.verification.meaning import shop_kinds
     from ranker import artifacts as ranker_artifacts
+    from ranker.data import load_shop
     from service.stack import shop_brands
 
     version = ranker_artifacts.resolve(job.settings.artifacts, job.settings.model_label)
     settings = job.settings.model_copy(update={"artifacts": version, "threads": job.threads})
     brands = sorted(shop_brands(settings))
+    items = load_shop(version / "shop").items
+    kinds = list(shop_kinds(items["category"].astype(str), items.get("kind_en", ())))
     existing = ReasonStore(job.out)
     report = BatchReport(run=time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + uuid.uuid4().hex[:6])
     ray.init(address=job.address, num_cpus=job.num_cpus if job.address is None else None,
@@ -196,7 +203,7 @@ def run(job: BatchJob, log=print) -> BatchReport:
         start = time.perf_counter()
         skip = existing.servable_keys if job.retry_refused else existing.keys
         reasons = ok.map_batches(
-            ReasonsStage, fn_constructor_kwargs={"settings": settings, "brands": brands, "stored": skip,
+            ReasonsStage, fn_constructor_kwargs={"settings": settings, "brands": brands, "kinds": kinds, "stored": skip,
                                                  "langs": job.langs, "style": job.style, "attempts": job.attempts},
             compute=ActorPoolStrategy(size=job.narrator_actors), batch_size=1, num_cpus=1).materialize()
         table = reasons.to_pandas()
