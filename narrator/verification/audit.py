@@ -23,7 +23,7 @@ from narrator.verification.text_match import CJK, MODEL_CODE, NUMBER
 
 GOOD = "good"
 ERRORS = ("relation_swap", "relation_missing", "other_noun", "wrong_number", "foreign_noun", "agreement",
-          "invented_claim", "entity", "garbled")
+          "invented_claim", "entity", "garbled", "subject_dropped")
 # Invented claims, phrased beyond the verifier's own claim words on purpose: recall must not be circular.
 PRAISE = {"en": [", and it is on sale this week", ", and experts recommend it", ", and it is a real bargain",
                  ", and it has excellent build quality", ", and it comes with a lifetime warranty"],

@@ -17,6 +17,8 @@ ZH_THIS = re.compile(r"这(?:款|套|个|件|台|种|把|双|只|支|条|瓶|盒
 EN_THIS = re.compile(r"\b(?:this|these)\s+(?!(?:is|are|was|were|has|have|pairs|goes|fits|matches|and|also|too|"
                      r"one|once|twice|can|could|will|would|which|that|often|gets|sells|comes|costs|time|week|month|year)\b)"
                      r"([A-Za-z][\w\-]*)(?:\s+([A-Za-z][\w\-]*))?", re.IGNORECASE)
+ZH_NO_SUBJECT = re.compile(r"(?:而且|并且|同时|另外|此外)?(?:在[^，。、；]{1,24}?类)?(?:已经?|曾经?|还|也|共)?"
+                           r"(?:购买|浏览|买|看过|收藏|加购)(?!家|主|者)(?:过|了)?+(?!的(?:人|顾客|用户|买家))")
 GENERIC_NOUNS = {"zh": ("商品", "产品", "宝贝", "物品", "东西", "好物"),
                  "en": ("item", "items", "product", "products", "one", "ones", "pick", "model", "option")}
 # Clause breaks; a point or comma inside a number ("$88.99", "1,200") is not one.
@@ -52,7 +54,8 @@ def check(text: str, g: Grounding, claim_words: Iterable[str] = ()) -> list[Find
     bare = without_names(text, g)
     clauses = _clauses(text, bare, g.lang)
     failures = [*_relations(text, clauses, g), *_numbers_bound(text, bare, g), *_unsupported(clauses, g),
-                *_foreign_words(bare, g), *_agreement(text, g), *_shopper_bought_it(clauses, g)]
+                *_foreign_words(bare, g), *_agreement(text, g), *_shopper_bought_it(clauses, g),
+                *_subject_dropped(clauses, g)]
     nouns = _item_nouns_checked(text, g, set(claim_words))
     return [*nouns, *((rule, what, False, why) for rule, what, why in failures)]
 
@@ -77,6 +80,19 @@ def _foreign_words(bare: str, g: Grounding) -> list[tuple[str, str, str]]:
         return []
     return [("language", word, "an English word in Chinese text (only whole names from the facts may be Latin)")
             for word in sorted(set(LATIN_WORD.findall(bare))) if any(c.islower() for c in word)]
+
+
+def _subject_dropped(clauses: list[str], g: Grounding) -> list[tuple[str, str, str]]:
+    """"…一起购买，而且浏览过它2次": a clause about what the shopper did that drops its subject reads as if the
+    item did it; the phrase says "您…". The shopper carries over only from a clause that starts with "您"."""
+    if g.lang != "zh":
+        return []
+    out = []
+    for k, clause in enumerate(clauses):
+        carried = k > 0 and clauses[k - 1].strip().startswith(("您", "你"))  # "您浏览过…，而且在…类已购买"
+        if ZH_NO_SUBJECT.match(clause.strip()) and not carried:
+            out.append(("language", clause.strip(), "the clause says what was done without saying who (您…)"))
+    return out
 
 
 def _shopper_bought_it(clauses: list[str], g: Grounding) -> list[tuple[str, str, str]]:
