@@ -26,7 +26,8 @@ Evidence = dict[str, str | int | float]
 @dataclass(frozen=True)
 class ItemRef:
     """The recommended item as a shopper sees it (titles are untrusted catalog text). `kind_zh`/`kind_en`
-    say what the item is, from the catalog enrichment (grounded against its own title; "" when unknown)."""
+    say what the item is, from the catalog enrichment (grounded against its own title; "" when unknown);
+    `category_zh`/`category_en` its category path in zh and en where the catalog or its enrichment names it."""
 
     item_id: str
     title: str
@@ -38,6 +39,7 @@ class ItemRef:
     category_zh: str = ""
     kind_zh: str = ""
     kind_en: str = ""
+    category_en: str = ""
 
 
 @dataclass(frozen=True)

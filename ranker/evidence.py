@@ -15,16 +15,17 @@ from ranker.ranking import Ranker
 from ranker.stats.sparse_lines import canonical, line, values_at
 
 
-def _zh_categories(items: pd.DataFrame) -> dict[str, str]:
-    """Each category path (and each of its prefixes) → the Chinese name of its last level."""
-    if "category_zh" not in items.columns:
+def _named_categories(items: pd.DataFrame, column: str) -> dict[str, str]:
+    """Each category path (and each of its prefixes) → the name of its last level in `column` (`category_zh`,
+    or `category_en` for a catalog that names its categories in Chinese)."""
+    if column not in items.columns:
         return {}
     names: dict[str, str] = {}
-    for en, zh in items[["category", "category_zh"]].dropna().drop_duplicates().itertuples(index=False):
-        en_parts, zh_parts = str(en).split(" > "), str(zh).split(" > ")
-        if len(en_parts) == len(zh_parts):
-            for depth in range(1, len(en_parts) + 1):
-                names[" > ".join(en_parts[:depth])] = zh_parts[depth - 1]
+    for own, other in items[["category", column]].dropna().drop_duplicates().itertuples(index=False):
+        own_parts, other_parts = str(own).split(" > "), str(other).split(" > ")
+        if len(own_parts) == len(other_parts):
+            for depth in range(1, len(own_parts) + 1):
+                names[" > ".join(own_parts[:depth])] = other_parts[depth - 1]
     return names
 
 
@@ -47,7 +48,8 @@ def item_ref(items: pd.DataFrame, item_id: str) -> ItemRef:
                    category=str(row.get("category", "")),
                    price=None if price is None or pd.isna(price) else float(price),
                    title_zh=_text(row.get("title_zh")), title_en=_text(row.get("title_en")),
-                   category_zh=_text(row.get("category_zh")), kind_zh=_text(row.get("kind_zh")),
+                   category_zh=_text(row.get("category_zh")), category_en=_text(row.get("category_en")),
+                   kind_zh=_text(row.get("kind_zh")),
                    kind_en=_text(row.get("kind_en")))
 
 
@@ -72,7 +74,8 @@ class EvidenceFinder:
         self.together_csc = [canonical(m, "csc") for m in (s.cosine, s.window, s.transitions)]
         self.leaf_lift_csc = canonical(s.leaf_lift, "csc")
         self.pop_rank = pd.Series(-s.item_buys).rank(method="min").to_numpy().astype(int)
-        self.zh_categories = _zh_categories(self.r.items)
+        self.zh_categories = _named_categories(self.r.items, "category_zh")
+        self.en_categories = _named_categories(self.r.items, "category_en")
         self.currency = currency_symbols(self.r.items)
         self._basis = (s.cosine, self.r.items)
 
@@ -90,9 +93,9 @@ class EvidenceFinder:
         viewed = int(np.sum(c.brand[viewed_items] == b))
         return {"brand": str(c.brands[b]), "bought": bought, "viewed": viewed} if bought or viewed else {}
 
-    def _category_zh(self, path: str) -> str:
-        """The Chinese name of a category path's last level, when the catalog has `category_zh`."""
-        return self.zh_categories.get(path, path.split(" > ")[-1])
+    def _category_in(self, path: str, names: dict[str, str]) -> str:
+        """A category path's last level in another language, when the catalog (or its enrichment) names it."""
+        return names.get(path, path.split(" > ")[-1])
 
     def category(self, row: int, i: int) -> dict:
         c, s = self.r.catalog, self.r.stats
@@ -105,7 +108,8 @@ class EvidenceFinder:
             if bought_n or viewed_n:
                 total = len(history) + len(viewed)
                 path = str(vocab[code])
-                return {"category": path.split(" > ")[-1], "category_zh": self._category_zh(path),
+                return {"category": path.split(" > ")[-1], "category_zh": self._category_in(path, self.zh_categories),
+                        "category_en": self._category_in(path, self.en_categories),
                         "category_path": path, "level": level,
                         "bought": bought_n, "viewed": viewed_n, "share": round((bought_n + viewed_n) / total, 2)}
         return {}

@@ -125,10 +125,23 @@ class Explainer:
         if cold and not reasons and (evidence := self.evidence.for_kind("popular", row, i)):
             value, groups = by_kind.get("popular", (0.0, ["popularity"]))
             reasons.append(Fact("popular", tuple(groups), value, 1.0, 1, evidence))
+        if query is not None:
+            reasons = self._search_first(reasons, by_kind.get("query_match", (0.0, ["query_relevance"])),
+                                         self._query_evidence(query, i))
         reasons = self._with_offers(item_id, reasons)
         return Facts(user_id, self.item_ref(item_id), tuple(reasons), tuple(against), cold,
                      float(attribution.scores[pair]), float(attribution.completeness_error[pair]),
                      int(attribution.pair_steps[pair]))
+
+    @staticmethod
+    def _search_first(reasons: list[Fact], attributed: tuple[float, list[str]], evidence: dict) -> list[Fact]:
+        """A search result says first that it matches the search: the retrieval put it in the list whatever
+        the re-ranker's attribution to the query group (its share, 0 when that was not a positive reason)."""
+        value, groups = attributed
+        own = next((f for f in reasons if f.kind == "query_match"), None)
+        fact = own or Fact("query_match", tuple(groups), value, 0.0, 0, evidence)
+        rest = [f for f in reasons if f is not own]
+        return [replace(f, rank=n + 1) for n, f in enumerate([fact, *rest])]
 
     def _with_offers(self, item_id: str, reasons: list[Fact]) -> list[Fact]:
         """An active promotion and a recent arrival say so, second and third after the strongest reason: true

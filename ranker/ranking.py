@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -10,8 +11,9 @@ import pandas as pd
 
 from ranker.candidates import CandidateConfig, candidates
 from ranker.features import FeatureSpec, QueryMatch
+from ranker.lexical import WordIndex
 from ranker.promotions import Promotion
-from ranker.search import MIN_RELEVANCE, Query, SearchIndex, SearchUnavailableError
+from ranker.search import MIN_RELEVANCE, Query, Retrieved, SearchIndex, SearchUnavailableError
 from ranker.split import target_kind
 from ranker.stats.behaviour import BehaviourStats
 from ranker.stats.catalog import CatalogIndex
@@ -75,6 +77,7 @@ class Ranker:
         self.retrieve = retrieve
         self.min_relevance = MIN_RELEVANCE
         self._encoder: MultilingualEncoder | None = None
+        self._words, self._words_of, self._words_lock = WordIndex(), None, threading.Lock()
 
     @property
     def catalog(self) -> CatalogIndex:
@@ -128,10 +131,10 @@ class Ranker:
 
     def describe(self, descriptions: pd.DataFrame) -> int:
         """Take item descriptions written outside the ranker (the catalog enrichment): columns `item_id`,
-        and any of `kind_zh`, `kind_en`, `name_zh`, `name_en`. A name becomes the item's title in its language
-        only where the catalog has none (a Chinese marketplace title gets its short zh and en names); kinds
-        replace earlier ones. Scores do not change; only what facts show. Returns how many known items were
-        described."""
+        and any of `kind_zh`, `kind_en`, `name_zh`, `name_en`, `category_zh`, `category_en`. A name becomes the
+        item's title in its language, and a category path its category there, only where the catalog has none
+        (a Chinese marketplace title gets its short zh and en names); kinds replace earlier ones. Scores do not
+        change; only what facts show. Returns how many known items were described."""
         items = self.items.copy()
         rows = descriptions.set_index("item_id")
         rows = rows[rows.index.isin(items.index)]
@@ -139,11 +142,12 @@ class Ranker:
             if column in rows:
                 current = items[column] if column in items else pd.Series("", index=items.index)
                 items[column] = rows[column].reindex(items.index).fillna(current).fillna("").astype(str)
-        for lang in ("zh", "en"):
-            if f"name_{lang}" in rows:
-                own = items[f"title_{lang}"] if f"title_{lang}" in items else pd.Series("", index=items.index)
-                named = rows[f"name_{lang}"].reindex(items.index).fillna("")
-                items[f"title_{lang}"] = own.where(own.map(lambda v: isinstance(v, str) and v != ""), named)
+        for given, column in (("name_zh", "title_zh"), ("name_en", "title_en"), ("category_zh", "category_zh"),
+                              ("category_en", "category_en")):
+            if given in rows:
+                own = items[column] if column in items else pd.Series("", index=items.index)
+                named = rows[given].reindex(items.index).fillna("")
+                items[column] = own.where(own.map(lambda v: isinstance(v, str) and v != ""), named)
         self.items = items
         self._titles.clear()
         return len(rows)
@@ -198,8 +202,26 @@ class Ranker:
         floor = self.min_relevance if min_relevance is None else min_relevance
         vector = self.encoder.query(text)
         found = self.search_index.search(vector, max(k, self.retrieve), allowed=~self.unavailable)
+        matched = self.word_matches(text)
+        extra = np.setdiff1d(matched, found.items)
+        if len(extra):
+            sims = self.search_index.similarity(vector, extra)
+            best = np.argsort(-sims, kind="stable")[: max(k, self.retrieve)]
+            found = Retrieved(np.r_[found.items, extra[best]], np.r_[found.similarity, sims[best]])
         query = Query(text, vector, float(found.similarity.max(initial=0.0)))
-        return self._ranked_matches(found, query, user_id, k, floor), query
+        return self._ranked_matches(found, query, user_id, k, floor, np.isin(found.items, matched)), query
+
+    def word_matches(self, text: str) -> np.ndarray:
+        """Available catalog positions whose words hold every word of `text` (`ranker.lexical`): the items of
+        the query's product type, which a search shows first."""
+        with self._words_lock:
+            if self._words_of is not self.items:
+                kinds = [self.items.get(c, pd.Series("", index=self.items.index)).fillna("").astype(str)
+                         for c in ("kind_zh", "kind_en")]
+                self._words.update([f"{t} {a} {b}" for t, a, b in zip(search_texts(self.items), *kinds, strict=True)])
+                self._words_of = self.items
+            matched = self._words.matching(text)
+        return matched[~self.unavailable[matched]]
 
     def query_for(self, text: str) -> Query:
         """The `Query` a search for `text` would answer with (to explain a chosen item as a search result)."""
@@ -209,17 +231,20 @@ class Ranker:
         best = self.search_index.search(vector, 1, allowed=~self.unavailable).similarity
         return Query(text, vector, float(best.max(initial=0.0)))
 
-    def _ranked_matches(self, found, query: Query, user_id: str | None, k: int, floor: float) -> list[Recommendation]:
+    def _ranked_matches(self, found, query: Query, user_id: str | None, k: int, floor: float,
+                        first: np.ndarray) -> list[Recommendation]:
+        """The query's product type (`first`) before the rest; then, for a shopper, relevant before the others."""
         assert self.search_index is not None
         if user_id is None or not len(found.items):
-            items, scores = found.items[:k], found.similarity[:k]
+            order = np.lexsort((-found.similarity, ~first))[:k]
+            items, scores = found.items[order], found.similarity[order]
         else:
             row = self.stats.rows_of([user_id])[0]
             x = self.spec.compute(self.stats, np.full(len(found.items), row), found.items,
                                   query.match(self.search_index, found.items))
             all_scores = self.scorer(x)
             relevant = found.similarity >= floor * query.best
-            order = np.lexsort((-all_scores, ~relevant))[:k]
+            order = np.lexsort((-all_scores, ~relevant, ~first))[:k]
             items, scores = found.items[order], all_scores[order]
         return [Recommendation(str(self.catalog.item_ids[i]), float(s), r + 1)
                 for r, (i, s) in enumerate(zip(items, scores, strict=True))]

@@ -141,13 +141,16 @@ class Engine:
         return self.backend
 
     def _warm_ranker(self, stack: Stack) -> None:
-        """Score and explain once, so the first request finds the ranker traced; every IG shape is compiled
-        in the background (~20 s), not while a shopper waits."""
+        """Score and explain once, so the first request finds the ranker traced; every IG shape is compiled,
+        and the catalog's words for search segmented, in the background (~20 s), not while a shopper waits."""
         first_user = str(stack.ranker.stats.user_ids[0])
         stack.ranker.recommend(first_user, 1)
         stack.explainer.explain(first_user, k=2)
         if self.settings.warm:
             threading.Thread(target=stack.explainer.ig.warm_up, daemon=True, name="ig-warm-up").start()
+            if stack.ranker.search_index is not None:
+                threading.Thread(target=stack.ranker.word_matches, args=("",), daemon=True,
+                                 name="search-words").start()
 
     def switch_to(self, version: str) -> None:
         """Serve another model version: loaded and replayed from the event store while the current one keeps

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from narrator import enrichment
+from narrator.enrichment import categories
 from narrator.prompts.library import DEFAULT_DIR
 from narrator.reason_store import ReasonStore
 from narrator.verification.meaning import NounJudge, shop_kinds
@@ -154,11 +155,20 @@ def ranker_of(artifact: Artifact) -> Ranker:
 
 
 def describe(ranker: Ranker, root: Path) -> int:
-    """Show the enrichment stored in `root` (with the editors' overrides) in the ranker's facts."""
+    """Show the enrichment stored in `root` (with the editors' overrides, and the category names translated
+    once) in the ranker's facts."""
     rows = enrichment.load(root, known=list(ranker.items.index))
-    if not rows:
+    frame = pd.DataFrame([asdict(r) for r in rows.values()] or {"item_id": []}).set_index("item_id", drop=False)
+    names = categories.read(root)
+    if names:
+        paths = ranker.items["category"].astype(str)
+        frame = frame.reindex(paths.index.union(frame.index))
+        frame["item_id"] = frame.index
+        for lang in ("zh", "en"):
+            frame[f"category_{lang}"] = paths.map(lambda c, lang=lang: categories.paths_in(c, names, lang))
+    if frame.empty:
         return 0
-    return ranker.describe(pd.DataFrame([asdict(r) for r in rows.values()]))
+    return ranker.describe(frame.reset_index(drop=True))
 
 
 def noun_judge(encode: Callable[[list[str]], np.ndarray], items: pd.DataFrame) -> NounJudge:

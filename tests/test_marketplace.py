@@ -4,9 +4,9 @@ own currency — in the data, the enrichment, the phrases and the verifier."""
 
 from __future__ import annotations
 
-import jieba
 import pandas as pd
 import pytest
+import rjieba
 from conftest import TOY_ITEMS, write_shop
 from narrator_cases import DRILL, facts_of
 
@@ -103,7 +103,7 @@ def test_a_name_cut_from_a_chinese_title_ends_between_words():
     for limit in range(8, 24):
         name = display_name(title, limit)
         assert "【" not in name and "新品推荐" not in name and len(name) <= limit
-        words = list(jieba.cut(title.replace("【新品推荐】", "")))
+        words = rjieba.cut(title.replace("【新品推荐】", ""))
         ends = {sum(len(w) for w in words[:k]) for k in range(len(words) + 1)}
         assert len(name) in ends, name
 

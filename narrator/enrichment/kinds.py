@@ -23,13 +23,19 @@ import html
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from narrator.prompts.names import display_name, safe_text
+from narrator.prompts.names import display_name, hostile, safe_text
 from narrator.prompts.templates import Messages
 
+if TYPE_CHECKING:
+    from narrator.backends import Backend
+
 KIND_WORDS = 4
+MIN_SIMILARITY = 0.5
+"""How close (multilingual encoder, cosine) a name must be to what it translates."""
 ZH_KIND = re.compile(r"^[A-Z0-9]{0,4}[\u4e00-\u9fff]{1,8}$")
 _LINE = re.compile(r"^\s*(\d+)\s*[.):、]\s*(.*?)\s*[|｜]\s*(.*?)\s*$")
 _WORD = re.compile(r"[a-z][a-z\-']*")
@@ -199,3 +205,30 @@ def model_code(title: str, brand: str) -> str:
             continue
         return code
     return ""
+
+
+def plain_english(reading: str) -> str:
+    """A reading kept only as one to four plain lowercase words, nothing hostile."""
+    words = reading.strip().strip(".").lower().split()
+    return " ".join(words) if 0 < len(words) <= KIND_WORDS and all(
+        w.isascii() and w.replace("-", "").isalpha() for w in words) and not hostile(reading) else ""
+
+
+def translate(backend: Backend, en_kinds: list[str]) -> dict[str, str]:
+    """Each English noun alone in Chinese (the second, independent proposal)."""
+    return ask_lines(backend, translate_prompt, en_kinds)
+
+
+def read_back(backend: Backend, zh_kinds: list[str]) -> dict[str, str]:
+    """Each Chinese noun alone read into English."""
+    return ask_lines(backend, back_prompt, zh_kinds)
+
+
+def ask_lines(backend: Backend, chat: Callable[[Sequence[str]], Messages], asked: list[str]) -> dict[str, str]:
+    """One numbered line back per asked line, ten per call."""
+    out: dict[str, str] = {}
+    for start in range(0, len(asked), 10):
+        chunk = asked[start:start + 10]
+        reply = backend.generate(chat(chunk), max_tokens=16 * len(chunk))
+        out.update(zip(chunk, parse_lines(reply.text, len(chunk)), strict=True))
+    return out

@@ -25,14 +25,13 @@ import narrator.enrichment.kinds as kinds
 import narrator.enrichment.zh_titles as zh_titles
 from narrator import atomic
 from narrator.backends import Backend
-from narrator.prompts.names import brand_in, hostile, is_chinese, short_name
-from narrator.prompts.templates import Messages
+from narrator.prompts.names import brand_in, is_chinese, short_name
 from narrator.prompts.templating import PromptError, line_of, read_toml
 
 TABLE = "enrichment.parquet"
 OVERRIDES = "enrichment-overrides.toml"
 EDITABLE = ("kind_zh", "kind_en", "name_zh", "name_en")
-MIN_SIMILARITY = 0.5
+MIN_SIMILARITY = kinds.MIN_SIMILARITY
 CHINESE_BATCH = 256
 
 
@@ -131,11 +130,11 @@ def _read_english(backend: Backend, encode: kinds.Encoder, rows: list[dict[str, 
         proposals = dict(zip((r["item_id"] for r in asked), replies, strict=True))
         none = kinds.Proposal("", "")
         en = [kinds.grounded_en(proposals.get(r["item_id"], none).en, r["title"], r["brand"]) for r in chunk]
-        translations.update(_translate(backend, sorted({e for e in en if e} - translations.keys())))
+        translations.update(kinds.translate(backend, sorted({e for e in en if e} - translations.keys())))
         zh = [kinds.agreed(proposals.get(r["item_id"], none).zh, translations.get(e, "")) if e else ""
               for r, e in zip(chunk, en, strict=True)]
         zh = [z if kinds.zh_shape_ok(z) else "" for z in zh]
-        readings.update(_read_back(backend, sorted({z for z in zh if z} - readings.keys())))
+        readings.update(kinds.read_back(backend, sorted({z for z in zh if z} - readings.keys())))
         zh = [z if z and kinds.round_trip_ok(readings.get(z, ""), r["title"], e) else ""
               for r, e, z in zip(chunk, en, zh, strict=True)]
         sims = kinds.similarities(encode, zh, en)
@@ -150,8 +149,8 @@ def read_chinese(backend: Backend | None, encode: kinds.Encoder, reader: zh_titl
     words the encoder finds close to it (`min_similarity`), and the English name is composed the same way."""
     zh = reader.kinds([r["title"] for r in items], [r["brand"] for r in items], encode)
     wanted = sorted({z for z in zh if z})
-    readings = _read_back(backend, wanted) if backend is not None and wanted else {}
-    en = [_plain_english(readings.get(z, "")) for z in zh]
+    readings = kinds.read_back(backend, wanted) if backend is not None and wanted else {}
+    en = [kinds.plain_english(readings.get(z, "")) for z in zh]
     sims = kinds.similarities(encode, zh, en)
     model = backend.model_id if backend is not None else ""
     out = []
@@ -165,36 +164,11 @@ def read_chinese(backend: Backend | None, encode: kinds.Encoder, reader: zh_titl
     return out
 
 
-def _plain_english(reading: str) -> str:
-    """A reading kept only as one to four plain lowercase words, nothing hostile."""
-    words = reading.strip().strip(".").lower().split()
-    return " ".join(words) if 0 < len(words) <= kinds.KIND_WORDS and all(
-        w.isascii() and w.replace("-", "").isalpha() for w in words) and not hostile(reading) else ""
-
-
 def _propose(backend: Backend, titles: list[str]) -> list[kinds.Proposal]:
     if not titles:
         return []
     reply = backend.generate(kinds.prompt(titles), max_tokens=24 * len(titles))
     return kinds.parse(reply.text, len(titles))
-
-
-def _translate(backend: Backend, en_kinds: list[str]) -> dict[str, str]:
-    return _ask_lines(backend, kinds.translate_prompt, en_kinds)
-
-
-def _read_back(backend: Backend, zh_kinds: list[str]) -> dict[str, str]:
-    return _ask_lines(backend, kinds.back_prompt, zh_kinds)
-
-
-def _ask_lines(backend: Backend, chat: Callable[[Sequence[str]], Messages], asked: list[str]) -> dict[str, str]:
-    """One numbered line back per asked line, ten per call."""
-    out: dict[str, str] = {}
-    for start in range(0, len(asked), 10):
-        chunk = asked[start:start + 10]
-        reply = backend.generate(chat(chunk), max_tokens=16 * len(chunk))
-        out.update(zip(chunk, kinds.parse_lines(reply.text, len(chunk)), strict=True))
-    return out
 
 
 def _row(item: dict[str, str], kind_en: str, kind_zh: str, similarity: float, model: str) -> Enriched:

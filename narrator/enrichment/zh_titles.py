@@ -5,7 +5,7 @@ length they end inside a word (日本 → 日|常与…), and their tags and mar
 Chinese name is composed, never cut: brand + the item's kind + its model code, each a whole word, at most
 `NAME_CHARS` characters ("海尔 空调挂机 KFR-35GW").
 
-The kind is one of the title's own nouns (jieba's segmentation and tags), chosen by meaning and structure
+The kind is one of the title's own nouns (jieba's segmentation and tags, `rjieba`), chosen by meaning and structure
 rather than a word list, so it carries to a catalog nobody has seen:
 
 - meaning: the noun the multilingual encoder finds closest to the whole title (a title is about its product;
@@ -25,7 +25,6 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
@@ -45,18 +44,11 @@ MODEL_CODE = re.compile(r"(?<![A-Za-z0-9])(?=[A-Za-z0-9\-]*\d)(?=[A-Za-z0-9\-]*[
                         r"(?![A-Za-z0-9])")
 
 
-@lru_cache(maxsize=1)
-def _jieba():
-    import jieba
-    import jieba.posseg
-
-    jieba.setLogLevel(60)
-    return jieba.posseg
-
-
 def words(title: str) -> list[tuple[str, str]]:
     """(word, jieba tag) of a title, tags (【新品推荐】) removed first."""
-    return [(w.word, w.flag) for w in _jieba().cut(BRACKET_TAGS.sub(" ", normalised(title)))]
+    import rjieba
+
+    return [(word, tag) for word, tag in rjieba.tag(BRACKET_TAGS.sub(" ", normalised(title)))]
 
 
 def candidates(segmented: list[tuple[str, str]]) -> list[str]:

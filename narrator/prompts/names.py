@@ -138,11 +138,12 @@ def _whole_words(text: str, limit: int) -> str:
     inside one ("…日本" is not "…日"); an unspaced Latin run is cut hard."""
     if not is_chinese(text):
         return text[:limit]
-    import jieba
+    if len(text) <= limit:
+        return text
+    import rjieba
 
-    jieba.setLogLevel(60)
     kept = ""
-    for word in jieba.cut(text):
+    for word in rjieba.cut(text):
         if len(kept) + len(word) > limit:
             break
         kept += word

@@ -107,7 +107,8 @@ class PhraseBook:
         catalog without Chinese categories shows "First Aid Supplies" in a zh sentence), and the shopper's
         query as they typed it, and a promotion label as the merchant wrote it."""
         variables = self._variables(fact, facts)
-        values = (variables[k] for k in fact.evidence if k in ("brand", "category", "category_zh", "query", "label"))
+        values = (variables[k] for k in variables if k in ("brand", "category", "category_zh", "category_en", "query",
+                                                           "label"))
         return tuple(v for v in values if isinstance(v, str) and v)
 
     def sayable(self, fact: Fact) -> bool:
@@ -115,7 +116,7 @@ class PhraseBook:
         category that is an offer, a promise or an instruction ("限时8折", "包邮", "ＦＲＥＥ shipping") is not
         shown, so its reason is not said; a promotion record's label may say its discount."""
         return not any(isinstance(value := fact.evidence.get(k), str) and hostile(value, offers_allowed=k == "label")
-                       for k in ("brand", "category", "category_zh", "label"))
+                       for k in ("brand", "category", "category_zh", "category_en", "label"))
 
     def name(self, title: str) -> str:
         """What a sentence calls a referenced item: its short, clean name, or "" when it must not be shown."""
@@ -130,7 +131,8 @@ class PhraseBook:
 
     def item_category(self, item: ItemRef) -> str:
         """The last level of the item's category in this language (what "这款…"/"this …" may call it)."""
-        category = item.category_zh if self.language == "zh" and item.category_zh else item.category
+        own = item.category_zh if self.language == "zh" else item.category_en
+        category = own or item.category
         return safe_text(category.split(">")[-1].strip())
 
     def item_kinds(self, item: ItemRef) -> tuple[str, ...]:
@@ -156,10 +158,13 @@ class PhraseBook:
         return kinds[0] if kinds and not own_title else ""
 
     def _variables(self, fact: Fact, facts: Facts) -> dict[str, Any]:
-        """The evidence as a phrase shows it; a price always has a `currency` ("" when the catalog says none)."""
+        """The evidence as a phrase shows it; a price always has a `currency` ("" when the catalog says none), a
+        category a `category_en` (its own name when it has no English one)."""
         variables = {k: self._value(k, v) for k, v in fact.evidence.items()}
         if fact.kind == "price":
             variables.setdefault("currency", "")
+        if fact.kind == "category":
+            variables.setdefault("category_en", variables.get("category", ""))
         return {**variables, "cold_start": facts.cold_start}
 
     def _value(self, key: str, value: Any) -> Any:

@@ -107,11 +107,9 @@ class NounJudge:
 
 
 def _tagged(text: str) -> list[tuple[str, str]]:
-    import jieba
-    import jieba.posseg
+    import rjieba
 
-    jieba.setLogLevel(60)
-    return [(w.word, w.flag) for w in jieba.posseg.cut(text)]
+    return [(word, tag) for word, tag in rjieba.tag(text)]
 
 
 def _words(noun: str) -> list[str]:

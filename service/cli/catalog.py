@@ -29,11 +29,13 @@ def catalog_enrich(
     """Have the local model write each item's kind noun (zh and en) and short names, keep only what checks
     out against the item's own title and category, and store it with the artifacts (enrichment.parquet).
     Chinese titles are read without the model (their own nouns; the model only reads each distinct kind back
-    into English). Resumable and incremental: a rerun does only new items and items whose title changed.
-    Editors correct rows in enrichment-overrides.toml beside it (see `whyrec catalog lint`)."""
+    into English). Each category level name is translated once (categories.parquet), so category reasons
+    read in the sentence's language. Resumable and incremental: a rerun does only new items and items whose
+    title changed, and names it has not seen. Editors correct rows in enrichment-overrides.toml beside it (see
+    `whyrec catalog lint`)."""
     from narrator import enrichment
     from narrator.backends import load_backend
-    from narrator.enrichment import kinds
+    from narrator.enrichment import categories, kinds
     from ranker import artifacts
     from service.stack import root_of
 
@@ -46,7 +48,9 @@ def catalog_enrich(
         todo = enrichment.todo(items, done)
         if limit is not None:
             todo = todo.head(limit)
-        if todo.empty:
+        names = categories.read(root)
+        untranslated = [n for n in categories.levels(items["category"]) if n not in names]
+        if todo.empty and (without_model or not untranslated):
             console.print(f"{root / enrichment.TABLE}: all {len(done)} items enriched and current")
             return
         backend = None if without_model else load_backend(config.llm_options())
@@ -59,7 +63,16 @@ def catalog_enrich(
         with progress_bar() as report:
             enrichment.enrich(backend, encode, todo, done, save, batch=batch, catalog=items,
                               progress=lambda n, total: report("enriching", n, total))
+            if backend is not None and untranslated:
+                for start in range(0, len(untranslated), 50):
+                    report("category names", start, len(untranslated))
+                    names.update({r.name: r for r in categories.translate(backend, encode,
+                                                                           untranslated[start:start + 50])})
+                    categories.write(root, names)
+                report("category names", len(untranslated), len(untranslated))
     _summary(done, len(items))
+    translated = sum(bool(r.name_zh and r.name_en) for r in names.values())
+    console.print(f"  category names: {translated}/{len(names)} in both languages ({root / categories.TABLE})")
 
 
 def _items_by_activity(artifact_dir):
