@@ -157,7 +157,9 @@ def read_chinese(backend: Backend | None, encode: kinds.Encoder, reader: zh_titl
     for item, kind_zh, kind_en, sim in zip(items, zh, en, sims, strict=True):
         kind_en = kind_en if sim >= min_similarity else ""
         code = zh_titles.model_code(item["title"], item["brand"])
-        name_en = " ".join(p for p in (brand_in(item["brand"], "en"), kind_en, code) if p) if kind_en else ""
+        brand_en = brand_in(item["brand"], "en")
+        brand_en = "" if is_chinese(brand_en) else brand_en  # an English name holds no Chinese
+        name_en = " ".join(p for p in (brand_en, kind_en, code) if p) if kind_en else ""
         out.append(Enriched(item["item_id"], kind_en, kind_zh, name_en, zh_titles.zh_name(item["brand"], kind_zh, code),
                             "model" if kind_en else "none", "title" if kind_zh else "none", round(sim, 3),
                             title_hash(item["title"], item["brand"], item["category"]), model))

@@ -30,8 +30,8 @@ _PROMISES = re.compile(r"shipping|ships free|genuine|authentic|official|guarante
                        r"hurry|limited|包邮|顺丰|现货|发货|正品|官方|假一赔|旗舰店|七天无理由|退换|保证",
                        re.IGNORECASE)
 """Shipping and authenticity promises, which no record of this system backs."""
-_MARKETING = re.compile(r"爆款|新款|新品|上新|热卖|热销|人气|网红|特卖|底价|best.?seller|hot sale|new arrival",
-                        re.IGNORECASE)
+_MARKETING = re.compile(r"爆款|新款|新品|上新|热卖|热销|人气|网红|特卖|底价|直销|直供|"
+                        r"best.?seller|hot sale|new arrival", re.IGNORECASE)
 """Marketplace selling words (novelty, popularity, bargain): claims only a fact may make, never catalog text."""
 _NAME_BREAK = re.compile(r",|，|、|;|；|\s[-–—|]\s|\||\(|（|\[|\n|\s(?:with|for|w/)\s", re.IGNORECASE)
 _DANGLING = {"by", "x", "for", "with", "and", "&", "of", "in", "to", "the", "a", "an", "-", "/", "+", "or"}

@@ -5,6 +5,7 @@
 - `grounding` — what a sentence may draw on (`Grounding`) and what the verifier found (`VerificationReport`);
 - `binding` — which item a sentence calls what, and which relation it states for each named item;
 - `text_match` — finding names, numbers and words the way a reader would;
+- `meaning` — whether a Chinese noun means what an English-titled item is (`NounJudge`, the encoder injected);
 - `audit` — labelled good and bad sentences, and how many of each the verifier gets right.
 """
 

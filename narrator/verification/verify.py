@@ -76,7 +76,8 @@ CLAIMS = {
            "顺丰": None, "现货": None, "发货": None, "假一赔": None, "旗舰店": None, "七天无理由": None, "退换": None,
            "限量": None, "抢购": None, "爆款": None, "清仓": "promotion", "特价": "promotion", "满减": "promotion",
            "立减": "promotion", "领券": "promotion", "优惠券": "promotion", "买一送一": "promotion", "链接": None,
-           "直播": None, "下单": None, "热卖": "popular", "网红": None, "特卖": "promotion", "底价": None},
+           "直播": None, "下单": None, "热卖": "popular", "网红": None, "特卖": "promotion", "底价": None,
+           "直销": None, "直供": None},
 }
 TRUSTED_ONLY = {"promotion"}
 """Kinds whose claims only their fact may back, never words in a title, a query or another reason: a discount
@@ -86,7 +87,7 @@ NEVER_FROM_CATALOG = {
     "money-back", "money back", "official", "official store", "genuine", "authentic", "100% original", "click",
     "order now", "buy now", "免费", "包邮", "顺丰", "现货", "发货", "正品", "官方", "假一赔", "旗舰店", "七天无理由",
     "退换", "保证", "限量", "抢购", "秒杀", "全场", "链接", "直播", "下单", "爆款", "新款", "新品", "上新", "热卖",
-    "热销", "人气", "网红", "特卖", "底价", "best seller", "bestseller"}
+    "热销", "人气", "网红", "特卖", "底价", "直销", "直供", "best seller", "bestseller"}
 """Shipping, stock, authenticity, urgency and link claims, and marketplace selling words: no record of this
 system backs them, so a catalog title or brand that says them ("正品包邮", "Official Store") never makes them
 true in a sentence."""
