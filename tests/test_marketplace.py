@@ -58,7 +58,7 @@ def read(encode) -> dict[str, enrichment.Enriched]:
                    "空调挂机": "air conditioner", "冷暖空调": "air conditioner",
                    "挂机": "air conditioner", "荔枝": "lychee", "手办": "figure",
                    "运动鞋": "sneakers", "跑步鞋": "running shoes", "帆布鞋": "canvas shoes", "山核桃": "hickory nuts",
-                   "坚果": "nuts", "连衣裙": "dress"}
+                   "坚果": "nuts", "连衣裙": "dress", "零食": "snacks"}
         asked: list[str] = []
 
         def generate(self, messages, max_tokens):
@@ -87,6 +87,7 @@ def test_a_chinese_title_is_read_without_the_model_and_named_in_whole_words(read
         assert not any(w in row.name_zh for w in MARKETING), row.name_zh
         title = CATALOG.set_index("item_id").loc[item_id, "title"]
         assert row.kind_zh in {w for w, _ in zh_titles.words(title)}  # a whole word of the title
+        assert not zh_titles.ALL_HAN.search(row.name_en), row.name_en  # "良品铺子 nuts" is no English name
     assert read["m3"].name_zh.startswith("海尔") and read["m3"].name_zh.endswith("KFR-35GW")
     assert read["m3"].name_en.startswith("haier ") and read["m3"].en_from == "model"
     assert read["m10"].name_zh.startswith("良品铺子")
