@@ -119,8 +119,10 @@ class EvidenceFinder:
         lp = c.log_price[i]
         if not np.isfinite(lp) or not np.isfinite(s.price_low[row]):
             return {}
-        return {"price": round(float(np.expm1(lp)), 2), "usual_low": round(float(np.expm1(s.price_low[row])), 2),
-                "usual_high": round(float(np.expm1(s.price_high[row])), 2),
+        price, low, high = (round(float(np.expm1(v)), 2) for v in (lp, s.price_low[row], s.price_high[row]))
+        if not low <= price <= high:  # the phrase says "within your usual range": only when it is
+            return {}
+        return {"price": price, "usual_low": low, "usual_high": high,
                 "currency": self.currency.get(str(c.item_ids[i]), "")}
 
     def bought_together(self, row: int, i: int) -> dict:

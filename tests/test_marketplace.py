@@ -8,11 +8,11 @@ import pandas as pd
 import pytest
 import rjieba
 from conftest import TOY_ITEMS, write_shop
-from narrator_cases import DRILL, facts_of
+from narrator_cases import DRILL, fact, facts_of
 
 from narrator import enrichment
 from narrator.enrichment import zh_titles
-from narrator.facts import ItemRef
+from narrator.facts import Facts, ItemRef
 from narrator.narrate import Narrator
 from narrator.prompts import PromptLibrary
 from narrator.prompts.names import brand_forms, display_name
@@ -177,3 +177,18 @@ def test_an_enriched_chinese_item_is_named_by_its_short_names(read):
     assert ranker.title("m3", "title_zh") == read["m3"].name_zh
     assert ranker.title("m3", "title_en") == read["m3"].name_en
     assert DRILL.title_zh  # a catalog's own zh title is never replaced (the demo shop's)
+
+
+def test_an_english_sentence_names_items_and_categories_in_english():
+    narrator = Narrator(PromptLibrary.load(), brands=set())
+    item = ItemRef("P1", "韩版女士牛仔裤高腰显瘦小脚裤", "", "女装 > 裤子")
+    together = {"with_item_id": "P2", "with_title": "独特浓郁茶香创新蛋糕", "with_title_zh": "独特浓郁茶香创新蛋糕",
+                "basis": "item", "shoppers_bought_both": 4}
+    category = {"category": "裤子", "category_zh": "裤子", "bought": 4, "viewed": 0, "share": 0.4}
+    facts = Facts("u", item, (fact("bought_together", 1, 0.5, together), fact("category", 2, 0.3, category)))
+    en = narrator.explain(facts, "en", mode="template").text
+    assert not zh_titles.ALL_HAN.search(en), en  # the item bought with it is "the item", the category unsaid
+    zh = narrator.explain(facts, "zh", mode="template").text
+    assert "蛋糕" in zh and "裤子" in zh
+    named = Facts("u", item, (fact("category", 1, 0.3, {**category, "category_en": "pants"}),))
+    assert "pants" in narrator.explain(named, "en", mode="template").text

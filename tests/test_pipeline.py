@@ -221,3 +221,26 @@ def test_similar_item_evidence_says_whether_it_was_bought_or_viewed(trained):
                 assert evidence["relation"] == relation
                 seen.add(relation)
     assert seen == {"bought", "viewed"}
+
+
+def test_a_price_reason_is_given_only_within_the_shoppers_usual_range(trained):
+    """"its price of $81 is within your usual $42 to $42" was served: the phrase says within, so the evidence
+    exists only when it is."""
+    import numpy as np
+
+    from ranker import artifacts
+    from ranker.evidence import EvidenceFinder
+    from ranker.ranking import Ranker
+
+    ranker = Ranker.from_artifact(artifacts.load(trained[1]))
+    finder, given, refused = EvidenceFinder(ranker), 0, 0
+    for row in ranker.stats.rows_of(ranker.most_active(5)):
+        for i in range(ranker.catalog.n):
+            evidence = finder.for_kind("price", row, i)
+            if evidence:
+                assert evidence["usual_low"] <= evidence["price"] <= evidence["usual_high"], evidence
+                assert evidence["currency"] == "$"  # the demo shop prices in USD
+                given += 1
+            elif np.isfinite(ranker.catalog.log_price[i]):
+                refused += 1
+    assert given and refused

@@ -13,7 +13,7 @@ from typing import Any
 from jinja2 import TemplateError
 
 from narrator.facts import FACT_KINDS, Fact, Facts, ItemRef
-from narrator.prompts.names import NAME_SUFFIXES, WORD, brand_in, display_name, hostile, safe_text
+from narrator.prompts.names import HAN, NAME_SUFFIXES, WORD, brand_in, display_name, hostile, safe_text
 from narrator.prompts.templating import PromptError, check_compiles, line_of, read_toml, render, render_frozen
 
 LANGUAGES = ("zh", "en")
@@ -21,6 +21,7 @@ RULES = ("number", "brand", "name", "claim", "relation", "citation", "language",
 DEFAULT_NAME_CHARS = {"zh": 24, "en": 42}
 DEFAULT_UNNAMED_ITEM = {"zh": "商品", "en": "item"}
 MIN_NAME_CHARS = 8
+_NO_FACTS = Facts("", ItemRef("", ""), ())
 CURRENCY_SHOWN = re.compile(r"[$¥€£]|[A-Z]{3} ")
 
 
@@ -115,12 +116,17 @@ class PhraseBook:
         """Whether the catalog and merchant text the fact's phrase would show may reach a sentence: a brand or
         category that is an offer, a promise or an instruction ("限时8折", "包邮", "ＦＲＥＥ shipping") is not
         shown, so its reason is not said; a promotion record's label may say its discount."""
-        return not any(isinstance(value := fact.evidence.get(k), str) and hostile(value, offers_allowed=k == "label")
-                       for k in ("brand", "category", "category_zh", "category_en", "label"))
+        if any(isinstance(value := fact.evidence.get(k), str) and hostile(value, offers_allowed=k == "label")
+               for k in ("brand", "category", "category_zh", "category_en", "label")):
+            return False
+        category = self._variables(fact, _NO_FACTS).get("category_en") if fact.kind == "category" else ""
+        return not (self.language == "en" and isinstance(category, str) and HAN.search(category))
 
     def name(self, title: str) -> str:
-        """What a sentence calls a referenced item: its short, clean name, or "" when it must not be shown."""
-        return display_name(title, self.name_chars)
+        """What a sentence calls a referenced item: its short, clean name, or "" when it must not be shown (or,
+        in English, when it is Chinese: a sentence names items in its own language)."""
+        name = display_name(title, self.name_chars)
+        return "" if self.language == "en" and HAN.search(name) else name
 
     def item_name(self, item: ItemRef) -> str:
         """The recommended item's name in this language; for a hostile title, brand + category."""
@@ -176,8 +182,8 @@ class PhraseBook:
             return safe_text(brand_in(value, self.language))
         if key.endswith(NAME_SUFFIXES):
             return self.name(value) or self.unnamed_item
-        if key == "query":
-            return self.name(value)
+        if key == "query":  # the shopper's own words, in their language
+            return display_name(value, self.name_chars)
         return safe_text(value)
 
     def phrase(self, fact: Fact, facts: Facts) -> str:
