@@ -115,7 +115,8 @@ class PhraseBook:
     def sayable(self, fact: Fact) -> bool:
         """Whether the catalog and merchant text the fact's phrase would show may reach a sentence: a brand or
         category that is an offer, a promise or an instruction ("限时8折", "包邮", "ＦＲＥＥ shipping") is not
-        shown, so its reason is not said; a promotion record's label may say its discount."""
+        shown, so its reason is not said; a promotion record's label may say its discount. An English sentence
+        says no category reason whose category has no English name ("4 items in 裤子")."""
         if any(isinstance(value := fact.evidence.get(k), str) and hostile(value, offers_allowed=k == "label")
                for k in ("brand", "category", "category_zh", "category_en", "label")):
             return False
@@ -145,8 +146,7 @@ class PhraseBook:
         """What the item is in this language: its enriched kind (the catalog enrichment, grounded against its
         own title), then the glossary's words for the head noun of its name and of its category ("…PLA
         Filament" → "耗材"): the last word only, so "3D Printer Filament" is not a printer and "Inkjet Printer
-        Ink" is not one either when the glossary lacks "ink". A sentence may call
-        the item by any of these."""
+        Ink" is not one either when the glossary lacks "ink". A sentence may call the item by any of these."""
         enriched = item.kind_zh if self.language == "zh" else item.kind_en
         kinds: dict[str, None] = {enriched: None} if enriched else {}
         for text in (self.name(item.title), item.category.split(">")[-1]):
