@@ -26,11 +26,10 @@ MAX_QUERY_WORDS = 6
 def words(text: str) -> set[str]:
     """The words of `text`: jieba's words of its Chinese (one character alone is no word), lowercased Latin
     words with a plural "s" dropped."""
-    text = text.lower()
-    out = set()
     import rjieba
 
-    for word in rjieba.cut(text):
+    out = set()
+    for word in rjieba.cut(text.lower()):
         word = word.strip()
         if _HAN.search(word):
             if len(word) >= 2:

@@ -173,7 +173,12 @@ def describe(ranker: Ranker, root: Path) -> int:
 
 def noun_judge(encode: Callable[[list[str]], np.ndarray], items: pd.DataFrame) -> NounJudge:
     """The verifier's judge of zh nouns by meaning, against what the shop's items are."""
-    return NounJudge(encode, others=shop_kinds(items["category"].astype(str), items.get("kind_en", ())))
+    return NounJudge(encode, others=kinds_of(items))
+
+
+def kinds_of(items: pd.DataFrame) -> tuple[str, ...]:
+    """What the shop's items are (`meaning.shop_kinds`): their category leaves and English kinds."""
+    return shop_kinds(items["category"].astype(str), items.get("kind_en", ()))
 
 
 def prompt_router(settings: Settings, backend: Backend | None, brands: set[str],

@@ -21,7 +21,6 @@ RULES = ("number", "brand", "name", "claim", "relation", "citation", "language",
 DEFAULT_NAME_CHARS = {"zh": 24, "en": 42}
 DEFAULT_UNNAMED_ITEM = {"zh": "商品", "en": "item"}
 MIN_NAME_CHARS = 8
-_NO_FACTS = Facts("", ItemRef("", ""), ())
 CURRENCY_SHOWN = re.compile(r"[$¥€£]|[A-Z]{3} ")
 
 
@@ -120,7 +119,7 @@ class PhraseBook:
         if any(isinstance(value := fact.evidence.get(k), str) and hostile(value, offers_allowed=k == "label")
                for k in ("brand", "category", "category_zh", "category_en", "label")):
             return False
-        category = self._variables(fact, _NO_FACTS).get("category_en") if fact.kind == "category" else ""
+        category = fact.evidence.get("category_en", fact.evidence.get("category")) if fact.kind == "category" else ""
         return not (self.language == "en" and isinstance(category, str) and HAN.search(category))
 
     def name(self, title: str) -> str:

@@ -69,6 +69,13 @@ class NounJudge:
     item's own head means another item's kind ("充电器" for batteries in a shop with a chargers category)."""
     _vectors: LRUCache = field(default_factory=lambda: LRUCache(65_536), repr=False)
     _lock: Lock = field(default_factory=Lock, repr=False)
+    _others: tuple[tuple[str, ...], np.ndarray] | None = field(default=None, repr=False)
+
+    def _other_vectors(self) -> tuple[tuple[str, ...], np.ndarray]:
+        """The shop's kinds as one matrix, encoded once (a shop has thousands; a sentence asks for all of them)."""
+        if self._others is None or self._others[0] != self.others:
+            self._others = (self.others, self._vector(self.others) if self.others else np.zeros((0, 0), np.float32))
+        return self._others
 
     def _vector(self, texts: Sequence[str]) -> np.ndarray:
         with self._lock:
@@ -96,8 +103,9 @@ class NounJudge:
         head, modifier = self.scores(noun, heads, modifiers)
         if head < self.min_head or head < modifier + self.margin:
             return False
-        others = [o for o in self.others if o not in heads]
-        if others and self.scores(noun, others, [])[0] > head:
+        names, others = self._other_vectors()
+        foreign = np.array([o not in heads for o in names], bool)
+        if foreign.any() and float((others[foreign] @ self._vector([noun])[0]).max()) > head:
             return False
         words = _words(noun)
         if len(words) < 2:

@@ -165,16 +165,14 @@ def run(job: BatchJob, log=print) -> BatchReport:
     from ray.data import ActorPoolStrategy
 
     from narrator.reason_store import ReasonStore
-    from narrator.verification.meaning import shop_kinds
     from ranker import artifacts as ranker_artifacts
     from ranker.data import load_shop
-    from service.stack import shop_brands
+    from service.stack import kinds_of, shop_brands
 
     version = ranker_artifacts.resolve(job.settings.artifacts, job.settings.model_label)
     settings = job.settings.model_copy(update={"artifacts": version, "threads": job.threads})
     brands = sorted(shop_brands(settings))
-    items = load_shop(version / "shop").items
-    kinds = list(shop_kinds(items["category"].astype(str), items.get("kind_en", ())))
+    kinds = list(kinds_of(load_shop(version / "shop").items))
     existing = ReasonStore(job.out)
     report = BatchReport(run=time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + uuid.uuid4().hex[:6])
     ray.init(address=job.address, num_cpus=job.num_cpus if job.address is None else None,
