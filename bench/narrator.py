@@ -10,6 +10,7 @@ lists). For each model and language it prints, side by side:
   that are among the item's facts; unsupported-token rate: numbers/brands/names/claims the verifier
   cannot back, per word (en) or character (zh) of served text;
 - top-2 coverage; zh/en parity (same kinds cited in both languages); distinct-sentence ratio;
+- first attempts refused, by the verifier's rule (share of pairs), with one refused sentence each;
 - latency per reason (median, p90; a cold cache, slots warmed first like a running service);
 - decode speed: served completion tokens/s against raw llama-cpp-python (one plain `Llama`, same
   first-attempt prompts, same order) measured in the same run.
@@ -30,10 +31,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from ranker.runtime import configure  # noqa: E402
 
 
-def build_facts(model_dir: Path, n_pairs: int, seed: int = 0) -> tuple[list, set[str]]:
-    """(shopper, [Facts of their top 10]) for `n_pairs / 10` random known shoppers, and the brands."""
+def build_facts(model_dir: Path, n_pairs: int, seed: int = 0) -> tuple[list, set[str], object]:
+    """(shopper, [Facts of their top 10]) for `n_pairs / 10` random known shoppers, the brands, and the noun
+    judge the service narrates with."""
     from service.settings import Settings
-    from service.stack import Stack
+    from service.stack import Stack, noun_judge
 
     stack = Stack.load(Settings(artifacts=model_dir, backend="none"))  # as the service shows it
     ranker, explainer = stack.ranker, stack.explainer
@@ -46,10 +48,10 @@ def build_facts(model_dir: Path, n_pairs: int, seed: int = 0) -> tuple[list, set
             lists.append((user, facts))
         if len(lists) * 10 >= n_pairs:
             break
-    return lists, ranker.brands()
+    return lists, ranker.brands(), noun_judge(ranker.encoder.encode_fresh, ranker.items)
 
 
-def run_model(name: str, backend_name: str, lists, brands, langs) -> dict:
+def run_model(name: str, backend_name: str, lists, brands, judge, langs) -> dict:
     from narrator import evaluate
     from narrator.backends import load_backend
     from narrator.narrate import Narrator
@@ -57,7 +59,7 @@ def run_model(name: str, backend_name: str, lists, brands, langs) -> dict:
     from service.settings import Settings
 
     backend = load_backend(Settings(backend=backend_name, llm=name).llm_options())
-    narrator = Narrator(PromptLibrary.load(), backend, brands=brands, cache_size=0)
+    narrator = Narrator(PromptLibrary.load(), backend, brands=brands, cache_size=0, noun_judge=judge)
     out: dict = {"model": backend.model_id, "backend": backend.name}
     facts = [f for _, fl in lists for f in fl]
     served = {}
@@ -65,6 +67,7 @@ def run_model(name: str, backend_name: str, lists, brands, langs) -> dict:
         narrator.explain(facts[0], lang)  # warm this language's prompt slot, as a service does at start
         served[lang] = evaluate.run(narrator, facts, lang)
         out[lang] = evaluate.metrics(narrator, served[lang], lang)
+        out[lang]["first_refusals"] = evaluate.first_refusals(narrator, served[lang], lang)
         out[lang]["examples"] = [{"facts": [f.kind for f in r.facts.facts[:2]], "text": r.explanation.text,
                                   "fallback": r.explanation.fallback_used, "rejected": r.explanation.rejected[:1]}
                                  for r in served[lang][:10]]
@@ -123,6 +126,14 @@ def print_table(results: list[dict], langs: list[str]) -> None:
                   f"{raw['latency_mean_s']:.2f} s mean; served/raw = {served / raw['tokens_per_s']:.2f}x")
     for r in results:
         for lang in langs:
+            refusals = r[lang]["first_refusals"]
+            n = r[lang]["pairs"]
+            print(f"first attempts refused ({r['model']} {lang}): " + (", ".join(
+                f"{rule} {len(texts) / n:.1%}" for rule, texts in refusals.items()) or "none"))
+            for rule, texts in refusals.items():
+                print(f"    {rule}: {texts[0]}")
+    for r in results:
+        for lang in langs:
             for ex in r[lang]["examples"]:
                 print(f"  [{r['model'][:24]} {lang}] {ex['facts']} → {ex['text']}"
                       + (" (fallback)" if ex["fallback"] else ""))
@@ -140,10 +151,10 @@ def main() -> None:
     args = parser.parse_args()
     configure()
     start = time.perf_counter()
-    lists, brands = build_facts(args.model, args.pairs)
+    lists, brands, judge = build_facts(args.model, args.pairs)
     langs = args.langs.split(",")
     facts_s = time.perf_counter() - start
-    results = [run_model(m, args.backend, lists, brands, langs) for m in args.models.split(",")]
+    results = [run_model(m, args.backend, lists, brands, judge, langs) for m in args.models.split(",")]
     if args.json:
         print(json.dumps({"data": str(args.data), "facts_s": facts_s, "results": results}, ensure_ascii=False))
         return

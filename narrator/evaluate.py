@@ -80,6 +80,21 @@ def metrics(narrator: Narrator, rows: list[Row], lang: str) -> dict:
     }
 
 
+def first_refusals(narrator: Narrator, rows: list[Row], lang: str, style: str = "short") -> dict[str, list[str]]:
+    """Why first attempts were refused: each failing rule with the refused sentences it caught (a sentence
+    counts once per rule). Re-verified over the facts the narrator said, so the rules are the ones it applied."""
+    template = narrator.prompts.template(lang, style)
+    caught: dict[str, list[str]] = {}
+    for r in rows:
+        if not r.explanation.rejected:
+            continue
+        text = r.explanation.rejected[0]
+        report = narrator.verify_text(text, narrator.sayable(r.facts, template), lang, style)
+        for rule in dict.fromkeys(c.rule for c in report.failures):
+            caught.setdefault(rule, []).append(text)
+    return dict(sorted(caught.items(), key=lambda kv: -len(kv[1])))
+
+
 def parity(zh: list[Row], en: list[Row]) -> float:
     return float(np.mean([set(a.explanation.cited) == set(b.explanation.cited) for a, b in zip(zh, en, strict=True)]))
 

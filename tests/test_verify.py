@@ -180,6 +180,20 @@ def test_no_english_word_inside_chinese_text(narrator, bad):
                                 FACTS, "zh").passed
 
 
+def test_a_set_named_in_the_title_is_a_set_of_what_it_holds(narrator):
+    """"This set of titanium-coated burrs" for a "… Set of Titanium-Coated Diamond Burrs" (seen refused from the
+    1.5B on Scientific): the set is in the item's own name and the head after "of" is what it holds. A set of
+    something else, or a container word the name does not have, is still refused."""
+    burrs = facts_of("brand", "popular", item=ItemRef("B1", "Voltmark 30-Piece Set of Titanium-Coated Diamond Burrs",
+                                                      "Voltmark", "Cutting Tools > Burs", 30.0))
+    good = ("This set of titanium-coated burrs is popular with shoppers (120 purchases), and you have already "
+            "bought 3 Voltmark items.")
+    assert narrator.verify_text(good, burrs, "en").passed
+    for bad in (good.replace("burrs", "drills"), good.replace("set of", "pack of")):
+        failed = narrator.verify_text(bad, burrs, "en").failures
+        assert any("own name" in c.why for c in failed), (bad, failed)
+
+
 @pytest.mark.parametrize(("lang", "bad"), [
     ("en", "You have bought 3 Voltmark items, and this drill fits your usual price range &amp; budget."),
     ("zh", "您已购买过3件Voltmark的商品&reg;，这款电钻在您常买的价位内。"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from narrator.verification.agreement import GENERIC_NOUNS, agreement
 from narrator.verification.grounding import Grounding
 from narrator.verification.meaning import leading_noun
 from narrator.verification.text_match import LATIN_WORD, MODEL_CODE, brands_in, cites, contains, normal_number, numbers
@@ -19,8 +20,6 @@ EN_THIS = re.compile(r"\b(?:this|these)\s+(?!(?:is|are|was|were|has|have|pairs|g
                      r"([A-Za-z][\w\-]*)(?:\s+([A-Za-z][\w\-]*))?", re.IGNORECASE)
 ZH_NO_SUBJECT = re.compile(r"(?:而且|并且|同时|另外|此外)?(?:在[^，。、；]{1,24}?类)?(?:已经?|曾经?|还|也|共)?"
                            r"(?:购买|浏览|买|看过|收藏|加购)(?!家|主|者)(?:过|了)?+(?!的(?:人|顾客|用户|买家))")
-GENERIC_NOUNS = {"zh": ("商品", "产品", "宝贝", "物品", "东西", "好物"),
-                 "en": ("item", "items", "product", "products", "one", "ones", "pick", "model", "option")}
 # Clause breaks; a point or comma inside a number ("$88.99", "1,200") is not one.
 EN_CLAUSE = re.compile(r"[;:!?]|[.,](?!\d)|\b(?:and|while|but|plus)\b", re.IGNORECASE)
 ZH_CLAUSE = re.compile(r"[，；;：:。！？!?、]|,(?!\d)|并且|而且|同时|此外")
@@ -31,15 +30,6 @@ EN_YOU_BUY = re.compile(r"\byou\b[^;:]*?\b(?:buy|buys|bought|purchase|purchased)
                         re.IGNORECASE)
 ZH_YOU_BUY = re.compile(r"您[^，。；、]*?(?:(?:购买|买)[^，。；、]*?(?:这[款个件套台]|它)|"
                         r"(?:这[款个件套台]|它)[^，。；、]*?(?:购买|买))")
-# "this"/"these" and the head noun of what follows, up to a verb, preposition or clause end.
-_EN_STOP = ("is|are|was|were|has|have|had|will|would|can|could|should|may|might|goes|go|fits|fit|pairs|pair|matches|"
-            "match|together|with|and|or|from|for|to|you|your|that|which|who|by|in|on|at|of|because|as|also|too|"
-            "often|comes|come|sells|sell|costs|cost|makes|make|works|work|since|so|but|while|shoppers|once|twice|"
-            "now|right|today|here|yet|again|alongside|just|recently|newly")
-# Words of the phrase start with a letter; the head is followed by a clause end, a function word, or a
-# number or code ("this tent 2 times", "this speaker A73").
-EN_DETERMINER = re.compile(rf"\b(this|these)\s+((?:[A-Za-z][\w\-]*\s+){{0,3}}?)([A-Za-z][\w\-]*)"
-                           rf"(?=\s*(?:[,.;:!?)]|$)|\s+(?:{_EN_STOP})\b|\s+[A-Za-z\-]*\d)", re.IGNORECASE)
 # After "这款" an attribute ("这款价格$23.99", "这款销量") says "this one's price", not what the item is.
 ZH_ATTRIBUTES = ("价格", "价位", "售价", "评分", "销量", "型号")
 
@@ -54,7 +44,7 @@ def check(text: str, g: Grounding, claim_words: Iterable[str] = ()) -> list[Find
     bare = without_names(text, g)
     clauses = _clauses(text, bare, g.lang)
     failures = [*_relations(text, clauses, g), *_numbers_bound(text, bare, g), *_unsupported(clauses, g),
-                *_foreign_words(bare, g), *_agreement(text, g), *_shopper_bought_it(clauses, g),
+                *_foreign_words(bare, g), *agreement(text, g), *_shopper_bought_it(clauses, g),
                 *_subject_dropped(clauses, g)]
     nouns = _item_nouns_checked(text, g, set(claim_words))
     return [*nouns, *((rule, what, False, why) for rule, what, why in failures)]
@@ -103,63 +93,9 @@ def _shopper_bought_it(clauses: list[str], g: Grounding) -> list[tuple[str, str,
             for clause in clauses if pattern.search(clause)]
 
 
-def _agreement(text: str, g: Grounding) -> list[tuple[str, str, str]]:
-    """"this"/"these" agree with the head noun, and the head is what the item is: English noun phrases end on
-    their head ("this drill bit set" is a set, "this drill" is not), so the head must be the last word of the
-    item's name or category, or end like it ("lamp" for a headlamp), or be a plain "item". One product is
-    "this": "these" only for an item whose own name or kind is plural ("these coffee beans", "these gloves";
-    not "these power banks" for one power bank)."""
-    if g.lang != "en":
-        return []
-    heads = _heads(g)
-    out = []
-    for m in EN_DETERMINER.finditer(text):
-        det, head = m.group(1).lower(), m.group(3).lower()
-        if (det == "this") == _plural(head):
-            out.append(("name", m.group(0), f"'{m.group(1)}' does not agree with '{m.group(3)}'"))
-        elif det == "these" and not _plural_item(g):
-            out.append(("name", m.group(0), f"calls one item '{m.group(1)} {m.group(3)}'"))
-        elif head not in GENERIC_NOUNS["en"] and not any(h.endswith(form) for h in heads for form in _forms(head)):
-            out.append(("name", m.group(0), f"calls the item a '{m.group(3)}', which its own name and category "
-                                            "do not end on"))
-    return out
-
-
-def _last_word(text: str) -> str:
-    """The last plain word of a name (not a model code): "…Coffee Beans B19" → "Beans"."""
-    words = [w for w in re.findall(r"[A-Za-z][\w\-]*", text) if not MODEL_CODE.fullmatch(w)]
-    return words[-1] if words else ""
-
-
-def _plural_item(g: Grounding) -> bool:
-    """The item's own name or kind ends on a plural noun ("…Coffee Beans B19", kind "gloves")."""
-    return any(_plural(word) for word in map(_last_word, (g.item_name, *g.item_kinds)) if word)
-
-
-def _heads(g: Grounding) -> set[str]:
-    """The last plain word (not a model code) of the item's name and category, and its kind words."""
-    heads = {k.lower() for k in g.item_kinds}
-    heads |= {_singular(word.lower()) for word in map(_last_word, (g.item_name, g.item_category)) if word}
-    return heads
-
-
-def _singular(word: str) -> str:
-    return word[:-1] if _plural(word) else word
-
-
-def _forms(word: str) -> tuple[str, ...]:
-    """The singular forms a head may stand for ("boxes" → "boxe", "box")."""
-    return (word[:-1], word[:-2]) if _plural(word) else (word,)
-
-
 def _is_kind(noun: str, kind: str) -> bool:
     """"电钻价格" is an 电钻; "钻头套装" is not a 钻 (a one-character kind must be the whole noun)."""
     return noun == kind or (len(kind) >= 2 and noun.startswith(kind))
-
-
-def _plural(word: str) -> bool:
-    w = word.lower()
-    return w.endswith("s") and not w.endswith(("ss", "us", "is", "as"))
 
 
 def _clauses(text: str, bare: str, lang: str) -> list[str]:
