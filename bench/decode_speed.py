@@ -24,33 +24,46 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from ranker.runtime import configure  # noqa: E402
 
 
-def run(path: Path, prompts: list, max_tokens: int, lookup: int = 0) -> dict:
+def run(variants: dict[str, tuple[Path, int]], prompts: list, max_tokens: int) -> dict[str, dict]:
+    """Each prompt through every variant in turn (interleaved, so a noisy minute hits them all alike); one
+    context per variant and language, warmed first, like the service's prompt slots."""
     from llama_cpp import Llama
     from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
 
     from narrator.backends import REPETITION_PENALTY
+    from narrator.backends.local import default_threads
 
-    extra = {"draft_model": LlamaPromptLookupDecoding(num_pred_tokens=lookup), "logits_all": True} if lookup else {}
-    contexts: dict[str, Llama] = {}  # one per language, like the service's prompt slots
-    seconds, first, tokens, texts = [], [], 0, []
+    def context(path: Path, lookup: int) -> Llama:
+        extra = {"draft_model": LlamaPromptLookupDecoding(num_pred_tokens=lookup), "logits_all": True} if lookup else {}
+        return Llama(model_path=str(path), n_ctx=1024, n_batch=512, n_threads=default_threads(),
+                     n_threads_batch=default_threads(), verbose=False, **extra)
+
+    contexts = {(name, lang): context(*variant) for name, variant in variants.items() for lang in ("zh", "en")}
+    for (_, lang), llm in contexts.items():
+        llm.create_chat_completion(messages=next(m for lg, m in prompts if lg == lang), max_tokens=2)
+    seen: dict[str, dict[str, list]] = {name: {"seconds": [], "first": [], "texts": [], "tokens": []}
+                                        for name in variants}
     for lang, messages in prompts:
-        if lang not in contexts:
-            contexts[lang] = Llama(model_path=str(path), n_ctx=1024, n_batch=512, verbose=False, **extra)
-            contexts[lang].create_chat_completion(messages=messages, max_tokens=2)
-        start, ttft, pieces = time.perf_counter(), 0.0, []
-        for chunk in contexts[lang].create_chat_completion(messages=messages, max_tokens=max_tokens, temperature=0.0,
-                                                           top_k=1, repeat_penalty=REPETITION_PENALTY, stream=True):
-            piece = chunk["choices"][0]["delta"].get("content")
-            if piece:
-                ttft = ttft or time.perf_counter() - start
-                pieces.append(piece)
-        seconds.append(time.perf_counter() - start)
-        first.append(ttft)
-        tokens += len(pieces)
-        texts.append("".join(pieces).strip())
-    decode = sum(s - f for s, f in zip(seconds, first, strict=True))
-    return {"median": statistics.median(seconds), "mean": statistics.mean(seconds), "ttft": statistics.median(first),
-            "decode": (tokens - len(prompts)) / decode, "texts": texts}
+        for name in variants:
+            start, ttft, pieces = time.perf_counter(), 0.0, []
+            for chunk in contexts[name, lang].create_chat_completion(
+                    messages=messages, max_tokens=max_tokens, temperature=0.0, top_k=1,
+                    repeat_penalty=REPETITION_PENALTY, stream=True):
+                piece = chunk["choices"][0]["delta"].get("content")
+                if piece:
+                    ttft = ttft or time.perf_counter() - start
+                    pieces.append(piece)
+            seen[name]["seconds"].append(time.perf_counter() - start)
+            seen[name]["first"].append(ttft)
+            seen[name]["texts"].append("".join(pieces).strip())
+            seen[name]["tokens"].append(len(pieces))
+    out = {}
+    for name, r in seen.items():
+        decode_s = sum(s - f for s, f in zip(r["seconds"], r["first"], strict=True))
+        out[name] = {"median": statistics.median(r["seconds"]), "mean": statistics.mean(r["seconds"]),
+                     "ttft": statistics.median(r["first"]), "texts": r["texts"],
+                     "decode": (sum(r["tokens"]) - len(r["tokens"])) / decode_s}
+    return out
 
 
 def requantized(source: Path, out: Path) -> Path:
@@ -89,7 +102,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         if args.q4_0:
             variants["requantized Q4_0"] = (requantized(path, Path(tmp) / "q4_0.gguf"), 0)
-        results = {name: run(p, prompts, narrator.max_tokens, n) for name, (p, n) in variants.items()}
+        results = run(variants, prompts, narrator.max_tokens)
     base = results["plain"]
     print(f"{len(prompts)} first-attempt prompts (zh and en) from {args.model}, model {path.name}")
     print(f"{'variant':22}{'median s':>10}{'mean s':>9}{'ttft s':>8}{'decode tok/s':>14}"
