@@ -43,8 +43,10 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
+# One pytest worker per core; a test file stays on one worker, so its module fixtures (a loaded model, a started
+# server) are built once. Each worker builds the session's trained demo model once.
 test: setup lint
-	$(BIN)/python -m pytest -q -ra --durations=25
+	$(BIN)/python -m pytest -q -ra --durations=25 -n auto --dist loadfile
 
 bench-ranker: setup
 	$(BIN)/python bench/ranker.py --data ../shared/data/amazon-scientific
