@@ -53,6 +53,14 @@ def item_ref(items: pd.DataFrame, item_id: str) -> ItemRef:
                    kind_en=_text(row.get("kind_en")))
 
 
+def _at(items: np.ndarray, strength: np.ndarray, named: int | None) -> int:
+    """Where the strongest of `items` is, or the item `named` (-1 when there is none)."""
+    if named is None:
+        return int(np.argmax(strength)) if len(items) else -1
+    hits = np.flatnonzero(items == named)
+    return int(hits[0]) if len(hits) else -1
+
+
 def _text(value) -> str:
     return value if isinstance(value, str) else ""
 
@@ -125,22 +133,25 @@ class EvidenceFinder:
         return {"price": price, "usual_low": low, "usual_high": high,
                 "currency": self.currency.get(str(c.item_ids[i]), "")}
 
-    def bought_together(self, row: int, i: int) -> dict:
-        s = self.r.stats
-        history = s.history_of(row)
-        if not len(history):
+    def _together(self, row: int, i: int) -> tuple[np.ndarray, np.ndarray, str]:
+        """The shopper's purchases and how strongly each goes with item i: co-purchase (basis `item`), else the
+        categories' "bought within 3 purchases" lift (basis `category`)."""
+        history = self.r.stats.history_of(row)
+        strength = np.asarray(sum(values_at(line(m, i), history) for m in self.together_csc)) if len(history) \
+            else np.zeros(0, np.float32)
+        if not len(history) or strength.max() > 0:
+            return history, strength, "item"
+        leaves, leaf = self.r.catalog.leaf[history], self.r.catalog.leaf[i]
+        lift = values_at(line(self.leaf_lift_csc, max(leaf, 0)), np.maximum(leaves, 0))
+        return history, np.where((leaves >= 0) & (leaf >= 0), lift, 0.0), "category"
+
+    def bought_together(self, row: int, i: int, named: int | None = None) -> dict:
+        """The purchase that goes best with item i (or the purchase `named`, when it goes with it at all)."""
+        history, strength, basis = self._together(row, i)
+        at = _at(history, strength, named)
+        if at < 0 or strength[at] <= 0:
             return {}
-        strength = np.asarray(sum(values_at(line(m, i), history) for m in self.together_csc))
-        basis = "item"
-        if strength.max() <= 0:
-            leaves, leaf = self.r.catalog.leaf[history], self.r.catalog.leaf[i]
-            lift = values_at(line(self.leaf_lift_csc, max(leaf, 0)), np.maximum(leaves, 0))
-            strength = np.where((leaves >= 0) & (leaf >= 0), lift, 0.0)
-            basis = "category"
-        best = int(np.argmax(strength))
-        if strength[best] <= 0:
-            return {}
-        h = int(history[best])
+        h = int(history[at])
         h_id = str(self.r.catalog.item_ids[h])
         evidence: dict = {"with_item_id": h_id, "with_title": self.r.title(h_id),
                           "with_title_zh": self.r.title(h_id, "title_zh"), "basis": basis}
@@ -149,22 +160,43 @@ class EvidenceFinder:
                                                                   assume_unique=True))
         return evidence
 
-    def similar_text(self, row: int, i: int) -> dict:
-        """The bought or viewed item most like this one, and which of the two (`relation`: a phrase that says
-        "you looked at" of a purchase misstates what the shopper did)."""
+    def _engaged(self, row: int, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every other item the shopper bought or viewed, its text similarity to item i, and the purchases."""
         c, s = self.r.catalog, self.r.stats
         bought = s.history_of(row)
         engaged = np.union1d(bought, self._items_of(row, s.view))
         engaged = engaged[engaged != i]
-        if not len(engaged):
+        return engaged, c.emb[engaged] @ c.emb[i], bought
+
+    def similar_text(self, row: int, i: int, named: int | None = None) -> dict:
+        """The bought or viewed item most like this one (or the one `named`), and which of the two (`relation`: a
+        phrase that says "you looked at" of a purchase misstates what the shopper did)."""
+        engaged, sims, bought = self._engaged(row, i)
+        at = _at(engaged, sims, named)
+        if at < 0:
             return {}
-        sims = c.emb[engaged] @ c.emb[i]
-        best = int(np.argmax(sims))
-        h = int(engaged[best])
-        h_id = str(c.item_ids[h])
+        h = int(engaged[at])
+        h_id = str(self.r.catalog.item_ids[h])
         return {"like_item_id": h_id, "like_title": self.r.title(h_id),
-                "like_title_zh": self.r.title(h_id, "title_zh"), "similarity": round(float(sims[best]), 2),
+                "like_title_zh": self.r.title(h_id, "title_zh"), "similarity": round(float(sims[at]), 2),
                 "relation": "bought" if h in bought else "viewed"}
+
+    def options(self, kind: str, row: int, i: int, slot_credit: np.ndarray | None = None) -> list[tuple[int, str]]:
+        """The shopper's actions a reason of `kind` could name for item i, best first, as (item, "bought"/"viewed"):
+        what the counterfactual check tries when the action named first is not a cause."""
+        self._fresh()
+        if kind == "bought_together":
+            history, strength, _ = self._together(row, i)
+            return [(int(history[k]), "bought") for k in np.argsort(-strength, kind="stable") if strength[k] > 0]
+        if kind == "similar_text":
+            engaged, sims, bought = self._engaged(row, i)
+            return [(int(engaged[k]), "bought" if engaged[k] in bought else "viewed")
+                    for k in np.argsort(-sims, kind="stable")]
+        if kind == "recent" and slot_credit is not None:
+            items = self.r.stats.recent_items[row][: len(slot_credit)]
+            order = np.argsort(-np.where(items >= 0, slot_credit, -np.inf), kind="stable")
+            return [(int(items[k]), "bought") for k in order if items[k] >= 0 and slot_credit[k] > 0]
+        return []
 
     def popular(self, row: int, i: int) -> dict:
         s = self.r.stats
@@ -179,13 +211,13 @@ class EvidenceFinder:
             return {}
         return {"rating": round(float(s.rating_mean[i]), 1), "ratings": int(s.rating_count[i])}
 
-    def recent(self, row: int, i: int, slot_credit: np.ndarray) -> dict:
+    def recent(self, row: int, i: int, slot_credit: np.ndarray, named: int | None = None) -> dict:
         """The latest purchase the order-aware group credits most for this item (`slot_credit`: the attribution
-        of each slot, 0 = the latest purchase)."""
+        of each slot, 0 = the latest purchase), or the purchase `named` when the group credits it."""
         items = self.r.stats.recent_items[row][: len(slot_credit)]
         credit = np.where(items >= 0, slot_credit, -np.inf)
-        slot = int(np.argmax(credit))
-        if not np.isfinite(credit[slot]) or credit[slot] <= 0:
+        slot = _at(items, credit, named)
+        if slot < 0 or not np.isfinite(credit[slot]) or credit[slot] <= 0:
             return {}
         h_id = str(self.r.catalog.item_ids[int(items[slot])])
         return {"recent_item_id": h_id, "recent_title": self.r.title(h_id),

@@ -4,7 +4,8 @@ The dependency points one way: this module imports the narrator's fact *types* (
 that side) and fills them from an `Attribution` plus the shopper's real history in `BehaviourStats`.
 A group becomes a reason only if its attribution is positive, its share of the positive attribution
 reaches `min_share`, and there is evidence a shopper could check; otherwise it is not said. Negative
-groups are kept as `against` for analysts. Shoppers with no history get popularity facts only.
+groups are kept as `against` for analysts. Shoppers with no history get popularity facts only. A reason that
+names one of the shopper's actions ("the epoxy you bought") names one whose removal matters (`ranker.causes`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import numpy as np
 
 from narrator.facts import Fact, Facts, ItemRef
 from ranker.attribution import DEFAULT_METHOD, Attribution, IntegratedGradients
+from ranker.causes import NAMED, CauseCheck, Check, history_credit
+from ranker.counterfactual import Counterfactuals
 from ranker.evidence import EvidenceFinder, item_ref
 from ranker.features import GROUP_KIND
 from ranker.promotions import active_promotion
@@ -32,16 +35,20 @@ class Explained:
     attribution: Attribution
     pair: int
     facts: Facts
+    checks: tuple[Check, ...] = ()
+    """The counterfactual checks of the reasons that name the shopper's actions (`ranker.causes`)."""
 
 
 class Explainer:
     """Attributions and facts for a shopper's items, from one trained `Ranker`."""
 
     def __init__(self, ranker: Ranker, tolerance: float = 0.01, method: str = DEFAULT_METHOD,
-                 min_share: float = MIN_SHARE, new_arrival_days: float = NEW_ARRIVAL_DAYS):
+                 min_share: float = MIN_SHARE, new_arrival_days: float = NEW_ARRIVAL_DAYS, check_causes: bool = True):
         self.ranker, self.tolerance, self.min_share = ranker, tolerance, min_share
         self.ig = IntegratedGradients(ranker.model, ranker.spec, method=method)
         self.evidence = EvidenceFinder(ranker)
+        self.counterfactuals = Counterfactuals(ranker)
+        self.causes = CauseCheck(self.counterfactuals, self.evidence) if check_causes else None
         self._item_refs: dict[str, ItemRef] = {}
         self._items_seen = ranker.items
         self.new_arrival_s = new_arrival_days * 86_400.0
@@ -64,12 +71,32 @@ class Explainer:
         search results and the query relevance group may become a "matches your search" reason."""
         if not allow_unknown_user and not self.ranker.knows(user_id):
             raise UnknownUserError(user_id)
+        leading = None
         if item_ids is None:
-            item_ids = [r.item_id for r in self.ranker.recommend(user_id, k)]
+            leading = [r.item_id for r in self.ranker.recommend(user_id, self.counterfactuals.pool * k)]
+            item_ids = leading[:k]
         self.ranker.item_indices(item_ids)
         attribution = self.attribute(user_id, item_ids, query)
-        return [Explained(item, attribution, p, self.facts(user_id, item, attribution, p, query))
+        facts = [self.facts(user_id, item, attribution, p, query) for p, item in enumerate(item_ids)]
+        checks: list[Check] = []
+        if self.causes is not None and any(f.kind in NAMED for fs in facts for f in fs.facts):
+            facts, checks = self._checked(user_id, item_ids, facts, attribution, leading, query)
+        return [Explained(item, attribution, p, facts[p], tuple(c for c in checks if c.item_id == item))
                 for p, item in enumerate(item_ids)]
+
+    def _checked(self, user_id: str, item_ids: list[str], facts: list[Facts], attribution: Attribution,
+                 leading: list[str] | None, query: Query | None) -> tuple[list[Facts], list[Check]]:
+        """The facts with every named action checked (`ranker.causes`): the items compete with the shopper's
+        leading items for the top k, or, for search results, with each other."""
+        assert self.causes is not None
+        if leading is None:
+            leading = item_ids if query is not None else self.counterfactuals.leading(user_id, item_ids)
+        row = int(self.ranker.stats.rows_of([user_id])[0])
+        mended, checks = self.causes.mend(
+            user_id, row, item_ids, [f.facts for f in facts],
+            lambda p, fact: history_credit(attribution.groups, p, fact),
+            lambda p: self._slot_credit(attribution, p), leading, query)
+        return [replace(f, facts=m) for f, m in zip(facts, mended, strict=True)], checks
 
     def relevance_only(self, item_ids: list[str], query: Query, user_id: str = "") -> list[Facts]:
         """Facts for search results ordered by the query alone (no shopper): the match is the whole reason."""
@@ -93,10 +120,14 @@ class Explainer:
         if kind == "query_match":
             return self._query_evidence(query, i) if query is not None else {}
         if kind == "recent":
-            spec = self.ranker.spec
-            credit = attribution.features[pair, spec.sequence_start:spec.n_scalar]
-            return self.evidence.recent(row, i, credit.reshape(spec.sequence_len, -1).sum(axis=1))
+            return self.evidence.recent(row, i, self._slot_credit(attribution, pair))
         return self.evidence.for_kind(kind, row, i)
+
+    def _slot_credit(self, attribution: Attribution, pair: int) -> np.ndarray:
+        """The order-aware group's attribution per slot of the shopper's latest purchases (0 = the latest)."""
+        spec = self.ranker.spec
+        credit = attribution.features[pair, spec.sequence_start:spec.n_scalar]
+        return credit.reshape(spec.sequence_len, -1).sum(axis=1)
 
     def facts(self, user_id: str, item_id: str, attribution: Attribution, pair: int,
               query: Query | None = None) -> Facts:

@@ -17,6 +17,7 @@ from ranker.search import MIN_RELEVANCE, Query, Retrieved, SearchIndex, SearchUn
 from ranker.split import target_kind
 from ranker.stats.behaviour import BehaviourStats
 from ranker.stats.catalog import CatalogIndex
+from ranker.stats.live import LiveRows
 from ranker.text import MultilingualEncoder, search_texts
 
 
@@ -75,6 +76,10 @@ class Ranker:
         """The merchants' promotions by item (the service keeps them; the "promotion" fact when active)."""
         self.search_index = SearchIndex(search_emb) if search_emb is not None and spec.searchable else None
         self.retrieve = retrieve
+        self.window_events = events
+        """The events the statistics were computed from (the training window): each shopper's own history."""
+        self.shopper_events: LiveRows | None = None
+        """Each shopper's complete events while a live shop serves this ranker (the window's and those since)."""
         self.min_relevance = MIN_RELEVANCE
         self._encoder: MultilingualEncoder | None = None
         self._words, self._words_of, self._words_lock = WordIndex(), None, threading.Lock()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, cast
 
 from cachetools import LRUCache
@@ -21,10 +21,20 @@ from cachetools import LRUCache
 from narrator.facts import Fact
 from narrator.narrate import Explanation
 from service.engine import Engine
-from service.schemas import ExplanationOut, ExplanationResponse, FactOut, ItemOut, RecommendationsResponse
+from service.schemas import (
+    ActionOut,
+    CheckOut,
+    CounterfactualOut,
+    ExplanationOut,
+    ExplanationResponse,
+    FactOut,
+    ItemOut,
+    RecommendationsResponse,
+)
 
 if TYPE_CHECKING:
-    from ranker.explain import Explained
+    from ranker.counterfactual import Action
+    from ranker.explain import Explained, Explainer
 
 ListKey = tuple[str, int, str, str, str, str]
 CHANGE_BUCKETS = 4096
@@ -86,9 +96,31 @@ def ranked(engine: Engine, user_id: str, item_ids: list[str], lang: str, explain
                                    model_version=engine.version, items=items)
 
 
-def explanation(engine: Engine, user_id: str, item_id: str, lang: str, style: str,
-                mode: str) -> ExplanationResponse:
-    return explanation_response(*engine.explained(user_id, [item_id], 1, lang, style, mode)[0])
+def explanation(engine: Engine, user_id: str, item_id: str, lang: str, style: str, mode: str,
+                counterfactual: bool = False) -> ExplanationResponse:
+    e, reason = engine.explained(user_id, [item_id], 1, lang, style, mode)[0]
+    out = explanation_response(e, reason)
+    if counterfactual and engine.ranker.knows(user_id):
+        out.counterfactual = counterfactual_out(engine.explainer, e, lambda item: engine.title(item, lang))
+    return out
+
+
+def counterfactual_out(explainer: Explainer, e: Explained, title: Callable[[str], str]) -> CounterfactualOut:
+    """PRINCE's "because of what?" for one explained item, and its reasons' counterfactual checks (`title`: how an
+    item is named to the reader)."""
+    cf = explainer.counterfactuals
+    found = cf.minimal_set(e.facts.user_id, e.item_id)
+
+    def action(a: Action) -> ActionOut:
+        return ActionOut(item_id=a.item_id, did=a.did, title=title(a.item_id))
+
+    checks = [CheckOut(kind=c.kind, named=action(c.first.removed[0]), necessary=c.necessary,
+                       drop=round(c.first.drop, 4), served=action(c.served.removed[0]) if c.served else None)
+              for c in e.checks]
+    o = found.outcome
+    return CounterfactualOut(k=cf.k, found=found.found, actions=[action(a) for a in o.removed],
+                             rank_without=o.rank, score_without=o.score, replaced_by=o.replaced_by,
+                             actions_considered=found.tried, seconds=round(found.seconds, 4), checks=checks)
 
 
 def stream_events(engine: Engine, user_id: str, item_id: str, lang: str, style: str,

@@ -36,7 +36,7 @@ class RankRequest(Strict):
     style: Style = "short"
 
 
-class ExplanationRequest(Strict):
+class PairRequest(Strict):
     user_id: str = Id
     item_id: str = Id
     lang: Lang = "en"
@@ -44,8 +44,13 @@ class ExplanationRequest(Strict):
     mode: Literal["template", "llm", "auto"] = "auto"
 
 
+class ExplanationRequest(PairRequest):
+    counterfactual: bool = Field(False, description="Editors and merchants (admin token): also the fewest of the "
+                                                    "shopper's actions without which the item leaves their top k.")
+
+
 class BatchRequest(Strict):
-    pairs: list[ExplanationRequest] = Field(min_length=1, max_length=MAX_BATCH,
+    pairs: list[PairRequest] = Field(min_length=1, max_length=MAX_BATCH,
                                             description="At most WHYREC_BATCH_MAX pairs (413 beyond it).")
 
 
@@ -154,6 +159,38 @@ class RecommendationsResponse(BaseModel):
     items: list[ItemOut]
 
 
+class ActionOut(BaseModel):
+    item_id: str
+    did: Literal["bought", "viewed"]
+    title: str
+
+
+class CheckOut(BaseModel):
+    """The counterfactual check of a reason that names one of the shopper's actions."""
+
+    kind: str
+    named: ActionOut
+    necessary: bool = Field(description="Without it the item leaves the top k, or loses half its reason's credit.")
+    drop: float
+    served: ActionOut | None = Field(description="What the served reason names: the same action, a necessary one in "
+                                                 "its place, or null (said without a name).")
+
+
+class CounterfactualOut(BaseModel):
+    """Because of what? The fewest of the shopper's actions (most effective first) whose removal takes the item out
+    of their top `k`, and the item that would take its place."""
+
+    k: int
+    found: bool
+    actions: list[ActionOut]
+    rank_without: int
+    score_without: float
+    replaced_by: str
+    actions_considered: int
+    seconds: float
+    checks: list[CheckOut]
+
+
 class ExplanationResponse(BaseModel):
     user_id: str
     item_id: str
@@ -165,6 +202,7 @@ class ExplanationResponse(BaseModel):
     facts: list[FactOut]
     against: list[FactOut]
     explanation: ExplanationOut | None
+    counterfactual: CounterfactualOut | None = None
 
 
 class BatchResponse(BaseModel):

@@ -20,16 +20,19 @@ VARIANTS: dict[str, list[dict]] = {
     "bought_together": [{"with_item_id": "S7", "with_title": "Brisk Drill Bit Set B12", "basis": "item",
                          "with_title_zh": "Brisk 钻头套装 B12", "shoppers_bought_both": 8},
                         {"with_item_id": "S7", "with_title": "Brisk Drill Bit Set B12", "basis": "category",
-                         "with_title_zh": "Brisk 钻头套装 B12"}],
+                         "with_title_zh": "Brisk 钻头套装 B12"},
+                        {"with_item_id": "", "with_title": "", "with_title_zh": "", "basis": "item"}],  # no one cause
     "similar_text": [{"like_item_id": "S8", "like_title": "IronPeak 20V Cordless Drill A47",
                       "like_title_zh": "IronPeak 20V无线电钻 A47", "similarity": 0.8, "relation": relation}
                      for relation in ("viewed", "bought")]
                     + [{"like_item_id": "S8", "like_title": "IronPeak 20V Cordless Drill A47",  # written before
-                        "like_title_zh": "IronPeak 20V无线电钻 A47", "similarity": 0.8}],  # `relation` existed
+                        "like_title_zh": "IronPeak 20V无线电钻 A47", "similarity": 0.8},  # `relation` existed
+                       {"like_item_id": "", "like_title": "", "like_title_zh": ""}],
     "recent": [{"recent_item_id": "S9", "recent_title": "Brisk Drill Bit Set B12",
                 "recent_title_zh": "Brisk 钻头套装 B12", "purchases_ago": 1},
                {"recent_item_id": "S9", "recent_title": "Brisk Drill Bit Set B12",
-                "recent_title_zh": "Brisk 钻头套装 B12", "purchases_ago": 3}],
+                "recent_title_zh": "Brisk 钻头套装 B12", "purchases_ago": 3},
+               {"recent_item_id": "", "recent_title": "", "recent_title_zh": ""}],
     "popular": [{"purchases": 120, "popularity_rank": 4, "catalog_size": 600}],
     "rating": [{"rating": 4.5, "ratings": 31}],
     "activity": [{"viewed": 2, "carted": 0}, {"viewed": 1, "carted": 1}, {"viewed": 1, "carted": 0}],

@@ -112,3 +112,19 @@ def with_rows(stats: BehaviourStats, base: BehaviourStats, events: pd.DataFrame,
     new.user_index = pd.Index(new.user_ids)
     new.__dict__.pop("_user_rows", None)
     return new
+
+
+def detached(stats: BehaviourStats, events: pd.DataFrame, users: list[str], knn_exclude: np.ndarray) -> BehaviourStats:
+    """A copy of `stats` whose only user rows are those of `users` (row k is `users[k]`, computed from `events`),
+    item-level statistics shared: "what if" shoppers (one without some of their actions) scored without
+    building or touching the served rows."""
+    block = stats.user_rows(events, users, knn_exclude=knn_exclude)
+    new = copy.copy(stats)
+    for name in (*USER_SPARSE, *USER_DENSE):
+        setattr(new, name, block[name])
+    new.history = block["history"]
+    new.user_ids = np.asarray(users, dtype=object)
+    new.user_index = pd.Index(new.user_ids)
+    new.cold_row = len(users)
+    new.__dict__.pop("_user_rows", None)
+    return new

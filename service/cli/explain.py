@@ -86,10 +86,14 @@ def preview(
     llm: Llm = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
     root: PromptsDir = DEFAULT_DIR,
+    counterfactual: Annotated[bool, typer.Option(
+        help="Because of what? Also the fewest of the shopper's actions without which the item leaves their top "
+             "10, the item that would take its place, and the check of each reason that names an action.")] = False,
 ) -> None:
     """What a shopper would read for one item, and why: the item, an attribution bar chart, the facts,
     and the sentence in each language with every checked claim marked verified or failed."""
     from narrator.prompts.store import PromptStore
+    from service.responses import counterfactual_out
 
     config = settings(artifacts=model, backend=backend, llm=llm, prompts=root if root != DEFAULT_DIR else None)
     with user_errors():
@@ -113,11 +117,14 @@ def preview(
         facts = explained.facts
         said = {la: writer.explain(facts, la, mode="template" if writer.backend is None else mode)  # type: ignore[arg-type]
                 for la in langs} if facts.facts else {}
+        causes = counterfactual_out(stack.explainer, explained, ranker.title).model_dump() \
+            if counterfactual and ranker.knows(user) else None
     groups = explained.attribution.group_table(explained.pair)
     if as_json:
         print(json.dumps({"prompt": prompt_name, "item": facts.item.__dict__, "attribution": groups,
                           "completeness_error": facts.completeness_error, "facts": facts.to_dict()["facts"],
-                          "explanations": {la: e.to_dict() for la, e in said.items()}}, ensure_ascii=False))
+                          "explanations": {la: e.to_dict() for la, e in said.items()},
+                          **({"counterfactual": causes} if causes else {})}, ensure_ascii=False))
         return
     item_ref = facts.item
     console.print(Panel(f"[bold]{item_ref.title}[/]\n{item_ref.title_zh or ''}\n{item_ref.brand} · {item_ref.category}"
@@ -141,4 +148,19 @@ def preview(
         for text in e.rejected:
             console.print(f"    [dim]rejected: {text}[/]", soft_wrap=True, highlight=False)
         console.print("    timings: " + ", ".join(f"{k} {v:.2f}" for k, v in e.timings.items()), highlight=False)
+    if causes:
+        console.print(Panel(because_text(causes), title="because of what?"))
 
+
+def because_text(causes: dict) -> str:
+    """The counterfactual view (`service.schemas.CounterfactualOut`) as lines an editor reads."""
+    actions = "; ".join(f"{a['did']} {a['item_id']} {a['title']}" for a in causes["actions"])
+    lines = [f"without: {actions}" if actions else "no action of the shopper's was tried",
+             f"→ rank {causes['rank_without']}" + (f", {causes['replaced_by']} takes its place" if causes["found"]
+                                                   else f" (still in the top {causes['k']})"),
+             f"({causes['actions_considered']} actions considered, {causes['seconds']:.2f} s)"]
+    for c in causes["checks"]:
+        verdict = "necessary" if c["necessary"] else "not necessary"
+        served = f"the reason names {c['served']['item_id']}" if c["served"] else "the reason is said without a name"
+        lines.append(f"{c['kind']}: {c['named']['item_id']} {verdict} (score {-c['drop']:+.4f} without it); {served}")
+    return "\n".join(lines)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from typing import Annotated
@@ -12,17 +13,23 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from service import deps, responses
 from service.deps import Reader, Ready
 from service.errors import ApiError, documented
-from service.schemas import BatchRequest, BatchResponse, ExplanationRequest, ExplanationResponse
+from service.schemas import BatchRequest, BatchResponse, ExplanationRequest, ExplanationResponse, PairRequest
 from service.settings import Settings
 
 router = APIRouter(prefix="/v1/explanations", tags=["explanations"], dependencies=[Reader],
                    responses=documented(401, 404, 422, 503))
 
 
-@router.post("", response_model=ExplanationResponse)
-def explanation(body: ExplanationRequest, engine: Ready) -> ExplanationResponse:
-    """Why this item for this shopper: attribution, facts and the reason sentence."""
-    return responses.explanation(engine, body.user_id, body.item_id, body.lang, body.style, body.mode)
+@router.post("", response_model=ExplanationResponse, responses=documented(403))
+async def explanation(body: ExplanationRequest, engine: Ready, request: Request,
+                      authorization: Annotated[str | None, Header()] = None) -> ExplanationResponse:
+    """Why this item for this shopper: attribution, facts and the reason sentence. With `counterfactual: true`
+    (admin token: it lists the shopper's actions), also the fewest actions without which the item would leave the
+    shopper's top k, the item that would take its place, and the check of each reason that names an action."""
+    if body.counterfactual:
+        await deps.admin(request, authorization)
+    return await asyncio.to_thread(responses.explanation, engine, body.user_id, body.item_id, body.lang, body.style,
+                                   body.mode, body.counterfactual)
 
 
 @router.post("/batch", response_model=BatchResponse, responses=documented(413))
@@ -36,7 +43,7 @@ def batch(body: BatchRequest, engine: Ready, settings: Annotated[Settings, Depen
 
 
 @router.post("/stream", responses={200: {"content": {"text/event-stream": {}}}, **documented(401, 403)})
-async def stream(body: ExplanationRequest, engine: Ready, request: Request,
+async def stream(body: PairRequest, engine: Ready, request: Request,
                  raw: Annotated[bool, Query(description="Editors: also send the model's unverified pieces as `token` "
                                                         "events (admin token required).")] = False,
                  authorization: Annotated[str | None, Header()] = None) -> EventSourceResponse:

@@ -151,6 +151,7 @@ class LiveShop:
             known = set(p.ranker.catalog.item_ids.tolist())
             p.ranker.set_available([i for i in self.store.withdrawn() if i in known], False)
             self._ranker, self._rows, self.applied = p.ranker, p.rows, p.replayed
+            p.ranker.shopper_events = p.rows
             self._seq, self._items_until, self._item_versions = p.seq, p.items_until, p.item_versions
             self._complete_through = p.seq
             with self._own_lock:
