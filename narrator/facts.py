@@ -14,11 +14,12 @@ import json
 from dataclasses import asdict, dataclass, field
 
 FACT_KINDS: tuple[str, ...] = ("brand", "category", "price", "bought_together", "similar_text", "popular",
-                               "rating", "activity", "new_arrival", "query_match", "promotion", "recent")
+                               "rating", "activity", "new_arrival", "query_match", "promotion", "recent", "feedback")
 """`recent`: the order-aware group, naming the latest purchase it credits most (evidence: that item, how many
 purchases back it was). `query_match`: the item answers the shopper's search (evidence: the query, the
 similarity). `promotion`: a merchant's active promotion (evidence: percent off when the label says one, the
-label, the last day); the only fact that may back a discount claim."""
+label, the last day); the only fact that may back a discount claim. `feedback`: what the shopper told us that
+changed this item's place (evidence: `reaction`, and the brand, category or reason kind it was about)."""
 
 Evidence = dict[str, str | int | float]
 

@@ -114,10 +114,10 @@ class Counterfactuals:
         exclude = np.full(len(names), -1 if own == r.stats.cold_row else own)
         stats = detached(r.stats, whatif, names, exclude)
         items = r.item_indices(leading)
-        rows = np.repeat(np.arange(len(names)), len(items))
+        rows, every = np.repeat(np.arange(len(names)), len(items)), np.tile(items, len(names))
         match = r.query_match(query, items)
         tiled = QueryMatch(np.tile(match.similarity, len(names)), match.best) if match is not None else None
-        x = r.spec.compute(stats, rows, np.tile(items, len(names)), tiled)
+        x = r.critiqued(user_id, every, r.spec.compute(stats, rows, every, tiled))[0]
         scores = r.scorer(x).reshape(len(names), len(items))
         return [self._outcome(leading, scores[0], scores[n + 1], target, removed)
                 for n, (target, removed) in enumerate(zip(targets, removals, strict=True))]

@@ -105,6 +105,12 @@ class EvidenceFinder:
         """A category path's last level in another language, when the catalog (or its enrichment) names it."""
         return names.get(path, path.split(" > ")[-1])
 
+    def category_names(self, path: str) -> dict:
+        """A category path's last level as a phrase shows it, in the catalog's words and in zh and en."""
+        self._fresh()
+        return {"category": path.split(" > ")[-1], "category_zh": self._category_in(path, self.zh_categories),
+                "category_en": self._category_in(path, self.en_categories), "category_path": path}
+
     def category(self, row: int, i: int) -> dict:
         c, s = self.r.catalog, self.r.stats
         history, viewed = s.history_of(row), self._items_of(row, s.view)
@@ -115,10 +121,7 @@ class EvidenceFinder:
             bought_n, viewed_n = int(np.sum(codes[history] == code)), int(np.sum(codes[viewed] == code))
             if bought_n or viewed_n:
                 total = len(history) + len(viewed)
-                path = str(vocab[code])
-                return {"category": path.split(" > ")[-1], "category_zh": self._category_in(path, self.zh_categories),
-                        "category_en": self._category_in(path, self.en_categories),
-                        "category_path": path, "level": level,
+                return {**self.category_names(str(vocab[code])), "level": level,
                         "bought": bought_n, "viewed": viewed_n, "share": round((bought_n + viewed_n) / total, 2)}
         return {}
 

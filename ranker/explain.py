@@ -19,10 +19,12 @@ from narrator.facts import Fact, Facts, ItemRef
 from ranker.attribution import DEFAULT_METHOD, Attribution, IntegratedGradients
 from ranker.causes import NAMED, CauseCheck, Check, history_credit
 from ranker.counterfactual import Counterfactuals
+from ranker.critiques import told_about
+from ranker.errors import UnknownUserError
 from ranker.evidence import EvidenceFinder, item_ref
 from ranker.features import GROUP_KIND
 from ranker.promotions import active_promotion
-from ranker.ranking import Ranker, UnknownUserError
+from ranker.ranking import Ranker
 from ranker.search import Query
 
 MIN_SHARE = 0.05
@@ -160,6 +162,7 @@ class Explainer:
             reasons = self._search_first(reasons, by_kind.get("query_match", (0.0, ["query_relevance"])),
                                          self._query_evidence(query, i))
         reasons = self._with_offers(item_id, reasons)
+        reasons = self._with_feedback(user_id, i, reasons)
         return Facts(user_id, self.item_ref(item_id), tuple(reasons), tuple(against), cold,
                      float(attribution.scores[pair]), float(attribution.completeness_error[pair]),
                      int(attribution.pair_steps[pair]))
@@ -173,6 +176,15 @@ class Explainer:
         fact = own or Fact("query_match", tuple(groups), value, 0.0, 0, evidence)
         rest = [f for f in reasons if f is not own]
         return [replace(f, rank=n + 1) for n, f in enumerate([fact, *rest])]
+
+    def _with_feedback(self, user_id: str, i: int, reasons: list[Fact]) -> list[Fact]:
+        """What the shopper told us that changed this item's place ("you told us you are less interested in X")
+        comes second, after the strongest reason, so the sentence says it."""
+        told = told_about(self.ranker.critiques.get(user_id), self.ranker.catalog, i)
+        facts = [Fact("feedback", (), 0.0, 0.0, 0, {**t, **self.evidence.category_names(t["category_path"])}
+                      if "category_path" in t else t) for t in told]
+        placed = [*reasons[:1], *facts, *reasons[1:]]
+        return [replace(f, rank=n + 1) for n, f in enumerate(placed)] if facts else reasons
 
     def _with_offers(self, item_id: str, reasons: list[Fact]) -> list[Fact]:
         """An active promotion and a recent arrival say so, second and third after the strongest reason: true

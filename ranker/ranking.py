@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -10,6 +11,8 @@ import numpy as np
 import pandas as pd
 
 from ranker.candidates import CandidateConfig, candidates
+from ranker.critiques import Critiques
+from ranker.errors import UnavailableItemError, UnknownItemError
 from ranker.features import FeatureSpec, QueryMatch
 from ranker.lexical import WordIndex
 from ranker.promotions import Promotion
@@ -19,34 +22,6 @@ from ranker.stats.behaviour import BehaviourStats
 from ranker.stats.catalog import CatalogIndex
 from ranker.stats.live import LiveRows
 from ranker.text import MultilingualEncoder, search_texts
-
-
-class UnknownIdError(KeyError):
-    """A shopper or item id the model does not know; its message names the id."""
-
-    what = "id"
-
-    def __init__(self, value: str):
-        super().__init__(value)
-        self.value = value
-
-    def __str__(self) -> str:
-        return f"unknown {self.what} id {self.value!r}"
-
-
-class UnknownItemError(UnknownIdError):
-    what = "item"
-
-
-class UnknownUserError(UnknownIdError):
-    what = "shopper"
-
-
-class UnavailableItemError(UnknownItemError):
-    """An item withdrawn from the catalog: known, but never recommended again."""
-
-    def __str__(self) -> str:
-        return f"item {self.value!r} is no longer available (withdrawn from the catalog)"
 
 
 @dataclass(frozen=True)
@@ -80,6 +55,9 @@ class Ranker:
         """The events the statistics were computed from (the training window): each shopper's own history."""
         self.shopper_events: LiveRows | None = None
         """Each shopper's complete events while a live shop serves this ranker (the window's and those since)."""
+        self.critiques: dict[str, Critiques] = {}
+        """Shoppers' standing reactions to reasons (`ranker.critiques`), kept by the live shop from its store."""
+        self._baseline: np.ndarray | None = None
         self.min_relevance = MIN_RELEVANCE
         self._encoder: MultilingualEncoder | None = None
         self._words, self._words_of, self._words_lock = WordIndex(), None, threading.Lock()
@@ -185,8 +163,20 @@ class Ranker:
 
     def features(self, user_id: str, item_ids: list[str], query: Query | None = None) -> np.ndarray:
         items = self.item_indices(item_ids)
-        return self.spec.compute(self.stats, np.full(len(items), self.stats.rows_of([user_id])[0]), items,
-                                 self.query_match(query, items))
+        x = self.spec.compute(self.stats, np.full(len(items), self.stats.rows_of([user_id])[0]), items,
+                              self.query_match(query, items))
+        return self.critiqued(user_id, items, x)[0]
+
+    def critiqued(self, user_id: str, items: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The shopper's feature rows with their standing reactions applied, and which items may be listed."""
+        critiques = self.critiques.get(user_id)
+        if critiques is None or not critiques.told:
+            return x, np.ones(len(items), bool)
+        if self._baseline is None:
+            from ranker.attribution import model_baseline
+
+            self._baseline = model_baseline(self.model)
+        return critiques.apply(x, items, self.catalog, self.spec, self._baseline, time.time())
 
     def query_match(self, query: Query | None, items: np.ndarray) -> QueryMatch | None:
         if query is None:
@@ -247,7 +237,7 @@ class Ranker:
             row = self.stats.rows_of([user_id])[0]
             x = self.spec.compute(self.stats, np.full(len(found.items), row), found.items,
                                   query.match(self.search_index, found.items))
-            all_scores = self.scorer(x)
+            all_scores = self.scorer(self.critiqued(user_id, found.items, x)[0])
             relevant = found.similarity >= floor * query.best
             order = np.lexsort((-all_scores, ~relevant, ~first))[:k]
             items, scores = found.items[order], all_scores[order]
@@ -289,7 +279,11 @@ class Ranker:
         items = items[~self.unavailable[items]]
         if not len(items):
             return []
-        scores = self.scorer(self.spec.compute(self.stats, np.full(len(items), row), items))
+        x, listed = self.critiqued(user_id, items, self.spec.compute(self.stats, np.full(len(items), row), items))
+        items, x = items[listed], x[listed]
+        if not len(items):
+            return []
+        scores = self.scorer(x)
         order = np.argsort(-scores, kind="stable")[:k]
         return [Recommendation(str(self.catalog.item_ids[items[j]]), float(scores[j]), r + 1)
                 for r, j in enumerate(order)]

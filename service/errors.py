@@ -16,7 +16,7 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ranker.ranking import UnavailableItemError, UnknownItemError
+from ranker.errors import UnavailableItemError, UnknownItemError
 from ranker.search import SearchUnavailableError
 from service.engine import NotReady
 from service.schemas import ErrorBody, Problem

@@ -20,11 +20,9 @@ from cachetools import LRUCache
 
 from narrator.facts import Fact
 from narrator.narrate import Explanation
+from service.counterfactual_schemas import ActionOut, CheckOut, CounterfactualOut
 from service.engine import Engine
 from service.schemas import (
-    ActionOut,
-    CheckOut,
-    CounterfactualOut,
     ExplanationOut,
     ExplanationResponse,
     FactOut,
@@ -44,13 +42,16 @@ def fact_out(fact: Fact) -> FactOut:
     return FactOut(kind=fact.kind, share=fact.share, rank=fact.rank, evidence=fact.evidence)
 
 
-def explanation_id(user_id: str, item_id: str, lang: str, text: str) -> str:
-    """The id feedback names a shown reason by: the same shopper, item and sentence give the same id."""
-    return hashlib.sha256(f"{user_id}\x1f{item_id}\x1f{lang}\x1f{text}".encode()).hexdigest()[:20]
+def explanation_id(user_id: str, item_id: str, lang: str, text: str, prompt_id: str, prompt_version: int) -> str:
+    """The id feedback names a shown reason by: the same shopper, item and sentence give the same id, and it starts
+    with the prompt version that wrote it (`reason-short@3.…`), so feedback counts per version and A/B arm."""
+    digest = hashlib.sha256(f"{user_id}\x1f{item_id}\x1f{lang}\x1f{text}".encode()).hexdigest()[:20]
+    return f"{prompt_id}@{prompt_version}.{digest}"
 
 
 def explanation_out(e: Explanation, user_id: str, item_id: str) -> ExplanationOut:
-    return ExplanationOut(id=explanation_id(user_id, item_id, e.lang, e.text), text=e.text, lang=e.lang,
+    return ExplanationOut(id=explanation_id(user_id, item_id, e.lang, e.text, e.prompt_id, e.prompt_version),
+                          text=e.text, lang=e.lang,
                           style=e.style, cited=e.cited, verified=e.verified, fallback_used=e.fallback_used,
                           attempts=e.attempts, prompt_id=e.prompt_id, prompt_version=e.prompt_version,
                           model_id=e.model_id, timings=e.timings)
@@ -254,7 +255,8 @@ class Lists:
                     if self._serving() == serving:
                         self._cold[shared] = items
         own = [i if i.explanation is None else i.model_copy(update={"explanation": i.explanation.model_copy(
-            update={"id": explanation_id(user_id, i.item_id, lang, i.explanation.text)})}) for i in items]
+            update={"id": explanation_id(user_id, i.item_id, lang, i.explanation.text, i.explanation.prompt_id,
+                                         i.explanation.prompt_version)})}) for i in items]
         return RecommendationsResponse(user_id=user_id, cold_start=True, model_version=serving[0],
                                        items=own).model_dump_json().encode()
 

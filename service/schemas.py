@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from service.counterfactual_schemas import CounterfactualOut
 from service.settings import MAX_BATCH, MAX_EVENTS
 
 Lang = Literal["zh", "en"]
@@ -112,11 +113,40 @@ class ItemChange(BaseModel):
     model_version: str
 
 
-class FeedbackRequest(ShopperEvent):
-    """An event that also says which reason the shopper saw and whether it helped."""
+class FeedbackRequest(Strict):
+    """What a shopper did with a recommended item (`event`), or what they said of its reason (`reaction`; `undo: true`
+    takes a reaction back), with the shown reason's id and whether it helped."""
 
+    user_id: str = Id
+    item_id: str = Id
+    event: Literal["view", "cart", "purchase", "rating"] | None = None
+    value: float | None = Field(None, ge=1, le=5, description="The rating (1-5), for event=rating only.")
+    reaction: Literal["not_interested_brand", "not_interested_category", "already_have", "wrong_reason"] | None = \
+        Field(None, description="Not interested in this item's brand or category (they count less in the shopper's "
+                                "lists), already has one (its category is held back for 30 days), or the reason "
+                                "`reason` is wrong for this item. The item leaves the shopper's lists meanwhile, "
+                                "except for wrong_reason.")
+    reason: str | None = Field(None, max_length=40, description="The kind of the reason a wrong_reason is about "
+                                                                "(a fact kind: brand, category, bought_together …).")
+    undo: bool = Field(False, description="Take back the same reaction on the same item.")
     explanation_id: str | None = Field(None, max_length=200)
     helpful: bool | None = None
+
+    @model_validator(mode="after")
+    def one_thing_said(self) -> FeedbackRequest:
+        from narrator.facts import FACT_KINDS
+
+        if (self.event is None) == (self.reaction is None):
+            raise ValueError("give either event or reaction")
+        if (self.event == "rating") != (self.value is not None):
+            raise ValueError("value is required for event 'rating' and only for it")
+        if (self.reaction == "wrong_reason") != (self.reason is not None):
+            raise ValueError("reason is required for reaction 'wrong_reason' and only for it")
+        if self.reason is not None and self.reason not in FACT_KINDS:
+            raise ValueError(f"reason must be one of {', '.join(FACT_KINDS)}")
+        if self.undo and self.reaction is None:
+            raise ValueError("undo takes back a reaction; give the reaction")
+        return self
 
 
 class FactOut(BaseModel):
@@ -157,38 +187,6 @@ class RecommendationsResponse(BaseModel):
     cold_start: bool
     model_version: str
     items: list[ItemOut]
-
-
-class ActionOut(BaseModel):
-    item_id: str
-    did: Literal["bought", "viewed"]
-    title: str
-
-
-class CheckOut(BaseModel):
-    """The counterfactual check of a reason that names one of the shopper's actions."""
-
-    kind: str
-    named: ActionOut
-    necessary: bool = Field(description="Without it the item leaves the top k, or loses half its reason's credit.")
-    drop: float
-    served: ActionOut | None = Field(description="What the served reason names: the same action, a necessary one in "
-                                                 "its place, or null (said without a name).")
-
-
-class CounterfactualOut(BaseModel):
-    """Because of what? The fewest of the shopper's actions (most effective first) whose removal takes the item out
-    of their top `k`, and the item that would take its place."""
-
-    k: int
-    found: bool
-    actions: list[ActionOut]
-    rank_without: int
-    score_without: float
-    replaced_by: str
-    actions_considered: int
-    seconds: float
-    checks: list[CheckOut]
 
 
 class ExplanationResponse(BaseModel):

@@ -33,6 +33,7 @@ EVIDENCE = {
     "promotion": {"percent": 20, "zhe": "8", "label": "20% off", "ends": "2026-12-06", "campaign": "winter"},
     "recent": {"recent_item_id": "D9", "recent_title": "Auralis Wireless Headphones B20",
                "recent_title_zh": "Auralis 无线耳机 B20", "purchases_ago": 1},
+    "feedback": {"reaction": "not_interested_brand", "brand": "Voltmark"},
 }
 
 

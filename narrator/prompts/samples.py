@@ -38,6 +38,10 @@ VARIANTS: dict[str, list[dict]] = {
     "activity": [{"viewed": 2, "carted": 0}, {"viewed": 1, "carted": 1}, {"viewed": 1, "carted": 0}],
     "new_arrival": [{"added": "2026-11-29"}],
     "query_match": [{"query": "cordless drill", "similarity": 0.71}, {"query": "", "similarity": 0.4}],
+    "feedback": [{"reaction": "not_interested_brand", "brand": "Brisk"},
+                 {"reaction": "not_interested_category", "category": "Drill Bit Set", "category_zh": "钻头套装",
+                  "category_en": "Drill Bit Set", "category_path": "Tools > Drill Bit Set"},
+                 {"reaction": "wrong_reason", "reason": "bought_together"}],
     "promotion": [{"percent": 20, "zhe": "8", "label": "20% off", "ends": "2026-12-06", "campaign": "winter"},
                   {"percent": 0, "zhe": "", "label": "Winter Sale", "ends": "2026-12-06", "campaign": "winter"}],
 }

@@ -49,7 +49,7 @@ def user_errors() -> Iterator[None]:
     from narrator.backends.models import ModelError
     from narrator.prompts.store import StoreError
     from ranker.data import DataError
-    from ranker.ranking import UnknownIdError
+    from ranker.errors import UnknownIdError
     from ranker.search import SearchUnavailableError
 
     try:

@@ -1,8 +1,9 @@
-"""`whyrec prompts lint|list|save|promote|rollback|eval`: the editors' commands.
+"""`whyrec prompts lint|list|save|promote|rollback|eval|experiment`: the editors' commands.
 
 Editors tune wording in `prompts/` without touching code: lint, save the working copy as an immutable
 version, compare versions on the committed golden set, move a label (`production`, `staging`, …) and
-roll it back. A running service picks up label moves. (`whyrec preview` shows one shopper's reasons.)
+roll it back, and read what shoppers said of each version (`experiment`). A running service picks up label moves.
+(`whyrec preview` shows one shopper's reasons.)
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from rich.table import Table
 
 from narrator.prompts.library import DEFAULT_DIR, PromptLibrary, lint
 from narrator.prompts.store import PromptStore, StoreError, parse_ref
-from service.cli.common import Backend, console, err, fail, settings, text_model
+from service.cli.common import Backend, ModelDir, console, err, fail, settings, text_model, user_errors
 from service.cli.prompt_report import example_pairs, write_report
 
 app = typer.Typer(help="Prompt versions: lint, save, compare, promote and roll back.", no_args_is_help=True)
@@ -172,3 +173,32 @@ def prompts_eval(
         console.print(f"report written to {report}")
 
 
+
+
+@app.command("experiment")
+def prompts_experiment(
+    model: ModelDir = None,
+    events: Annotated[Path | None, typer.Option("--events", help="The service's event store, which holds the "
+                                                "feedback [default: WHYREC_EVENTS, else events.db in the model root].")]
+    = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
+    """What shoppers said of each prompt version and A/B arm: the share of "helpful" votes and of "this reason is
+    wrong" reactions, with 95% Wilson intervals, and a test of each template's arms (Fisher's exact test for two),
+    so a split can be ended on evidence rather than on a hunch."""
+    from dataclasses import asdict
+
+    from service.jobs.prompt_experiment import read, report_lines
+    from service.stack import events_path, root_of
+
+    config = settings(artifacts=model, events=events)
+    with user_errors():
+        found = read(config.events or events_path(config, root_of(config.artifacts)))
+    if as_json:
+        print(json.dumps([asdict(a) for a in found]))
+        return
+    if not found:
+        console.print("no feedback names a prompt version yet")
+        return
+    for line in report_lines(found):
+        console.print(line, highlight=False, soft_wrap=True)

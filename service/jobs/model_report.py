@@ -40,6 +40,8 @@ class ReportData:
     driver_recovery: float | None = None
     narration: list[dict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    experiment: list[str] = field(default_factory=list)
+    """What shoppers said of each prompt version (`service.jobs.prompt_experiment`), when the shop has feedback."""
 
 
 def collect(stack: Stack, data: Path, shoppers: int = 100, narrate_pairs: int = 0,
@@ -111,7 +113,17 @@ def collect(stack: Stack, data: Path, shoppers: int = 100, narrate_pairs: int = 
     progress("done", 4, 4)
     return ReportData(f"{art.path.name} on {data}", ranks, {g: float(np.mean(v)) for g, v in shares.items()},
                       np.array(errors), {k: v for k, v in latency.items() if v}, data_drivers, recovery, narration,
-                      notes)
+                      notes, experiment(stack))
+
+
+def experiment(stack: Stack) -> list[str]:
+    """The prompt experiments' lines when the shop's event store holds feedback that names prompt versions."""
+    from service.jobs.prompt_experiment import read, report_lines
+    from service.stack import events_path
+
+    path = events_path(stack.settings, stack.artifact.path.parent)
+    found = read(path) if path.exists() else []
+    return report_lines(found) if found else []
 
 
 def _png(fig) -> str:
@@ -197,6 +209,8 @@ def render(d: ReportData) -> str:
     shown = "".join(f"<figure><img alt='{html.escape(c)}' src='{uri}'><figcaption>{html.escape(c)}</figcaption>"
                     f"</figure>" for c, uri in figures(d))
     notes = "".join(f"<li>{html.escape(n)}</li>" for n in d.notes)
+    if d.experiment:
+        notes += f"<h2>Prompt experiments (shoppers' feedback)</h2><pre>{html.escape(chr(10).join(d.experiment))}</pre>"
     return ("<!doctype html><html lang='en'><meta charset='utf-8'><title>whyrec report</title><style>"
             "body{font-family:sans-serif;max-width:1100px;margin:2em auto}td,th{border:1px solid #ccc;padding:4px 8px}"
             "table{border-collapse:collapse}figure{margin:1.5em 0}img{max-width:100%}</style>"

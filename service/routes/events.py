@@ -56,8 +56,12 @@ async def post_events(body: EventsRequest, engine: Ready, request: Request) -> E
 
 @router.post("/feedback", response_model=FeedbackResponse)
 async def feedback(body: FeedbackRequest, engine: Ready, request: Request) -> FeedbackResponse:
-    """What a shopper did with a recommended item and whether its reason helped: an event like any other."""
-    events = _checked(engine, request, [Event(body.user_id, body.item_id, body.event, time.time(), body.value,
+    """What a shopper did with a recommended item, or their reaction to its reason (stored like any event, applied
+    before the answer: the shopper's next list reflects it), and whether the reason helped."""
+    from ranker.critiques import event_name
+
+    kind = body.event or event_name(str(body.reaction), body.reason or "", body.undo)
+    events = _checked(engine, request, [Event(body.user_id, body.item_id, kind, time.time(), body.value,
                                               explanation_id=body.explanation_id, helpful=body.helpful)])
     stored = await _ingest(engine, events)
     return FeedbackResponse(stored=True, events=stored.last_seq)

@@ -5,8 +5,8 @@ recomputed and swapped in (`ranker.stats.live`), so the very next recommendation
 a bought item leaves the list, the counts in the reasons change, a new shopper is no longer cold. One
 refresher thread takes every shopper waiting at that moment and swaps once, so a burst of events costs
 one recomputation, not one per event. Catalog changes (new and changed items, withdrawn ones) are stored and
-applied the same way. At start the store is replayed (after the last snapshot, `service.shop.snapshot`), so
-a restart loses nothing; rows are recomputed from events read back from the store, none kept in memory.
+applied the same way, and shoppers' reactions to reasons (`service.shop.reactions`). At start the store is
+replayed (after the last snapshot), so a restart loses nothing; rows are recomputed from events read back.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import numpy as np
 
 from service.shop import snapshot
 from service.shop.gate import Gate
+from service.shop.reactions import react, refreshed
 from service.shop.refresher import Refresher
 from service.shop.store import Event, EventStore, Stored, as_rows
 
@@ -118,6 +119,7 @@ class LiveShop:
         if found is not None:
             ranker.use_stats(found.stats)
             prepared.seq = found.seq
+        react(ranker, self.store, None)
         self._catch_up_events(prepared)
         return prepared
 
@@ -139,7 +141,7 @@ class LiveShop:
     def _catch_up_events(self, p: _Prepared) -> None:
         users, count, p.seq = self.store.users_after(p.seq)
         if users:
-            p.ranker.use_stats(p.rows.refresh(p.ranker.stats, users))
+            refreshed(p.ranker, p.rows, self.store, users)
         p.replayed += count
 
     def _serve(self, p: _Prepared) -> None:
@@ -207,9 +209,8 @@ class LiveShop:
         return ranker.upsert(frame, emb, arrivals)
 
     def ingest(self, events: list[Event]) -> tuple[Stored, Future[None]]:
-        """Store the events (blocking until they are durable), then queue their shoppers for a refresh; the
-        returned future resolves once the shoppers' new rows are served. Their ids are noted first, so the
-        tail (`follow`) never applies them a second time."""
+        """Store the events (durable before it returns), then queue their shoppers; the future resolves once their
+        new rows are served. Their ids are noted first, so the tail (`follow`) never applies them twice."""
         events = [e if e.event_id else replace(e, event_id=uuid.uuid4().hex) for e in events]
         with self._gate.passing(), self._tail_gate.passing():
             with self._own_lock:
@@ -220,8 +221,7 @@ class LiveShop:
             return stored, self.apply(stored.stored)
 
     def follow(self, every_s: float = 0.2) -> None:
-        """Apply what other processes sharing the store add (`whyrec serve --workers N`): events, catalog
-        changes and withdrawals, checked every `every_s` seconds in a background thread."""
+        """Apply what other processes sharing the store add (`whyrec serve --workers N`) every `every_s` s."""
         def loop() -> None:
             while not self._refresher.closed:
                 time.sleep(every_s)
@@ -288,7 +288,7 @@ class LiveShop:
     def _refresh(self, users: set[str]) -> None:
         with self.changing:
             assert self._ranker is not None and self._rows is not None
-            self._ranker.use_stats(self._rows.refresh(self._ranker.stats, users))
+            refreshed(self._ranker, self._rows, self.store, users)
         for listener in self.listeners:
             listener(users)
 

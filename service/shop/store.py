@@ -205,6 +205,21 @@ class EventStore:
                                   f"({', '.join('?' * len(part))}) ORDER BY seq", part).fetchall()
         return out
 
+    def reactions(self, users: list[str] | None = None) -> list[tuple]:
+        """Shoppers' reactions to reasons and their undos (`ranker.critiques`), `(user_id, item_id, event, value,
+        timestamp)` rows: of `users`, or of every shopper (read once when a model starts serving)."""
+        where = "(event GLOB 'critique:*' OR event GLOB 'uncritique:*')"
+        with closing(self._connect()) as db:
+            if users is None:
+                return db.execute(f"SELECT user_id, item_id, event, value, timestamp FROM events WHERE {where} "
+                                  "ORDER BY seq").fetchall()
+            out: list[tuple] = []
+            for k in range(0, len(users), 500):
+                part = users[k:k + 500]
+                out += db.execute("SELECT user_id, item_id, event, value, timestamp FROM events WHERE user_id IN "
+                                  f"({', '.join('?' * len(part))}) AND {where} ORDER BY seq", part).fetchall()
+            return out
+
     def read_ids(self, after_seq: int, limit: int = 100_000) -> list[tuple]:
         """Events stored after `after_seq`, `(seq, event_id, user_id, item_id, event, value, timestamp)` rows:
         what another process sharing the file added."""
@@ -253,7 +268,7 @@ class EventStore:
             return [row[0] for row in db.execute("SELECT item_id FROM withdrawn ORDER BY at")]
 
     def feedback(self, limit: int = 100) -> list[dict]:
-        """The latest events that carry feedback on a reason (explanation id or helpfulness)."""
+        """The latest events that carry feedback on a reason (explanation id or helpfulness); `limit` -1: all."""
         with closing(self._connect()) as db:
             db.row_factory = sqlite3.Row
             rows = db.execute("SELECT * FROM events WHERE explanation_id IS NOT NULL OR helpful IS NOT NULL "
