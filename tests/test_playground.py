@@ -46,6 +46,7 @@ def test_edit_render_save_promote_in_the_browser(trained, tmp_path):
         expect(page.locator("#out-zh")).to_contain_text("推荐理由")
         assert page.locator("#chart .bar").count() >= 5
         assert page.locator("#claims-en li.ok").count() >= 3
+        expect(page.locator("#because")).to_contain_text("top 10")  # because of what? (counterfactual)
 
         edits = (("en", "Recommended because", "Picked for you because"), ("zh", "推荐理由：", "为您推荐："))
         for lang, old, new in edits:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from narrator.facts import Facts, ItemRef
+from narrator.facts import Fact, Facts, ItemRef
 from narrator.narrate import Narrator
 from narrator.prompts import PromptLibrary
 from tests.narrator_cases import BRANDS, DRILL, EVIDENCE, fact, facts_of
@@ -246,6 +246,17 @@ def test_the_shopper_never_bought_the_recommended_item(narrator, lang, bad):
     """Seen in `make demo`: "You often buy this power bank together with the … you bought"."""
     failed = narrator.verify_text(bad, TWO_ITEMS, lang).failures
     assert any("says you bought" in c.why for c in failed), failed
+
+
+def test_picked_for_you_is_not_the_shopper_buying_the_item(narrator):
+    """An editor's "Picked for you because shoppers often buy it together with …": the buyers are the shoppers."""
+    text = "Picked for you because shoppers often buy it together with things you bought."
+    facts = Facts("U1", TWO_ITEMS.item, (Fact("bought_together", ("bought_together",), 0.6, 0.6, 1,
+                                              {"with_item_id": "", "with_title": "", "with_title_zh": "",
+                                               "basis": "item"}),))
+    assert not [c for c in narrator.verify_text(text, facts, "en").failures if "says you bought" in c.why]
+    assert [c for c in narrator.verify_text("Picked for you because you have already bought it.", facts,
+                                            "en").failures if "says you bought" in c.why]
 
 
 @pytest.mark.parametrize("lang,text", [

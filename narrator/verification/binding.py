@@ -26,8 +26,10 @@ ZH_CLAUSE = re.compile(r"[，；;：:。！？!?、]|,(?!\d)|并且|而且|同�
 # A finite "(you) bought X" run into "bought together" ("您已购买过X一起购买"); "您买过的X一起购买" is fine.
 ZH_CLASH = re.compile(r"[已您]购买过[^，。；的]*一起购买")
 # The shopper as the buyer of the recommended item: never true, since what a shopper bought is not recommended.
-EN_YOU_BUY = re.compile(r"\byou\b[^;:]*?\b(?:buy|buys|bought|purchase|purchased)\b[^;:]*?\b(?:this|these|it)\b",
-                        re.IGNORECASE)
+EN_YOU_BUY = re.compile(r"\byou(?:'\w+)?(?:\s+\w+){0,2}?\s+(?:buy|buys|bought|purchase|purchased)\b[^;:]*?"
+                        r"\b(?:this|these|it)\b", re.IGNORECASE)
+""""you" as the subject of buying (at most two words between: "you often buy", "you have already bought") and the
+recommended item after it; "picked for you because shoppers often buy it" is not the shopper buying."""
 ZH_YOU_BUY = re.compile(r"您[^，。；、]*?(?:(?:购买|买)[^，。；、]*?(?:这[款个件套台]|它)|"
                         r"(?:这[款个件套台]|它)[^，。；、]*?(?:购买|买))")
 # After "这款" an attribute ("这款价格$23.99", "这款销量") says "this one's price", not what the item is.

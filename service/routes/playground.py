@@ -22,6 +22,7 @@ from narrator.prompts.sandbox import MAX_TEMPLATE_CHARS, SandboxError, render_bo
 from narrator.prompts.templating import PromptError
 from service.deps import Admin, Ready
 from service.errors import ApiError, documented
+from service.responses import counterfactual_out
 from service.schemas import Lang, Style
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
@@ -78,7 +79,7 @@ def _errors(message: str, facts: Facts, attribution: dict | None) -> dict[str, A
 @router.post("/render")
 def render(body: RenderRequest, engine: Ready) -> dict[str, Any]:
     """Facts (from a shopper and item, or pasted) through the (edited) template in zh and en."""
-    attribution = None
+    attribution, causes = None, None
     if body.facts is not None:
         try:
             facts = Facts.from_dict(body.facts)
@@ -88,6 +89,8 @@ def render(body: RenderRequest, engine: Ready) -> dict[str, Any]:
         query = engine.ranker.query_for(body.query) if body.query else None
         explained = engine.explainer.explain(body.user_id, [body.item_id], allow_unknown_user=True, query=query)[0]
         facts, attribution = explained.facts, explained.attribution.group_table(explained.pair)
+        if engine.ranker.knows(body.user_id):
+            causes = counterfactual_out(engine.explainer, explained, lambda i: engine.title(i, "en")).model_dump()
     else:
         raise ApiError(422, "invalid_request", "give user_id and item_id, or facts")
     if not facts.facts:
@@ -104,4 +107,5 @@ def render(body: RenderRequest, engine: Ready) -> dict[str, Any]:
         return _errors(f"{Path(e.path).name}:{e.line}: {e.message}", facts, attribution)
     except SandboxError as e:
         return _errors(f"template: {e}", facts, attribution)
-    return {"errors": [], "facts": facts.to_dict(), "attribution": attribution, "outputs": outputs}
+    return {"errors": [], "facts": facts.to_dict(), "attribution": attribution, "outputs": outputs,
+            "counterfactual": causes}

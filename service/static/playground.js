@@ -64,6 +64,19 @@ function drawFacts(facts) {
   }
 }
 
+function drawBecause(c) {
+  const list = $("because"); list.innerHTML = "";
+  const add = (text) => { const li = document.createElement("li"); li.textContent = text; list.appendChild(li); };
+  if (!c) { add("(pasted facts or a new shopper: no actions to take away)"); return; }
+  const actions = c.actions.map((a) => `${a.did} ${a.title}`).join("; ");
+  add(c.found ? `without ${actions}, it falls to rank ${c.rank_without}, out of the top ${c.k}; ${c.replaced_by} takes its place`
+              : `none of ${c.actions_considered} actions (up to ${c.actions.length} at once) takes it out of the top ${c.k}`);
+  for (const k of c.checks) {
+    add(`${k.kind}: ${k.named.title} is ${k.necessary ? "necessary" : "not necessary"}; the reason ` +
+        (k.served ? `names ${k.served.title}` : "is said without a name"));
+  }
+}
+
 function drawOutput(lang, e) {
   const p = $(`out-${lang}`);
   p.textContent = e ? e.text : "";
@@ -93,7 +106,7 @@ async function render() {
       if ($("query").value.trim()) body.query = $("query").value.trim();
     }
     const r = await call("/v1/playground/render", body);
-    drawChart(r.attribution); drawFacts(r.facts);
+    drawChart(r.attribution); drawFacts(r.facts); drawBecause(r.counterfactual);
     $("errors").textContent = r.errors.join("\n");
     for (const lang of ["zh", "en"]) drawOutput(lang, r.outputs ? r.outputs[lang] : null);
     $("status").textContent = r.errors.length ? "template has errors" : "rendered";
