@@ -82,7 +82,7 @@ class Critiques:
                 continue
             groups = [GROUP_OF[t.reaction]] if t.reaction in GROUP_OF else \
                 [g for g, kind in GROUP_KIND.items() if kind == t.reason]
-            cols = np.concatenate([columns.get(g, np.zeros(0, np.int64)) for g in groups])
+            cols = np.concatenate([np.zeros(0, np.int64), *(columns.get(g, np.zeros(0, np.int64)) for g in groups)])
             if len(cols) and hit.any():
                 x[np.ix_(hit, cols)] = baseline[cols]
         return x, listed

@@ -75,6 +75,18 @@ def test_not_interested_in_a_brand_changes_the_list_and_says_so(ranker):
     assert [r.item_id for r in ranker.recommend(user, 10)] == before
 
 
+def test_a_wrong_offer_or_a_reason_without_groups_changes_nothing_but_the_list(ranker):
+    """"This reason is wrong" about an offer (no attribution group behind it): the item's features stay, and the
+    reaction is still taken (nothing fails)."""
+    user = ranker.most_active(1)[0]
+    items = ranker.catalog.index_of([r.item_id for r in ranker.recommend(user, 5)])
+    x = ranker.spec.compute(ranker.stats, np.full(len(items), ranker.stats.rows_of([user])[0]), items)
+    for reason in ("promotion", "new_arrival", "feedback"):
+        told = Critiques([Told("wrong_reason", str(ranker.catalog.item_ids[items[0]]), reason, time.time())])
+        same, listed = told.apply(x, items, ranker.catalog, ranker.spec, x.mean(axis=0), time.time())
+        assert np.array_equal(same, x) and listed.all()
+
+
 def test_each_reaction_as_a_fact_reads_in_both_languages():
     from narrator.facts import Fact, ItemRef
 
