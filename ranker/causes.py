@@ -44,9 +44,11 @@ class Check:
 
 @dataclass(frozen=True)
 class Named:
-    """One reason of one explained item that names an action: where it is (item position, fact position)."""
+    """One reason of one explained item that names an action: where it is (item position, catalog position, fact
+    position), its credit and the actions it could name."""
 
     pair: int
+    item: int
     fact: int
     credit: float
     options: list[tuple[int, str]]
@@ -89,7 +91,7 @@ class CauseCheck:
                                                                      slot_credit(p) if fact.kind == "recent" else None)
                           if str(catalog_ids[h]) != named][: self.alternatives]
                 options = [(int(self.cf.ranker.catalog.index_of([named])[0]), did), *others]
-                found.append(Named(p, f, credit_of(p, fact), options))
+                found.append(Named(p, i, f, credit_of(p, fact), options))
                 for h, d in options:
                     targets.append(items[p])
                     removals.append((Action(str(catalog_ids[h]), d),))
@@ -105,9 +107,8 @@ class CauseCheck:
                 served = tried[0] if first_ok else None
                 mended[n.pair][n.fact] = fact if first_ok else unnamed(fact)
             else:
-                i = int(self.cf.ranker.catalog.index_of([items[n.pair]])[0])
                 h = n.options[best][0]
-                args = (row, i, slot_credit(n.pair), h) if fact.kind == "recent" else (row, i, h)
+                args = (row, n.item, slot_credit(n.pair), h) if fact.kind == "recent" else (row, n.item, h)
                 evidence = getattr(self.evidence, fact.kind)(*args)
                 served = tried[best] if evidence else None
                 mended[n.pair][n.fact] = replace(fact, evidence=evidence) if evidence else unnamed(fact)

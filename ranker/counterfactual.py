@@ -135,25 +135,22 @@ class Counterfactuals:
         t = leading.index(target)
         touched = {a.item_id for a in removed}
         competing = [n for n, i in enumerate(leading) if i not in touched or n == t]
-        was = [n for n in sorted(competing, key=lambda n: -before[n])][: self.k]
-        now = [n for n in sorted(competing, key=lambda n: -after[n])]
+        was = sorted(competing, key=lambda n: -before[n])[: self.k]
+        now = sorted(competing, key=lambda n: -after[n])
         rank = now.index(t) + 1
         left = t in was and rank > self.k
         replaced = next((leading[n] for n in now[: self.k] if n not in was), "") if left else ""
         return Outcome(removed, float(after[t]), float(before[t] - after[t]), rank, left, replaced)
 
-    def minimal_set(self, user_id: str, item_id: str, credit: dict[Action, float] | None = None, cap: int = 5,
-                    budget_s: float = 2.0) -> MinimalSet:
-        """The smallest prefix of the shopper's actions, most credited first, whose removal takes `item_id` out of
-        the top k (at most `cap` actions, about `budget_s` seconds). Without `credit` (an action's share of the
-        item's score) each action is credited by how far the item falls without it alone — one batch — and the
-        prefixes are then tried in one more."""
+    def minimal_set(self, user_id: str, item_id: str, cap: int = 5, budget_s: float = 2.0) -> MinimalSet:
+        """The smallest prefix of the shopper's actions, most effective first, whose removal takes `item_id` out of
+        the top k (at most `cap` actions, about `budget_s` seconds): each action is credited by how far the item
+        falls without it alone — one batch — and the prefixes are then tried in one more."""
         start = time.perf_counter()
         leading = self.leading(user_id, [item_id])
         actions = [a for a in self.actions(user_id) if a.item_id != item_id][:64]
-        if credit is None:
-            alone = self.outcomes(user_id, [item_id] * len(actions), [(a,) for a in actions], leading)
-            credit = {o.removed[0]: o.drop for o in alone}
+        alone = self.outcomes(user_id, [item_id] * len(actions), [(a,) for a in actions], leading)
+        credit = {o.removed[0]: o.drop for o in alone}
         ordered = sorted(actions, key=lambda a: -credit.get(a, 0.0))[:cap]
         tried: list[Outcome] = []
         if ordered and time.perf_counter() - start < budget_s:

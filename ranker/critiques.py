@@ -63,22 +63,14 @@ class Critiques:
         columns = spec.group_index()
         ids = catalog.item_ids[items]
         for t in self.told:
-            at = catalog.index_of([t.item_id])[0]
-            if at < 0:
-                continue
             if t.reaction != "wrong_reason":
                 listed &= ids != t.item_id
-            if t.reaction == "not_interested_brand" and catalog.brand[at] >= 0:
-                hit = catalog.brand[items] == catalog.brand[at]
-            elif t.reaction == "not_interested_category" and catalog.leaf[at] >= 0:
-                hit = catalog.leaf[items] == catalog.leaf[at]
-            elif t.reaction == "already_have":
-                if catalog.leaf[at] >= 0 and now - t.at <= HAVE_WINDOW_S:
-                    listed &= catalog.leaf[items] != catalog.leaf[at]
+            hit = reach(t, catalog, items)
+            if hit is None:
                 continue
-            elif t.reaction == "wrong_reason":
-                hit = ids == t.item_id
-            else:
+            if t.reaction == "already_have":
+                if now - t.at <= HAVE_WINDOW_S:
+                    listed &= ~hit
                 continue
             groups = [GROUP_OF[t.reaction]] if t.reaction in GROUP_OF else \
                 [g for g, kind in GROUP_KIND.items() if kind == t.reason]
@@ -88,19 +80,32 @@ class Critiques:
         return x, listed
 
 
+def reach(t: Told, catalog: CatalogIndex, items: np.ndarray) -> np.ndarray | None:
+    """Which of `items` a reaction is about: the reacted-to item's brand or category (`already_have` too), or the
+    item itself (`wrong_reason`); None when the item is unknown or has no brand or category to be about."""
+    at = catalog.index_of([t.item_id])[0]
+    if at < 0:
+        return None
+    if t.reaction == "not_interested_brand":
+        return catalog.brand[items] == catalog.brand[at] if catalog.brand[at] >= 0 else None
+    if t.reaction in ("not_interested_category", "already_have"):
+        return catalog.leaf[items] == catalog.leaf[at] if catalog.leaf[at] >= 0 else None
+    return catalog.item_ids[items] == t.item_id if t.reaction == "wrong_reason" else None
+
+
 def told_about(critiques: Critiques | None, catalog: CatalogIndex, i: int) -> list[dict]:
     """What the shopper told us that changed item i's place, as `feedback` evidence (`reaction`, and the brand,
     the category path or the reason kind it was about)."""
     out: list[dict] = []
     for t in critiques.told if critiques is not None else ():
-        at = catalog.index_of([t.item_id])[0]
-        if at < 0:
+        hit = reach(t, catalog, np.array([i]))
+        if t.reaction == "already_have" or hit is None or not hit[0]:
             continue
-        if t.reaction == "not_interested_brand" and catalog.brand[at] >= 0 and catalog.brand[i] == catalog.brand[at]:
-            out.append({"reaction": t.reaction, "brand": str(catalog.brands[catalog.brand[at]])})
-        elif t.reaction == "not_interested_category" and catalog.leaf[at] >= 0 and catalog.leaf[i] == catalog.leaf[at]:
-            out.append({"reaction": t.reaction, "category_path": str(catalog.leaves[catalog.leaf[at]])})
-        elif t.reaction == "wrong_reason" and at == i:
+        if t.reaction == "not_interested_brand":
+            out.append({"reaction": t.reaction, "brand": str(catalog.brands[catalog.brand[i]])})
+        elif t.reaction == "not_interested_category":
+            out.append({"reaction": t.reaction, "category_path": str(catalog.leaves[catalog.leaf[i]])})
+        else:
             out.append({"reaction": t.reaction, "reason": t.reason})
     return out
 

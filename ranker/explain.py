@@ -183,8 +183,7 @@ class Explainer:
         told = told_about(self.ranker.critiques.get(user_id), self.ranker.catalog, i)
         facts = [Fact("feedback", (), 0.0, 0.0, 0, {**t, **self.evidence.category_names(t["category_path"])}
                       if "category_path" in t else t) for t in told]
-        placed = [*reasons[:1], *facts, *reasons[1:]]
-        return [replace(f, rank=n + 1) for n, f in enumerate(placed)] if facts else reasons
+        return _second(reasons, facts)
 
     def _with_offers(self, item_id: str, reasons: list[Fact]) -> list[Fact]:
         """An active promotion and a recent arrival say so, second and third after the strongest reason: true
@@ -197,7 +196,11 @@ class Explainer:
         if arrived is not None and time.time() - arrived <= self.new_arrival_s:
             offers.append(Fact("new_arrival", (), 0.0, 0.0, 0,
                                {"added": time.strftime("%Y-%m-%d", time.gmtime(arrived))}))
-        if not offers:
-            return reasons
-        placed = [*reasons[:1], *offers, *reasons[1:]]
-        return [replace(f, rank=n + 1) for n, f in enumerate(placed)]
+        return _second(reasons, offers)
+
+
+def _second(reasons: list[Fact], extra: list[Fact]) -> list[Fact]:
+    """`extra` placed right after the strongest reason (the sentence says the first two), ranks renumbered."""
+    if not extra:
+        return reasons
+    return [replace(f, rank=n + 1) for n, f in enumerate([*reasons[:1], *extra, *reasons[1:]])]
