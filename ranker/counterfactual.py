@@ -21,7 +21,7 @@ from ranker.features import QueryMatch
 from ranker.ranking import Ranker
 from ranker.search import Query
 from ranker.stats.behaviour import ENGAGEMENT_KINDS
-from ranker.stats.live import EVENT_COLUMNS, LiveRows, detached
+from ranker.stats.live import LiveRows, detached
 
 BOUGHT, VIEWED = "bought", "viewed"
 
@@ -95,32 +95,32 @@ class Counterfactuals:
 
     def outcomes(self, user_id: str, targets: Sequence[str], removals: Sequence[tuple[Action, ...]],
                  leading: Sequence[str] | None = None, query: Query | None = None) -> list[Outcome]:
-        """For each k, `targets[k]` re-scored with `removals[k]` taken away: one batch of "what if" shoppers, each
-        scored on the leading items (actions on an item take it out of the competition: a purchase undone does
-        not make the item itself a recommendation); search results are scored as answers to `query`."""
+        """For each k, `targets[k]` re-scored with `removals[k]` taken away: one batch of "what if" shoppers (one per
+        distinct removal: reasons of several items often name the same purchase), each scored on the leading items
+        (actions on an item take it out of the competition: a purchase undone does not make the item itself a
+        recommendation); search results are scored as answers to `query`."""
         if not removals:
             return []
         r = self.ranker
         leading = list(leading) if leading is not None else self.leading(user_id, targets)
         events = self.events_of(user_id)
-        columns = {c: events[c].to_numpy() for c in EVENT_COLUMNS}
-        ids, kinds = columns["item_id"].astype(str), columns["event"]
-        keep = [np.ones(len(events), bool), *(self._keep(ids, kinds, removed) for removed in removals)]
-        names = [f"\x00what-if-{n}" for n in range(len(keep))]
-        at = np.concatenate([np.flatnonzero(k) for k in keep])
-        whatif = pd.DataFrame({**{c: v[at] for c, v in columns.items()},
-                               "user_id": np.repeat(np.asarray(names, dtype=object), [int(k.sum()) for k in keep])})
+        ids, kinds = events["item_id"].astype(str).to_numpy(), events["event"].to_numpy()
+        whatif = list(dict.fromkeys(removals))
+        keep = [np.ones(len(events), bool), *(self._keep(ids, kinds, removed) for removed in whatif)]
+        kept = [np.flatnonzero(k) for k in keep]
+        user, at = np.repeat(np.arange(len(keep)), [len(a) for a in kept]), np.concatenate(kept)
         own = r.stats.rows_of([user_id])[0]
-        exclude = np.full(len(names), -1 if own == r.stats.cold_row else own)
-        stats = detached(r.stats, whatif, names, exclude)
+        exclude = np.full(len(keep), -1 if own == r.stats.cold_row else own)
+        stats = detached(r.stats, user, r.catalog.index_of(ids)[at], kinds[at], exclude)
         items = r.item_indices(leading)
-        rows, every = np.repeat(np.arange(len(names)), len(items)), np.tile(items, len(names))
+        rows, every = np.repeat(np.arange(len(keep)), len(items)), np.tile(items, len(keep))
         match = r.query_match(query, items)
-        tiled = QueryMatch(np.tile(match.similarity, len(names)), match.best) if match is not None else None
+        tiled = QueryMatch(np.tile(match.similarity, len(keep)), match.best) if match is not None else None
         x = r.critiqued(user_id, every, r.spec.compute(stats, rows, every, tiled))[0]
-        scores = r.scorer(x).reshape(len(names), len(items))
-        return [self._outcome(leading, scores[0], scores[n + 1], target, removed)
-                for n, (target, removed) in enumerate(zip(targets, removals, strict=True))]
+        scores = r.scorer(x).reshape(len(keep), len(items))
+        row_of = {removed: n + 1 for n, removed in enumerate(whatif)}
+        return [self._outcome(leading, scores[0], scores[row_of[removed]], target, removed)
+                for target, removed in zip(targets, removals, strict=True)]
 
     def _keep(self, items: np.ndarray, kinds: np.ndarray, removed: tuple[Action, ...]) -> np.ndarray:
         """Which of the shopper's events remain once `removed` are taken away."""

@@ -54,6 +54,21 @@ def test_taking_an_action_away_changes_what_its_features_see(ranker):
     assert everything.score != pytest.approx(outcomes[0].score)
 
 
+def test_a_removal_asked_for_several_items_is_one_what_if_shopper(ranker):
+    """The batch holds one shopper per distinct removal; each item is read against its own removal's row."""
+    from ranker.counterfactual import Counterfactuals
+
+    cf = Counterfactuals(ranker)
+    user = ranker.most_active(1)[0]
+    a, b = cf.actions(user)[:2]
+    top = [r.item_id for r in ranker.recommend(user, 10)]
+    together = cf.outcomes(user, [top[0], top[1], top[0]], [(a,), (a,), (b,)])
+    alone = [cf.outcomes(user, [t], [r])[0] for t, r in ((top[0], (a,)), (top[1], (a,)), (top[0], (b,)))]
+    for got, want in zip(together, alone, strict=True):
+        assert got.removed == want.removed and got.rank == want.rank and got.left_top == want.left_top
+        assert got.score == pytest.approx(want.score, abs=1e-5)
+
+
 def test_every_named_reason_names_a_necessary_action(explained, ranker):
     from ranker.counterfactual import Action
 

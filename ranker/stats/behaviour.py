@@ -17,6 +17,7 @@ import scipy.sparse as sp
 from ranker.stats.catalog import CatalogIndex, look_up
 from ranker.stats.cooccurrence import (
     COSINE_SHRINK,
+    coded_sums,
     cosine_similarity,
     ease_weights,
     log_damped,
@@ -24,10 +25,11 @@ from ranker.stats.cooccurrence import (
     normed_rows,
     positive_lift,
     positive_pmi,
-    row_shares,
+    row_max,
     user_item,
     window_pairs,
 )
+from ranker.stats.per_shopper import last_first, price_range
 
 RECENT_WEIGHTS = (0.7 ** np.arange(5)).astype(np.float32)
 SEQUENCE_LEN = 8
@@ -76,22 +78,6 @@ STAT_FIELDS: tuple[StatField, ...] = (
 )
 USER_SPARSE = tuple(f.name for f in STAT_FIELDS if f.user_row and f.sparse)
 USER_DENSE = tuple(f.name for f in STAT_FIELDS if f.user_row and not f.sparse)
-
-
-def _from_last(users: np.ndarray, items: np.ndarray) -> tuple[np.ndarray, dict[int, np.ndarray]]:
-    """For purchases in time order: how many of the same shopper's purchases come after each one (0 = their
-    latest), and each shopper's purchased items in order. Plain numpy: a pandas groupby cost more than the rest of
-    a "what if" shopper's rows."""
-    if not len(users):
-        return np.zeros(0, np.int64), {}
-    at = np.argsort(users, kind="stable")
-    grouped = users[at]
-    starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]])
-    ends = np.r_[starts[1:], len(grouped)]
-    after = np.empty(len(users), np.int64)
-    after[at] = np.repeat(ends, ends - starts) - 1 - np.arange(len(grouped))
-    history = {int(grouped[s]): items[at[s:e]] for s, e in zip(starts, ends, strict=True)}
-    return after, history
 
 
 class BehaviourStats:
@@ -170,7 +156,9 @@ class BehaviourStats:
         self.ease = ease_weights(buy) if n <= EASE_MAX_ITEMS else None
         self.knn_basis = normed_rows(buy)
         self.leaf_lift = self._leaf_lift(buys, catalog)
-        for name, value in self._rows_from(ev, n_users, knn_same=True).items():
+        coded = self.coded_rows(ev["user"].to_numpy(), ev["item"].to_numpy(), ev["event"].to_numpy(), n_users,
+                                knn_same=True)
+        for name, value in coded.items():
             setattr(self, name, value)
 
     def user_rows(self, events: pd.DataFrame, users: list[str], knn_exclude: np.ndarray | None = None) -> dict:
@@ -178,18 +166,20 @@ class BehaviourStats:
         their complete events, read against this window's item-level statistics: what the live shop swaps in
         when a shopper's events arrive (`ranker.stats.live`). `knn_exclude[u]`: shopper u's own row in the neighbour
         basis (their earlier self), or -1."""
-        ev = events.assign(item=self.catalog.index_of(events["item_id"].astype(str)))
-        ev = ev[ev["item"] >= 0]
-        ev = ev.assign(user=pd.Index(users).get_indexer(ev["user_id"].astype(str)))
-        return self._rows_from(ev, len(users), knn_exclude=knn_exclude)
+        return self.coded_rows(pd.Index(users).get_indexer(events["user_id"].astype(str)),
+                               self.catalog.index_of(events["item_id"].astype(str)), events["event"].to_numpy(),
+                               len(users), knn_exclude=knn_exclude)
 
-    def _rows_from(self, ev: pd.DataFrame, n_users: int, knn_same: bool = False,
+    def coded_rows(self, user: np.ndarray, item: np.ndarray, event: np.ndarray, n_users: int, knn_same: bool = False,
                    knn_exclude: np.ndarray | None = None) -> dict:
-        """The user-level rows for events coded `user` in 0..n_users-1 (item-level statistics from self).
-        `knn_same`: the shoppers are those of `knn_basis` (a shopper is not their own neighbour); otherwise
-        `knn_exclude[u]` is the basis row to leave out for shopper u (their earlier self), or -1."""
+        """The user-level rows for events already coded — `user` in 0..n_users-1, `item` a catalog position (-1:
+        not in the catalog, ignored), in time order — read against this window's item-level statistics. Arrays,
+        not a frame: a "what if" batch (`ranker.counterfactual`) is a few rows, where pandas costs more than the
+        arithmetic. `knn_same`: the shoppers are those of `knn_basis` (a shopper is not their own neighbour);
+        otherwise `knn_exclude[u]` is the basis row to leave out for shopper u (their earlier self), or -1."""
         catalog, n = self.catalog, self.catalog.n
-        user, item, event = (ev[c].to_numpy() for c in ("user", "item", "event"))
+        known = item >= 0
+        user, item, event = user[known], item[known], event[known]
         is_buy = event == self.target_kind
         engaged, carted = np.isin(event, ENGAGEMENT_KINDS), event == "cart"
         bu, bi = user[is_buy], item[is_buy]
@@ -197,7 +187,7 @@ class BehaviourStats:
                      "view": user_item(user[engaged], item[engaged], n_users, n),
                      "cart": user_item(user[carted], item[carted], n_users, n)}
         buy, view = out["buy"], out["view"]
-        order, out["history"] = _from_last(bu, bi)
+        order, out["history"] = last_first(bu, bi)
         recent_mask = order < len(RECENT_WEIGHTS)
         recent = out["recent"] = user_item(bu[recent_mask], bi[recent_mask], n_users, n,
                                             RECENT_WEIGHTS[order[recent_mask]])
@@ -207,13 +197,15 @@ class BehaviourStats:
         in_sequence = order < SEQUENCE_LEN
         recent_items[bu[in_sequence], order[in_sequence]] = bi[in_sequence]
 
-        brands = catalog.onehot(catalog.brand, len(catalog.brands))
-        leaves = catalog.onehot(catalog.leaf, len(catalog.leaves))
-        out["brand_buy"], out["brand_view"] = row_shares(buy @ brands), row_shares(view @ brands)
-        out["leaf_buy"], out["leaf_view"] = row_shares(buy @ leaves), row_shares(view @ leaves)
-        out["parent_buy"] = row_shares(buy @ catalog.onehot(catalog.parent, len(catalog.parents)))
-        out["user_neighbours"] = neighbour_scores(normed_rows(buy), self.knn_basis, knn_same, knn_exclude)
-        recent_leaves = sp.csr_matrix(recent @ catalog.onehot(catalog.leaf, max(len(catalog.leaves), 1)))
+        for name, m, codes, size in (("brand_buy", buy, catalog.brand, len(catalog.brands)),
+                                     ("brand_view", view, catalog.brand, len(catalog.brands)),
+                                     ("leaf_buy", buy, catalog.leaf, len(catalog.leaves)),
+                                     ("leaf_view", view, catalog.leaf, len(catalog.leaves)),
+                                     ("parent_buy", buy, catalog.parent, len(catalog.parents))):
+            out[name] = coded_sums(m, codes, size, shares=True)
+        out["user_neighbours"] = neighbour_scores(normed_rows(buy), self.knn_basis, knn_same, knn_exclude,
+                                                  self._knn_basis_t())
+        recent_leaves = coded_sums(recent, catalog.leaf, len(catalog.leaves))
         out["leaf_window_recent"] = sp.csr_matrix(recent_leaves @ self.leaf_lift)
         out["cooc_all"] = sp.csr_matrix((buy > 0).astype(np.float32) @ self.pmi)
         out["cooc_recent"] = sp.csr_matrix(recent @ self.cosine)
@@ -223,21 +215,15 @@ class BehaviourStats:
         out["trans_recent_lift"] = sp.csr_matrix(recent @ self.trans_lift)
         out["window_recent_lift"] = sp.csr_matrix(recent @ self.window_lift)
 
-        lp = catalog.log_price
-        priced = np.isfinite(lp[bi])
-        grouped = pd.Series(lp[bi[priced]], index=bu[priced]).groupby(level=0)
-        for name in ("price_median", "price_low", "price_high"):
-            out[name] = np.full(n_users, np.nan, np.float32)
-        if priced.any():
-            for name, agg in (("price_median", grouped.median()), ("price_low", grouped.min()),
-                              ("price_high", grouped.max())):
-                out[name][agg.index.to_numpy()] = agg.to_numpy()
+        priced = np.isfinite(catalog.log_price[bi])
+        out["price_median"], out["price_low"], out["price_high"] = price_range(
+            bu[priced], catalog.log_price[bi[priced]], n_users)
 
         out["words_recent"] = sp.csr_matrix(recent @ catalog.words)
         out["text_mean"] = self._mean_embedding(sp.csr_matrix(buy + view), catalog.emb)
         text_recent = out["text_recent"] = self._mean_embedding(recent, catalog.emb)
         for name in ("cooc_recent_lift", "trans_recent_lift", "window_recent_lift"):
-            out[f"{name}_max"] = out[name].max(axis=1).toarray().ravel().astype(np.float32)
+            out[f"{name}_max"] = row_max(out[name])
         out["text_recent_max"] = np.concatenate([
             (text_recent[k:k + 2048] @ catalog.emb.T).max(axis=1) for k in range(0, n_users, 2048)
         ]).astype(np.float32)
@@ -285,6 +271,13 @@ class BehaviourStats:
         mean = np.asarray(weights @ emb, dtype=np.float32)
         norms = np.linalg.norm(mean, axis=1, keepdims=True)
         return np.divide(mean, norms, out=np.zeros_like(mean), where=norms > 0)
+
+    def _knn_basis_t(self) -> sp.csr_matrix:
+        """The neighbour basis transposed, kept beside the basis it was made from (growth widens the basis)."""
+        kept = self.__dict__.get("_knn_t")
+        if kept is None or kept[0] is not self.knn_basis:
+            kept = self.__dict__["_knn_t"] = (self.knn_basis, sp.csr_matrix(self.knn_basis.T))
+        return kept[1]
 
     def rows_of(self, user_ids) -> np.ndarray:
         """Stats rows for shopper ids; unknown shoppers map to the empty cold-start row."""

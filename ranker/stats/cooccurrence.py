@@ -91,15 +91,15 @@ def normed_rows(buy: sp.csr_matrix) -> sp.csr_matrix:
     """Binary purchase rows scaled to unit length (the user-kNN basis)."""
     binary = (buy > 0).astype(np.float32)
     sizes = np.asarray(binary.sum(axis=1)).ravel()
-    inv = np.divide(1.0, np.sqrt(sizes), out=np.zeros_like(sizes), where=sizes > 0).astype(np.float32)
-    return sp.csr_matrix(sp.diags(inv) @ binary)
+    return scaled_rows(binary, np.divide(1.0, np.sqrt(sizes), out=np.zeros_like(sizes), where=sizes > 0))
 
 
-def neighbour_scores(normed: sp.csr_matrix, basis: sp.csr_matrix, same: bool,
-                      exclude: np.ndarray | None = None) -> sp.csr_matrix:
+def neighbour_scores(normed: sp.csr_matrix, basis: sp.csr_matrix, same: bool, exclude: np.ndarray | None = None,
+                     basis_t: sp.csr_matrix | None = None) -> sp.csr_matrix:
     """Shoppers with overlapping purchases (cosine on binary histories) vote for their items. `same`: the
-    rows are the basis's own shoppers (drop the diagonal); `exclude[u]`: a basis row that is shopper u."""
-    sim = sp.csr_matrix(normed @ basis.T)
+    rows are the basis's own shoppers (drop the diagonal); `exclude[u]`: a basis row that is shopper u;
+    `basis_t`: the basis transposed, when the caller keeps it (transposing costs a few rows more than the product)."""
+    sim = sp.csr_matrix(normed @ (basis.T if basis_t is None else basis_t))
     if same:
         sim.setdiag(0)
     elif exclude is not None:
@@ -125,7 +125,37 @@ def window_pairs(users: np.ndarray, codes: np.ndarray, valid: np.ndarray, distin
     return np.concatenate(rows), np.concatenate(cols), np.concatenate(weights)
 
 
-def row_shares(counts: sp.csr_matrix) -> sp.csr_matrix:
-    totals = np.asarray(counts.sum(axis=1)).ravel()
-    inv = np.divide(1.0, totals, out=np.zeros_like(totals, dtype=np.float64), where=totals > 0)
-    return sp.csr_matrix(sp.diags(inv.astype(np.float32)) @ counts)
+def scaled_rows(m: sp.csr_matrix, factors: np.ndarray) -> sp.csr_matrix:
+    """Row r of `m` times `factors[r]` (float32): a diagonal product done on the stored values, which costs a
+    "what if" batch of a few rows far less than a sparse matrix product."""
+    out = sp.csr_matrix(m, dtype=np.float32, copy=True)
+    out.data *= np.repeat(factors.astype(np.float32), np.diff(out.indptr))
+    return out
+
+
+def row_max(m: sp.csr_matrix) -> np.ndarray:
+    """Each row's largest value, 0 for an empty row (implicit zeros count, as in scipy's `max(axis=1)`), from the
+    stored values directly: scipy's version costs a "what if" batch more than the products it summarises."""
+    out = np.zeros(m.shape[0], np.float32)
+    filled = np.diff(m.indptr) > 0
+    if filled.any():
+        out[filled] = np.maximum.reduceat(m.data, m.indptr[:-1][filled])
+    return np.maximum(out, 0.0, where=np.diff(m.indptr) < m.shape[1], out=out)
+
+
+def coded_sums(m: sp.csr_matrix, codes: np.ndarray, size: int, shares: bool = False) -> sp.csr_matrix:
+    """`m` times the item × code indicator of `codes` (items coded -1 left out): each row's weights summed per
+    brand or category — as shares of the row's coded total with `shares` — by one sort of (row, code) keys,
+    without building the indicator or a sparse product (a "what if" batch is a few rows)."""
+    size = max(size, 1)
+    rows = np.repeat(np.arange(m.shape[0], dtype=np.int64), np.diff(m.indptr))
+    c = codes[m.indices]
+    ok = c >= 0
+    keys, at = np.unique(rows[ok] * size + c[ok], return_inverse=True)
+    sums = np.bincount(at.ravel(), weights=m.data[ok], minlength=len(keys))
+    owner = keys // size
+    if shares:
+        totals = np.bincount(owner, weights=sums, minlength=m.shape[0])
+        sums = sums / totals[owner]
+    indptr = np.r_[0, np.cumsum(np.bincount(owner, minlength=m.shape[0]))]
+    return sp.csr_matrix((sums.astype(np.float32), keys % size, indptr), shape=(m.shape[0], size))

@@ -69,12 +69,16 @@ class LiveRows:
         added = self.added.events_of(users)
         empty = np.empty(0, np.int64)
         at = np.concatenate([self._window.get(u, empty) for u in users] or [empty]).astype(np.int64)
-        window = pd.DataFrame({c: values[at] for c, values in self._columns.items()})
-        events = pd.concat([window, pd.DataFrame(added, columns=list(EVENT_COLUMNS))], ignore_index=True) \
-            if added else window
-        events["value"] = pd.to_numeric(events["value"], errors="coerce")
-        events["timestamp"] = pd.to_numeric(events["timestamp"], errors="coerce")
-        return events.sort_values(["user_id", "timestamp"], kind="stable", ignore_index=True)
+        columns = {c: values[at] for c, values in self._columns.items()}
+        if added:
+            columns = {c: np.concatenate([columns[c].astype(object), np.asarray(new, dtype=object)])
+                       for c, new in zip(EVENT_COLUMNS, zip(*added, strict=True), strict=True)}
+        for c in ("value", "timestamp"):
+            if columns[c].dtype.kind not in "fiu":
+                columns[c] = pd.to_numeric(pd.Series(columns[c]), errors="coerce").to_numpy()
+        who = np.unique(columns["user_id"].astype(str), return_inverse=True)[1].ravel()
+        order = np.lexsort((columns["timestamp"], who))
+        return pd.DataFrame({c: v[order] for c, v in columns.items()})
 
     def refresh(self, stats: BehaviourStats, user_ids: Iterable[str]) -> BehaviourStats:
         """`stats` with fresh rows for `user_ids` (from their complete events); every other row shared."""
@@ -114,11 +118,13 @@ def with_rows(stats: BehaviourStats, base: BehaviourStats, events: pd.DataFrame,
     return new
 
 
-def detached(stats: BehaviourStats, events: pd.DataFrame, users: list[str], knn_exclude: np.ndarray) -> BehaviourStats:
-    """A copy of `stats` whose only user rows are those of `users` (row k is `users[k]`, computed from `events`),
-    item-level statistics shared: "what if" shoppers (one without some of their actions) scored without
-    building or touching the served rows."""
-    block = stats.user_rows(events, users, knn_exclude=knn_exclude)
+def detached(stats: BehaviourStats, user: np.ndarray, item: np.ndarray, event: np.ndarray,
+             knn_exclude: np.ndarray) -> BehaviourStats:
+    """A copy of `stats` whose only user rows are `len(knn_exclude)` "what if" shoppers (one without some of their
+    actions), computed from coded events (`BehaviourStats.coded_rows`), item-level statistics shared: scored
+    without building or touching the served rows."""
+    users = [f"\x00what-if-{n}" for n in range(len(knn_exclude))]
+    block = stats.coded_rows(user, item, event, len(users), knn_exclude=knn_exclude)
     new = copy.copy(stats)
     for name in (*USER_SPARSE, *USER_DENSE):
         setattr(new, name, block[name])

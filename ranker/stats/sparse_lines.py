@@ -9,6 +9,10 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+SMALL = 16_384
+"""Stored values up to which a multi-row lookup searches the whole matrix's keys (measured: 3.4× faster than scipy
+at 7k values and 500 pairs, even at 21k, 4× slower at 350k)."""
+
 
 def line(m: sp.csr_matrix | sp.csc_matrix, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Stored (indices, values) of row k of a CSR matrix, or column k of a CSC one."""
@@ -26,11 +30,17 @@ def values_at(entries: tuple[np.ndarray, np.ndarray], positions: np.ndarray) -> 
 
 
 def lookup(m: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """m[rows[k], cols[k]] for every k; one dense row when all pairs share a row (one shopper, serving)."""
+    """m[rows[k], cols[k]] for every k; one dense row when all pairs share a row (one shopper, serving), one
+    search over the whole matrix's sorted (row, column) keys when it is small (a few "what if" shoppers' rows,
+    where scipy's per-call argument checks cost more than the lookup)."""
     if len(rows) == 0:
         return np.zeros(0, np.float32)
-    if rows[0] == rows[-1] and np.all(rows == rows[0]) and m.format == "csr" and m.has_sorted_indices:
-        return values_at(line(m, int(rows[0])), cols)
+    if m.format == "csr" and m.has_sorted_indices:
+        if rows[0] == rows[-1] and np.all(rows == rows[0]):
+            return values_at(line(m, int(rows[0])), cols)
+        if m.nnz <= SMALL:
+            keys = np.repeat(np.arange(m.shape[0], dtype=np.int64) * m.shape[1], np.diff(m.indptr)) + m.indices
+            return values_at((keys, m.data), np.asarray(rows, np.int64) * m.shape[1] + cols)
     return np.asarray(m[rows, cols]).ravel().astype(np.float32)
 
 
