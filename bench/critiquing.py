@@ -9,6 +9,7 @@ neither is shared) becomes "not interested in this brand/category" (`ranker.crit
 `POST /v1/feedback` stores). After each reaction the list is recomputed; success@n = the target is in the top k
 within n reactions. Printed beside the same shoppers without any reaction (the target's rank as served) and with a
 reaction to a random item of the list instead (same count), and the share of lists that change after one reaction.
+The "ideal reactions" row bounds what any negative reactions could reach (`ideal_bound`).
 """
 
 from __future__ import annotations
@@ -47,6 +48,27 @@ def reaction(ranker, explainer, user: str, top: str, target: str, rng: random.Ra
     groups = explainer.explain(user, [top])[0].attribution.groups
     return max(options, key=lambda r: float(groups["brand_affinity" if r.endswith("brand") else
                                                  "category_interest"][0]))
+
+
+def ideal_bound(ranker, user: str, target: str, k: int, critiques: int) -> bool:
+    """Could `critiques` negative reactions reach the target at all? True when removing *every* item of the best
+    `critiques` brands/categories (the target's own excluded) ranked above it would put it in the top k: an upper
+    bound for any shopper who can only say what they do not want, whatever the ranker does with it."""
+    c = ranker.catalog
+    listed = [r.item_id for r in ranker.recommend(user, c.n)]
+    if target not in listed:
+        return False
+    t = c.index_of([target])[0]
+    groups: dict[tuple[str, int], set[int]] = {}
+    for a in c.index_of(listed[: listed.index(target)]):
+        for kind, codes in (("brand", c.brand), ("category", c.leaf)):
+            if codes[a] >= 0 and codes[a] != codes[t]:
+                groups.setdefault((kind, int(codes[a])), set()).add(int(a))
+    gone: set[int] = set()
+    for _ in range(min(critiques, len(groups))):
+        best = max(groups, key=lambda g: len(groups[g] - gone))
+        gone |= groups.pop(best)
+    return listed.index(target) - len(gone) < k
 
 
 def session(ranker, explainer, user: str, target: str, k: int, critiques: int, rng: random.Random | None
@@ -104,7 +126,7 @@ def main() -> None:
     pairs = list(targets[["user_id", "item_id"]].astype(str).itertuples(index=False))
     random.Random(args.seed).shuffle(pairs)
     results: dict[str, list[list[int]]] = {"LLC-style reaction": [], "random reaction": []}
-    changed, found_first, tried, reachable = [], 0, 0, []
+    changed, found_first, tried, reachable, bound = [], 0, 0, [], []
     for user, target in pairs:
         if tried >= args.shoppers:
             break
@@ -118,6 +140,7 @@ def main() -> None:
         row = ranker.stats.rows_of([user])[0]
         reachable.append(bool(np.isin(ranker.catalog.index_of([target])[0],
                                       candidates(ranker.stats, np.array([row]), ranker.cand_cfg)[0])))
+        bound.append(ideal_bound(ranker, user, target, args.k, args.critiques))
         ranks, first_changed = session(ranker, explainer, user, target, args.k, args.critiques, None)
         results["LLC-style reaction"].append(ranks)
         if first_changed is not None:
@@ -138,6 +161,8 @@ def main() -> None:
         at = [sum(r[min(n, len(r) - 1)] <= args.k for r in within) / len(within) for n in (1, args.critiques)]
         print(f"{'  target a candidate':24s}{at[0]:>10.1%}{at[1]:>10.1%}   ({len(within)} of {tried} shoppers: a "
               "reaction reorders the candidates, it cannot bring in an item outside them)")
+    print(f"{'ideal reactions (bound)':24s}{'':>10s}{sum(bound) / max(len(bound), 1):>10.1%}  (every item of the best "
+          f"{args.critiques} brands/categories above the target removed)")
     print(f"{'no reaction':24s}{0.0:>10.1%}{0.0:>10.1%}  (by construction: the target was not in the top {args.k})")
     if changed:
         print(f"lists changed by the first reaction: {sum(changed)}/{len(changed)} ({sum(changed) / len(changed):.1%}; "
