@@ -80,10 +80,14 @@ class LiveRows:
         order = np.lexsort((columns["timestamp"], who))
         return pd.DataFrame({c: v[order] for c, v in columns.items()})
 
-    def refresh(self, stats: BehaviourStats, user_ids: Iterable[str]) -> BehaviourStats:
-        """`stats` with fresh rows for `user_ids` (from their complete events); every other row shared."""
+    def refresh(self, stats: BehaviourStats, user_ids: Iterable[str], events: pd.DataFrame | None = None
+                ) -> BehaviourStats:
+        """`stats` with fresh rows for `user_ids` (from their complete events, `events` when the caller has read
+        them already); every other row shared."""
         users = sorted(set(map(str, user_ids)))
-        return with_rows(stats, self.base, self.events_of(users), users) if users else stats
+        if not users:
+            return stats
+        return with_rows(stats, self.base, self.events_of(users) if events is None else events, users)
 
 
 def with_rows(stats: BehaviourStats, base: BehaviourStats, events: pd.DataFrame, users: list[str]) -> BehaviourStats:

@@ -119,7 +119,7 @@ class LiveShop:
         if found is not None:
             ranker.use_stats(found.stats)
             prepared.seq = found.seq
-        react(ranker, self.store, None)
+        react(ranker, self.store)
         self._catch_up_events(prepared)
         return prepared
 
@@ -141,7 +141,7 @@ class LiveShop:
     def _catch_up_events(self, p: _Prepared) -> None:
         users, count, p.seq = self.store.users_after(p.seq)
         if users:
-            refreshed(p.ranker, p.rows, self.store, users)
+            refreshed(p.ranker, p.rows, users)
         p.replayed += count
 
     def _serve(self, p: _Prepared) -> None:
@@ -288,7 +288,7 @@ class LiveShop:
     def _refresh(self, users: set[str]) -> None:
         with self.changing:
             assert self._ranker is not None and self._rows is not None
-            refreshed(self._ranker, self._rows, self.store, users)
+            refreshed(self._ranker, self._rows, users)
         for listener in self.listeners:
             listener(users)
 

@@ -1,5 +1,6 @@
 """Shoppers' reactions to reasons, kept on the served ranker: read from the store when a model starts serving (every
-shopper's, so a restart or a snapshot loses none) and again for the shoppers whose events arrive."""
+shopper's, so a restart or a snapshot loses none) and again, with their other events, for the shoppers whose events
+arrive."""
 
 from __future__ import annotations
 
@@ -11,18 +12,20 @@ if TYPE_CHECKING:
     from service.shop.store import EventStore
 
 
-def react(ranker: Ranker, store: EventStore, users: set[str] | None) -> None:
-    """Replace the standing reactions of `users` (of every shopper when None) with what the store holds."""
-    from ranker.critiques import Critiques, critiques_of
+def react(ranker: Ranker, store: EventStore) -> None:
+    """Every shopper's standing reactions, as the store holds them (when a model starts serving)."""
+    from ranker.critiques import critiques_of
 
-    found = critiques_of(store.reactions(None if users is None else sorted(users)))
-    if users is None:
-        ranker.critiques = found
-    else:
-        ranker.critiques = {**ranker.critiques, **{u: found.get(u, Critiques()) for u in users}}
+    ranker.critiques = critiques_of(store.reactions())
 
 
-def refreshed(ranker: Ranker, rows: LiveRows, store: EventStore, users: set[str]) -> None:
-    """Serve fresh rows and standing reactions for `users` (one swap of the statistics)."""
-    ranker.use_stats(rows.refresh(ranker.stats, users))
-    react(ranker, store, users)
+def refreshed(ranker: Ranker, rows: LiveRows, users: set[str]) -> None:
+    """Serve fresh rows and standing reactions for `users` (one swap of the statistics), both from one read of their
+    events: a reaction is an event like the others."""
+    from ranker.critiques import Critiques, critiques_of, is_reaction
+
+    events = rows.events_of(sorted(users))
+    ranker.use_stats(rows.refresh(ranker.stats, users, events))
+    told = events[events["event"].astype(str).map(is_reaction)]
+    found = critiques_of(told.itertuples(index=False, name=None))
+    ranker.critiques = {**ranker.critiques, **{u: found.get(u, Critiques()) for u in users}}

@@ -205,20 +205,12 @@ class EventStore:
                                   f"({', '.join('?' * len(part))}) ORDER BY seq", part).fetchall()
         return out
 
-    def reactions(self, users: list[str] | None = None) -> list[tuple]:
-        """Shoppers' reactions to reasons and their undos (`ranker.critiques`), `(user_id, item_id, event, value,
-        timestamp)` rows: of `users`, or of every shopper (read once when a model starts serving)."""
-        where = "(event GLOB 'critique:*' OR event GLOB 'uncritique:*')"
+    def reactions(self) -> list[tuple]:
+        """Every shopper's reactions to reasons and their undos (`ranker.critiques`), `(user_id, item_id, event,
+        value, timestamp)` rows, read once when a model starts serving."""
         with closing(self._connect()) as db:
-            if users is None:
-                return db.execute(f"SELECT user_id, item_id, event, value, timestamp FROM events WHERE {where} "
-                                  "ORDER BY seq").fetchall()
-            out: list[tuple] = []
-            for k in range(0, len(users), 500):
-                part = users[k:k + 500]
-                out += db.execute("SELECT user_id, item_id, event, value, timestamp FROM events WHERE user_id IN "
-                                  f"({', '.join('?' * len(part))}) AND {where} ORDER BY seq", part).fetchall()
-            return out
+            return db.execute("SELECT user_id, item_id, event, value, timestamp FROM events WHERE "
+                              "(event GLOB 'critique:*' OR event GLOB 'uncritique:*') ORDER BY seq").fetchall()
 
     def read_ids(self, after_seq: int, limit: int = 100_000) -> list[tuple]:
         """Events stored after `after_seq`, `(seq, event_id, user_id, item_id, event, value, timestamp)` rows:
