@@ -63,9 +63,24 @@ def text_last(s: BehaviourStats, u: np.ndarray, i: np.ndarray) -> np.ndarray:
     return np.where(last >= 0, sims, 0.0).astype(np.float32)
 
 
+TEXT_MAX_DENSE = 1 << 22
+"""Pairs × engaged items up to which `text_max` takes one masked product instead of a loop over shoppers."""
+
+
 def text_max(s: BehaviourStats, u: np.ndarray, i: np.ndarray) -> np.ndarray:
     """The closest text match among everything the shopper bought or viewed (content nearest neighbours):
-    what an item nobody has bought yet can be recommended on. One block per distinct shopper."""
+    what an item nobody has bought yet can be recommended on. When the shoppers have engaged with few items in
+    all (a "what if" batch is one shopper many times over), one product against those items, masked per shopper;
+    otherwise one block per distinct shopper."""
+    users, inverse = np.unique(u, return_inverse=True)
+    engaged = sp.csr_matrix(s.buy[users] + s.view[users])
+    union = np.unique(engaged.indices)
+    if len(union) * len(i) <= TEXT_MAX_DENSE:
+        mask = np.zeros((len(users), len(union)), bool)
+        mask[np.repeat(np.arange(len(users)), np.diff(engaged.indptr)), np.searchsorted(union, engaged.indices)] = True
+        sims = np.where(mask[inverse.ravel()], s.catalog.emb[i] @ s.catalog.emb[union].T, -np.inf)
+        best = sims.max(axis=1, initial=-np.inf)
+        return np.where(np.isfinite(best), best, 0.0).astype(np.float32)
     out = np.zeros(len(i), np.float32)
     order = np.argsort(u, kind="stable")
     users, starts = np.unique(u[order], return_index=True)

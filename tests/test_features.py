@@ -142,3 +142,17 @@ def test_sequence_slot_without_category_scores_the_whole_catalog(tmp_path, toy_e
     f = {name: x[:, k] for k, name in enumerate(spec.names)}
     assert (f["seq1_cat"] == 0).all() and (f["seq1_here"] == 1).all()
     np.testing.assert_allclose(f["seq1_text"], toy_emb @ toy_emb[1], rtol=1e-5)
+
+
+def test_text_max_is_the_same_through_the_masked_product_and_the_loop(toy, monkeypatch):
+    """A "what if" batch takes one masked product; many shoppers take the loop: the values agree, cold shoppers 0."""
+    from ranker import feature_values
+
+    _, catalog, stats, _ = toy
+    users = np.repeat(np.arange(stats.cold_row + 1), catalog.n)
+    items = np.tile(np.arange(catalog.n), stats.cold_row + 1)
+    masked = feature_values.text_max(stats, users, items)
+    monkeypatch.setattr(feature_values, "TEXT_MAX_DENSE", 0)
+    looped = feature_values.text_max(stats, users, items)
+    np.testing.assert_allclose(masked, looped, atol=1e-6)
+    assert masked.any() and not masked[users == stats.cold_row].any()
