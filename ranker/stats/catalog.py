@@ -92,11 +92,6 @@ class CatalogIndex:
         """Catalog positions of item ids (-1 for unknown ones)."""
         return look_up(item_ids, self._index, self._positions, -1)
 
-    def onehot(self, codes: np.ndarray, size: int) -> sp.csr_matrix:
-        """item × vocabulary indicator (items with code -1 get an empty row)."""
-        rows = np.flatnonzero(codes >= 0)
-        return sp.csr_matrix((np.ones(len(rows), np.float32), (rows, codes[rows])), shape=(self.n, max(size, 1)))
-
 
 def log_prices(items: pd.DataFrame) -> np.ndarray:
     """log(1 + price) per item, NaN where the catalog has no price."""
