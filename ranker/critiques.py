@@ -93,6 +93,13 @@ def reach(t: Told, catalog: CatalogIndex, items: np.ndarray) -> np.ndarray | Non
     return catalog.item_ids[items] == t.item_id if t.reaction == "wrong_reason" else None
 
 
+def said_wrong(critiques: Critiques | None, item_id: str) -> set[str]:
+    """The kinds of reason the shopper said are wrong about this item: not said again while the reaction stands
+    (an offer or a new arrival has no attribution to neutralise, so it must be left out of the facts)."""
+    return {t.reason for t in (critiques.told if critiques is not None else ())
+            if t.reaction == "wrong_reason" and t.item_id == item_id}
+
+
 def told_about(critiques: Critiques | None, catalog: CatalogIndex, i: int) -> list[dict]:
     """What the shopper told us that changed item i's place, as `feedback` evidence (`reaction`, and the brand,
     the category path or the reason kind it was about)."""

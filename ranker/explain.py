@@ -19,7 +19,7 @@ from narrator.facts import Fact, Facts, ItemRef
 from ranker.attribution import DEFAULT_METHOD, Attribution, IntegratedGradients
 from ranker.causes import NAMED, CauseCheck, Check, history_credit
 from ranker.counterfactual import Counterfactuals
-from ranker.critiques import told_about
+from ranker.critiques import said_wrong, told_about
 from ranker.errors import UnknownUserError
 from ranker.evidence import EvidenceFinder, item_ref
 from ranker.features import GROUP_KIND
@@ -162,6 +162,8 @@ class Explainer:
             reasons = self._search_first(reasons, by_kind.get("query_match", (0.0, ["query_relevance"])),
                                          self._query_evidence(query, i))
         reasons = self._with_offers(item_id, reasons)
+        if wrong := said_wrong(self.ranker.critiques.get(user_id), item_id):
+            reasons = [replace(f, rank=n + 1) for n, f in enumerate(f for f in reasons if f.kind not in wrong)]
         reasons = self._with_feedback(user_id, i, reasons)
         return Facts(user_id, self.item_ref(item_id), tuple(reasons), tuple(against), cold,
                      float(attribution.scores[pair]), float(attribution.completeness_error[pair]),

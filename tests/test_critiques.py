@@ -87,6 +87,34 @@ def test_a_wrong_offer_or_a_reason_without_groups_changes_nothing_but_the_list(r
         assert np.array_equal(same, x) and listed.all()
 
 
+def test_a_reason_said_to_be_wrong_is_not_said_again(ranker):
+    """"This offer is not a reason" about an item on promotion: the promotion fact leaves that item's reasons (there
+    is no attribution to remove), the item says it heard the shopper, in both languages; undone, the offer is back."""
+    from ranker.explain import Explainer
+    from ranker.promotions import Promotion
+
+    user = ranker.most_active(1)[0]
+    item = ranker.recommend(user, 1)[0].item_id
+    ranker.promotions = {item: (Promotion(item, "20% off", time.time() - 60, time.time() + 3600),)}
+    try:
+        def kinds() -> list[str]:
+            return [f.kind for f in Explainer(ranker).explain(user, [item])[0].facts.facts]
+
+        assert "promotion" in kinds()
+        ranker.critiques[user] = Critiques([Told("wrong_reason", item, "promotion", time.time())])
+        facts = Explainer(ranker).explain(user, [item])[0].facts
+        assert "promotion" not in [f.kind for f in facts.facts] and "feedback" in [f.kind for f in facts.facts]
+        assert [f.rank for f in facts.facts] == list(range(1, len(facts.facts) + 1))
+        for lang, needle in (("en", "a reason we gave for it was wrong"), ("zh", "之前的一条理由不对")):
+            said = Narrator(PromptLibrary.load()).explain(facts, lang, mode="template")
+            assert said.verified and needle in said.text and "%" not in said.text, said.text
+        ranker.critiques.pop(user)
+        assert "promotion" in kinds()
+    finally:
+        ranker.critiques.pop(user, None)
+        ranker.promotions = {}
+
+
 def test_each_reaction_as_a_fact_reads_in_both_languages():
     from narrator.facts import Fact, ItemRef
 
