@@ -73,22 +73,23 @@ def text_max(s: BehaviourStats, u: np.ndarray, i: np.ndarray) -> np.ndarray:
     all (a "what if" batch is one shopper many times over), one product against those items, masked per shopper;
     otherwise one block per distinct shopper."""
     users, inverse = np.unique(u, return_inverse=True)
+    inverse = inverse.ravel()
     engaged = sp.csr_matrix(s.buy[users] + s.view[users])
     union = np.unique(engaged.indices)
     if len(union) * len(i) <= TEXT_MAX_DENSE:
         mask = np.zeros((len(users), len(union)), bool)
         mask[np.repeat(np.arange(len(users)), np.diff(engaged.indptr)), np.searchsorted(union, engaged.indices)] = True
-        sims = np.where(mask[inverse.ravel()], s.catalog.emb[i] @ s.catalog.emb[union].T, -np.inf)
+        sims = np.where(mask[inverse], s.catalog.emb[i] @ s.catalog.emb[union].T, -np.inf)
         best = sims.max(axis=1, initial=-np.inf)
         return np.where(np.isfinite(best), best, 0.0).astype(np.float32)
     out = np.zeros(len(i), np.float32)
-    order = np.argsort(u, kind="stable")
-    users, starts = np.unique(u[order], return_index=True)
-    for user, start, end in zip(users, starts, [*starts[1:], len(order)], strict=True):
-        engaged = np.union1d(line(s.buy, int(user))[0], line(s.view, int(user))[0])
-        if len(engaged):
-            at = order[start:end]
-            out[at] = (s.catalog.emb[i[at]] @ s.catalog.emb[engaged].T).max(axis=1)
+    order = np.argsort(inverse, kind="stable")
+    bounds = np.searchsorted(inverse[order], np.arange(len(users) + 1))
+    for k in range(len(users)):
+        items = line(engaged, k)[0]
+        if len(items):
+            at = order[bounds[k]:bounds[k + 1]]
+            out[at] = (s.catalog.emb[i[at]] @ s.catalog.emb[items].T).max(axis=1)
     return out
 
 

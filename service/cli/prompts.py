@@ -173,8 +173,6 @@ def prompts_eval(
         console.print(f"report written to {report}")
 
 
-
-
 @app.command("experiment")
 def prompts_experiment(
     model: ModelDir = None,
