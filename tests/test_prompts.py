@@ -123,6 +123,7 @@ def test_only_the_shown_words_of_a_title_are_judged_hostile():
     assert display_name("Dynarex Safe-Touch Vinyl Exam Gloves, Powder Free, Large", 24) == "Dynarex Gloves"
     assert display_name("Augbunny 100% Cotton Muslin Bags", 24) == ""
     assert display_name("Drill <b>bit</b> set", 48) == ""
+    assert display_name("4 x 6 4 Mil (Heavy Duty) Plymor Brand Zipper Reclosable Storage Bags, Pack of 100", 24) == ""
 
 
 def test_phrase_books_reject_a_bad_name_length(prompts_copy: Path):

@@ -152,12 +152,15 @@ def _whole_words(text: str, limit: int) -> str:
 
 @lru_cache(maxsize=65_536)
 def display_name(title: str, limit: int) -> str:
-    """A short name safe to show, or "" for a title with markup or one whose shown words read like an
-    instruction or a price claim. The shown words are judged as the catalog wrote them ("100%" before
-    cleaning drops the "%"); what the cut drops never reaches the model or the shopper."""
+    """A short name safe to show, or "" for a title with markup, one whose shown words read like an
+    instruction or a price claim, or one whose lead is only sizes and counts ("4 x 6 4 Mil (Heavy Duty) … Bags"
+    leads with "4": no word names the thing). The shown words are judged as the catalog wrote them ("100%"
+    before cleaning drops the "%"); what the cut drops never reaches the model or the shopper."""
     title = normalised(title)
     if TAGS.search(title):
         return ""
     name = short_name(title, limit)
+    if not re.search(r"[^\W\d_]", name):
+        return ""
     shown = " ".join(_lead(title).split()[: len(name.split())])
     return "" if hostile(name) or hostile(shown) else name
