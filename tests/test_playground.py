@@ -72,12 +72,22 @@ def test_edit_render_save_promote_in_the_browser(trained, tmp_path):
         page.click("#render")
         expect(page.locator("#facts")).to_contain_text("query_match")
         expect(page.locator("#facts")).to_contain_text('"query":"帐篷"')
+        held: list = []
+        page.route("**/v1/playground/render", lambda route: route.continue_() if held else held.append(route))
+        page.click("#render")  # its reply is held back until after the next render's
+        while not held:
+            page.wait_for_timeout(50)
+        stale = held[0].fetch()  # rendered now, before the promotion exists
         promo = {"item_id": item, "label": "8折", "start": 0, "end": 4_000_000_000, "campaign": "w"}
         assert httpx.put(f"{url}/v1/promotions", json={"promotions": [promo]},
                          headers={"authorization": "Bearer t0ken"}).status_code == 200
         page.click("#render")
         expect(page.locator("#out-zh")).to_contain_text("8折")
         expect(page.locator("#out-en")).to_contain_text("20% off")
+        with page.expect_request_finished(lambda r: r.url.endswith("/v1/playground/render")):
+            held[0].fulfill(response=stale)
+        page.wait_for_timeout(500)  # time enough to draw it, had it been drawn
+        expect(page.locator("#out-zh")).to_contain_text("8折")  # the late, older reply did not overwrite it
         page.screenshot(path=str(SCREENSHOTS / "playground-search.png"), full_page=True)
         page.fill("#query", "")
         page.press("#query", "Enter")

@@ -2,6 +2,7 @@
 const $ = (id) => document.getElementById(id);
 let promptId = "reason-short";
 let savedRef = null;
+let renders = 0; // only the latest render draws: an earlier, slower reply must not overwrite it
 
 async function call(path, body) {
   const headers = { authorization: `Bearer ${$("token").value}` };
@@ -96,6 +97,7 @@ function drawOutput(lang, e) {
 }
 
 async function render() {
+  const mine = ++renders;
   $("errors").textContent = ""; $("status").textContent = "rendering…";
   const body = { style: $("style").value, templates: { zh: $("tpl-zh").value, en: $("tpl-en").value } };
   const pasted = $("facts-json").value.trim();
@@ -106,11 +108,13 @@ async function render() {
       if ($("query").value.trim()) body.query = $("query").value.trim();
     }
     const r = await call("/v1/playground/render", body);
+    if (mine !== renders) return;
     drawChart(r.attribution); drawFacts(r.facts); drawBecause(r.counterfactual);
     $("errors").textContent = r.errors.join("\n");
     for (const lang of ["zh", "en"]) drawOutput(lang, r.outputs ? r.outputs[lang] : null);
     $("status").textContent = r.errors.length ? "template has errors" : "rendered";
   } catch (err) {
+    if (mine !== renders) return;
     $("errors").textContent = String(err.message || err); $("status").textContent = "";
   }
 }
