@@ -114,6 +114,8 @@ LONG = "PORTER-CABLE 740000801 4 1/2-Inch x 10yd 80 Grit Adhesive-Backed Sanding
     ("Brisk 钻头套装 B12", 24, "Brisk 钻头套装 B12"),
     ("中文商品名称没有空格一直写到超过了限制的长标题", 16, "中文商品名称没有空格一直写到超过"),
     ("(2-Pack) Nitrile Gloves, Large", 24, "Nitrile Gloves"),
+    ("3M 8210 Plus N95 Particulate Respirator, Pack of 10", 24, "3M 8210 Plus Respirator"),
+    ("2-PACK Heavy Duty Extension Cord Storage Reel", 24, "Heavy Duty Reel"),
 ])
 def test_long_titles_keep_their_opening_words_and_head_noun_without_sizes(title, limit, name):
     assert short_name(title, limit) == name

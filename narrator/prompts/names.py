@@ -107,8 +107,8 @@ def short_name(title: str, limit: int) -> str:
     word (sizes follow the noun). Longer than `limit`, it keeps its opening words and its head noun, the
     last plain word, because English titles end on what the thing is: "HATCHBOX PLA 3D Printer Filament"
     → "HATCHBOX PLA Filament", not "…3D Printer". Sizes and counts ("4-Inch", "10yd", "2") go; model codes
-    ("DW4524") stay. A Chinese lead is cut between words (`_whole_words`); Chinese titles read by
-    `narrator.enrichment.zh_titles` get a composed name instead."""
+    ("DW4524") and a leading brand in capitals ("3M 8210 … Respirator") stay. A Chinese lead is cut between
+    words (`_whole_words`); Chinese titles read by `narrator.enrichment.zh_titles` get a composed name instead."""
     lead = _clean(_lead(title))
     if is_chinese(lead):
         return _whole_words(lead, limit).strip()
@@ -123,14 +123,21 @@ def short_name(title: str, limit: int) -> str:
     head_at = plain[-1] if plain and plain[-1] > 0 else len(words)
     head = words[head_at:head_at + 1]
     kept: list[str] = []
-    for word in words[:head_at]:
-        if _MEASURE.fullmatch(word) or word.lower() in FILLER or word in head:
+    for at, word in enumerate(words[:head_at]):
+        if (_MEASURE.fullmatch(word) and not _brand_code(word, at)) or word.lower() in FILLER or word in head:
             continue
         if len(" ".join([*kept, word, *head])) > limit:
             break
         kept.append(word)
     name = " ".join([*kept, *head])
     return name if kept and len(name) <= limit else _whole_words(words[0], limit)
+
+
+def _brand_code(word: str, at: int) -> bool:
+    """A title's first word in capitals ("3M", "4K") is its brand or line, not a size: sizes are written
+    "4-Inch", "12oz", "2-Pack" (or "2-PACK": a unit word), and they follow the noun."""
+    letters = "".join(c for c in word if c.isalpha())
+    return at == 0 and word.isupper() and not (len(letters) > 1 and letters.lower() in _UNITS)
 
 
 def _whole_words(text: str, limit: int) -> str:
