@@ -62,6 +62,20 @@ def test_a_category_reason_reads_in_the_sentences_language():
     assert "裤子" in narrator.explain(facts, "zh", mode="template").text
 
 
+def test_a_category_without_a_name_in_the_sentences_language_is_said_without_one():
+    """No "4 items in 裤子" in English, no "Small Parts类" in Chinese: the reason is kept, its name is not."""
+    narrator = Narrator(PromptLibrary.load(), brands={"Voltmark"})
+    cases = (("女装 > 裤子", {"category": "裤子", "category_zh": "裤子", "category_en": "裤子"}, "en"),
+             ("Hardware > Small Parts", {"category": "Small Parts", "category_zh": "Small Parts"}, "zh"))
+    for path, names, lang in cases:
+        item = ItemRef("P1", "Brisk 钻头套装 B12", "", path, None)
+        facts = Facts("u", item, (fact("category", 1, 0.6, {**EVIDENCE["category"], **names, "bought": 4}),))
+        e = narrator.explain(facts, lang, mode="template")
+        assert e.verified and "4" in e.text, e.text
+        assert ("the same category" in e.text and "裤子" not in e.text) if lang == "en" else \
+            ("同类商品" in e.text and "Small" not in e.text), e.text
+
+
 def test_the_ranker_shows_translated_paths_only_where_the_catalog_has_none():
     items = pd.DataFrame({"item_id": ["a", "b"], "title": ["x", "y"], "category": ["Office > Boards"] * 2,
                           "category_zh": ["", "办公 > 板子"]}).set_index("item_id", drop=False)

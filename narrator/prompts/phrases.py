@@ -114,13 +114,9 @@ class PhraseBook:
     def sayable(self, fact: Fact) -> bool:
         """Whether the catalog and merchant text the fact's phrase would show may reach a sentence: a brand or
         category that is an offer, a promise or an instruction ("限时8折", "包邮", "ＦＲＥＥ shipping") is not
-        shown, so its reason is not said; a promotion record's label may say its discount. An English sentence
-        says no category reason whose category has no English name ("4 items in 裤子")."""
-        if any(isinstance(value := fact.evidence.get(k), str) and hostile(value, offers_allowed=k == "label")
-               for k in ("brand", "category", "category_zh", "category_en", "label")):
-            return False
-        category = fact.evidence.get("category_en", fact.evidence.get("category")) if fact.kind == "category" else ""
-        return not (self.language == "en" and isinstance(category, str) and HAN.search(category))
+        shown, so its reason is not said; a promotion record's label may say its discount."""
+        return not any(isinstance(value := fact.evidence.get(k), str) and hostile(value, offers_allowed=k == "label")
+                       for k in ("brand", "category", "category_zh", "category_en", "label"))
 
     def name(self, title: str) -> str:
         """What a sentence calls a referenced item: its short, clean name, or "" when it must not be shown (or,
@@ -163,13 +159,17 @@ class PhraseBook:
         return kinds[0] if kinds and not own_title else ""
 
     def _variables(self, fact: Fact, facts: Facts) -> dict[str, Any]:
-        """The evidence as a phrase shows it; a price always has a `currency` ("" when the catalog says none), a
-        category a `category_en` (its own name when it has no English one)."""
+        """The evidence as a phrase shows it; a price always has a `currency` ("" when the catalog says none). A
+        category's name in this language (`category_zh`, `category_en`) is "" when the catalog has none written
+        in it: an English sentence does not say "4 items in 裤子", nor a Chinese one "在Small Parts类", and the
+        phrase says "this category" / "同类商品" instead."""
         variables = {k: self._value(k, v) for k, v in fact.evidence.items()}
         if fact.kind == "price":
             variables.setdefault("currency", "")
-        if fact.kind == "category":
-            variables.setdefault("category_en", variables.get("category", ""))
+        if "category" in variables:
+            own = f"category_{self.language}"
+            name = str(variables.get(own, variables["category"]))
+            variables[own] = name if bool(HAN.search(name)) == (self.language == "zh") else ""
         return {**variables, "cold_start": facts.cold_start}
 
     def _value(self, key: str, value: Any) -> Any:
