@@ -103,12 +103,11 @@ class PhraseBook:
         return tuple(dict.fromkeys(n for n in names if n and n != self.unnamed_item))
 
     def labels(self, fact: Fact, facts: Facts) -> tuple[str, ...]:
-        """The other names a fact's phrase shows: brands and categories, as the catalog writes them (a
-        catalog without Chinese categories shows "First Aid Supplies" in a zh sentence), and the shopper's
+        """The other names a fact's phrase shows: brands, the category's name in this language (none when the
+        catalog writes it only in the other: "First Aid Supplies" is not shown in a zh sentence), the shopper's
         query as they typed it, and a promotion label as the merchant wrote it."""
         variables = self._variables(fact, facts)
-        values = (variables[k] for k in variables if k in ("brand", "category", "category_zh", "category_en", "query",
-                                                           "label"))
+        values = (variables.get(k) for k in ("brand", f"category_{self.language}", "query", "label"))
         return tuple(v for v in values if isinstance(v, str) and v)
 
     def sayable(self, fact: Fact) -> bool:
@@ -162,7 +161,7 @@ class PhraseBook:
         """The evidence as a phrase shows it; a price always has a `currency` ("" when the catalog says none). A
         category's name in this language (`category_zh`, `category_en`) is "" when the catalog has none written
         in it: an English sentence does not say "4 items in 裤子", nor a Chinese one "在Small Parts类", and the
-        phrase says "this category" / "同类商品" instead."""
+        phrase says "the same category" / "同类商品" instead."""
         variables = {k: self._value(k, v) for k, v in fact.evidence.items()}
         if fact.kind == "price":
             variables.setdefault("currency", "")
