@@ -338,3 +338,18 @@ def test_a_clause_about_what_the_shopper_did_keeps_its_subject(narrator, text, d
     facts = facts_of("popular", "category", "brand", "rating")
     failures = [c for c in narrator.verify_text(text, facts, "zh").failures if c.rule == "language"]
     assert bool(failures) == dropped, failures
+
+
+@pytest.mark.parametrize(("text", "ok"), [
+    ("It goes well with the gloves you bought.", False),  # the marketplace shop: the item's own kind, misplaced
+    ("It goes well with the window robot you bought.", False),  # a noun of the model's, even a true one
+    ("It goes well with the item you bought.", True),
+    ("Shoppers often buy it together with things you bought.", True),
+])
+def test_an_item_the_shopper_bought_is_called_only_what_the_facts_call_it(narrator, text, ok):
+    """The bought item has only a Chinese title, so the English phrase names no item ("the item you bought")."""
+    evidence = {**EVIDENCE["bought_together"], "with_title": "窗宝 W850 擦窗机器人", "with_title_zh": "窗宝 W850",
+                "basis": "category"}
+    facts = Facts("U1", DRILL, (fact("bought_together", 1, 1.0, evidence),))
+    report = narrator.verify_text(text, facts, "en")
+    assert report.passed == ok, report.claims

@@ -32,6 +32,12 @@ EN_YOU_BUY = re.compile(r"\byou(?:'\w+)?(?:\s+\w+){0,2}?\s+(?:buy|buys|bought|pu
 recommended item after it; "picked for you because shoppers often buy it" is not the shopper buying."""
 ZH_YOU_BUY = re.compile(r"您[^，。；、]*?(?:(?:购买|买)[^，。；、]*?(?:这[款个件套台]|它)|"
                         r"(?:这[款个件套台]|它)[^，。；、]*?(?:购买|买))")
+EN_OWNED = re.compile(r"\bthe\s+((?:[A-Za-z][\w\-']*\s+){1,4}?)(?:that\s+)?you(?:'ve|\s+have)?\s+"
+                      r"(?:already\s+|recently\s+|just\s+|also\s+)?(?:bought|purchased|looked\s+at|viewed|browsed)\b",
+                      re.IGNORECASE)
+"""'the X you bought': what the sentence calls an item the shopper bought or looked at (names blanked first)."""
+EN_OWNED_PLAIN = frozenset({"thing", "things", "stuff", "other", "others", "same", "similar", "last", "latest",
+                            "recent", "previous", "earlier", "two", "three", "few", "several", "very", "one"})
 # After "这款" an attribute ("这款价格$23.99", "这款销量") says "this one's price", not what the item is.
 ZH_ATTRIBUTES = ("价格", "价位", "售价", "评分", "销量", "型号")
 
@@ -47,7 +53,7 @@ def check(text: str, g: Grounding, claim_words: Iterable[str] = ()) -> list[Find
     clauses = _clauses(text, bare, g.lang)
     failures = [*_relations(text, clauses, g), *_numbers_bound(text, bare, g), *_unsupported(clauses, g),
                 *_foreign_words(bare, g), *agreement(text, g), *_shopper_bought_it(clauses, g),
-                *_subject_dropped(clauses, g)]
+                *_subject_dropped(clauses, g), *_owned_items_named(bare, g)]
     nouns = _item_nouns_checked(text, g, set(claim_words))
     return [*nouns, *((rule, what, False, why) for rule, what, why in failures)]
 
@@ -93,6 +99,24 @@ def _shopper_bought_it(clauses: list[str], g: Grounding) -> list[tuple[str, str,
     pattern = ZH_YOU_BUY if g.lang == "zh" else EN_YOU_BUY
     return [("relation", clause.strip(), "says you bought the recommended item")
             for clause in clauses if pattern.search(clause)]
+
+
+def _owned_items_named(bare: str, g: Grounding) -> list[tuple[str, str, str]]:
+    """"It goes well with the gloves you bought" where the reason names no item, or the window robot: an item
+    the shopper bought or looked at is called by its name from the facts (blanked in `bare`), a word of it,
+    or a plain word ("the item you bought"), never by a noun of the model's own, such as the recommended
+    item's kind."""
+    if g.lang != "en":
+        return []
+    words_of_names = {w.lower() for _, names in g.objects for n in names for w in re.findall(r"[A-Za-z]+", n)}
+    plain = EN_OWNED_PLAIN | set(GENERIC_NOUNS["en"]) | words_of_names
+    out = []
+    for m in EN_OWNED.finditer(bare):
+        unknown = [w for w in m.group(1).split() if w.lower() not in plain and w.lower().rstrip("s") not in plain]
+        if unknown:
+            out.append(("name", m.group(0).strip(), f"calls an item you bought or looked at '{unknown[0]}', which "
+                                                     "no reason says"))
+    return out
 
 
 def _is_kind(noun: str, kind: str) -> bool:
