@@ -108,11 +108,11 @@ def _owned_items_named(bare: str, g: Grounding) -> list[tuple[str, str, str]]:
     item's kind."""
     if g.lang != "en":
         return []
-    words_of_names = {w.lower() for _, names in g.objects for n in names for w in re.findall(r"[A-Za-z]+", n)}
-    plain = EN_OWNED_PLAIN | set(GENERIC_NOUNS["en"]) | words_of_names
+    names = " ".join(n for _, shown in g.objects for n in shown)
     out = []
     for m in EN_OWNED.finditer(bare):
-        unknown = [w for w in m.group(1).split() if w.lower() not in plain and w.lower().rstrip("s") not in plain]
+        unknown = [w for w in m.group(1).split()
+                   if w.lower() not in EN_OWNED_PLAIN and not _noun_backed(w, names, "en")]
         if unknown:
             out.append(("name", m.group(0).strip(), f"calls an item you bought or looked at '{unknown[0]}', which "
                                                      "no reason says"))
