@@ -44,9 +44,10 @@ lint: setup
 	$(BIN)/mypy
 
 # One pytest worker per core; a test file stays on one worker, so its module fixtures (a loaded model, a started
-# server) are built once. Each worker builds the session's trained demo model once.
+# server) are built once. Each worker builds the session's trained demo model once. Files are handed out longest
+# first (tests/conftest.py orders them), not by test count, so no worker is left with a long file at the end.
 test: setup lint
-	$(BIN)/python -m pytest -q -ra --durations=25 -n auto --dist loadfile
+	$(BIN)/python -m pytest -q -ra --durations=25 -n auto --dist loadfile --no-loadscope-reorder
 
 bench-ranker: setup
 	$(BIN)/python bench/ranker.py --data ../shared/data/amazon-scientific

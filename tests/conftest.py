@@ -63,3 +63,26 @@ def trained(tmp_path_factory) -> tuple[Path, Path]:
     r = runner.invoke(app, ["train", "--data", str(data), "--out", str(model), "--epochs", "2"])
     assert r.exit_code == 0, r.output
     return data, model
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Longest files first, so the last file a worker picks up is a short one (`make test` runs one file per
+    worker with `--no-loadscope-reorder`): files that load a text model, then files by their number of slow
+    tests. Within a file the order is kept."""
+    weight: dict[str, tuple[int, int]] = {}
+    for item in items:
+        model, slow = weight.get(item.location[0], (0, 0))
+        weight[item.location[0]] = (model + bool(item.get_closest_marker("model")),
+                                    slow + bool(item.get_closest_marker("slow")))
+    items.sort(key=lambda item: tuple(-n for n in weight[item.location[0]]))
+
+
+@pytest.fixture(scope="session")
+def small_path() -> Path:
+    """The small narrator model's GGUF file, assembled and checked once (the model-small extra)."""
+    from narrator.backends.models import ModelError, prepare
+
+    try:
+        return prepare("small")
+    except ModelError as e:
+        pytest.fail(f"small model not installed ({e}); `make setup` installs the model-small extra")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from narrator.facts import Fact, Facts, ItemRef
+from narrator.narrate import Explanation
 
 BRANDS = {"Voltmark", "IronPeak", "Brisk", "Auralis", "Ferro & Co"}
 
@@ -55,3 +56,13 @@ HOSTILE_TITLES = [
 
 def hostile(title: str) -> ItemRef:
     return ItemRef("H1", title, "Voltmark", "Tools > Cordless Drill", 88.99, title, title, "工具 > 无线电钻")
+
+
+def check_served(e: Explanation, lang: str) -> None:
+    """A served sentence from a real model on `facts_of("brand", …)`: verified or a marked fallback, in the
+    asked language, naming the brand or its count."""
+    assert e.verified or e.fallback_used
+    assert e.attempts >= 1
+    has_cjk = any("\u4e00" <= ch <= "\u9fff" for ch in e.text)
+    assert has_cjk == (lang == "zh"), e.text
+    assert "Voltmark" in e.text or "3" in e.text

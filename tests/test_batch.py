@@ -53,6 +53,7 @@ def test_the_store_serves_verified_sentences_for_the_exact_key_only(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.model
 def test_batch_on_ray_then_served_from_the_store(trained, tmp_path):
     """Written after a prompt promotion and with an active promotion: every stored key is served."""
     root = tmp_path / "artifacts"

