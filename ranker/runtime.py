@@ -22,7 +22,7 @@ def configure(threads: int | None = None) -> None:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    n = max(1, threads or os.cpu_count() or 1)
+    n = max(1, threads or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
     import tensorflow as tf
     import torch
 

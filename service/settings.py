@@ -33,7 +33,7 @@ class Settings(BaseSettings):
     artifacts: Path = Field(Path("artifacts"), description="Ranker artifacts root (uses LATEST) or one version "
                             "folder.")
     threads: int = Field(default_factory=default_threads, ge=1, description="Threads for TensorFlow, torch and "
-                         "the text model; they share the cores (default: every core).")
+                         "the text model; they share the cores (default: every core the process may run on).")
 
     # The narrator's text model.
     backend: str | None = Field(None, description="llama.cpp, transformers, openai or none (template reasons only); "

@@ -38,8 +38,9 @@ WEIGHTS = ("bf16", "int8")
 
 
 def default_threads() -> int:
-    """The process's thread budget when no setting names one: every core."""
-    return max(1, os.cpu_count() or 1)
+    """The process's thread budget when no setting names one: every core it may run on (a container's cpuset or
+    `taskset` can allow fewer than the machine has; threads beyond them only wait on each other)."""
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
 @dataclass(frozen=True)
