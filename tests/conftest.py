@@ -12,21 +12,6 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-
-def _one_core_per_worker() -> None:
-    """Under `pytest -n N`, each worker runs on its own core (before TF, torch or llama.cpp size their thread
-    pools from it): two workers each running a model on every core made 4 busy threads on 2 cores, and
-    llama.cpp's and torch's threads wait on each other when they share one (the two model files side by side:
-    141 s → 103 s)."""
-    worker, count = os.environ.get("PYTEST_XDIST_WORKER", ""), int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
-    if worker and count > 1 and hasattr(os, "sched_setaffinity"):
-        cores = sorted(os.sched_getaffinity(0))
-        if count <= len(cores):
-            os.sched_setaffinity(0, {cores[int(worker.removeprefix("gw")) % len(cores)]})
-
-
-_one_core_per_worker()
-
 TOY_ITEMS = pd.DataFrame({
     "item_id": ["i0", "i1", "i2", "i3", "i4"],
     "title": ["Acme Drill", "Acme Bits", "Zed Drill", "Zed Pan", "Acme Pan"],
