@@ -12,8 +12,8 @@ _configured = False
 
 
 def configure(threads: int | None = None) -> None:
-    """Offline hub access, quiet TF logs and explicit thread pools (`threads`, default every core);
-    safe to call many times: the first call decides."""
+    """Offline hub access, quiet TF logs and explicit thread pools (`threads`, default every core the process may
+    run on); safe to call many times: the first call decides."""
     global _configured
     if _configured:
         return

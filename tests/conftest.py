@@ -65,7 +65,7 @@ def trained(tmp_path_factory) -> tuple[Path, Path]:
     return data, model
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Longest files first, so the last file a worker picks up is a short one (`make test` runs one file per
     worker with `--no-loadscope-reorder`): files that load a text model, then files by their number of slow
     tests. Within a file the order is kept."""
