@@ -63,11 +63,29 @@ def fake_encode(texts: list[str]) -> np.ndarray:
     return out
 
 
-def run(items: pd.DataFrame, done: dict | None = None, model: FakeModel | None = None) -> dict:
+def run(items: pd.DataFrame, done: dict | None = None, model: FakeModel | None = None, batch: int = 8) -> dict:
     done = {} if done is None else done
     enrichment.enrich(model or FakeModel(), fake_encode, items, done, lambda rows: done.update(
-        {r.item_id: r for r in rows}), batch=8)
+        {r.item_id: r for r in rows}), batch=batch)
     return done
+
+
+class ManyAtOnce(FakeModel):
+    """A backend that decodes several chats together (llama.cpp's `generate_many`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.together: list[int] = []
+
+    def generate_many(self, chats, max_tokens):
+        self.together.append(len(chats))
+        return [self.generate(chat, max_tokens) for chat in chats]
+
+
+def test_chats_go_together_where_the_backend_can_and_the_rows_stay_the_same():
+    model = ManyAtOnce()
+    assert run(ITEMS, model=model, batch=1) == run(ITEMS, batch=1) == run(ITEMS)
+    assert model.together and model.together[0] == 3  # the three shown titles, one chat each, in one call
 
 
 def test_grounded_kinds_and_composed_names():

@@ -46,6 +46,28 @@ def test_llama_cpp_streams_the_same_text_it_generates(llama):
     assert streamed == llama.generate(messages, 60).text
 
 
+def test_chats_decoded_together_each_get_their_own_reply(llama):
+    """Enrichment's path: several chats in one context (`generate_many`), sharing their prompt's prefix cells.
+    Each reply answers its own chat (as many numbered lines as it asked, the same reply for the same chat), and
+    a later round on the cached prefix answers its chats, not the earlier round's. (Replies are not compared
+    with `generate`'s: batched products round differently, and greedy decoding can follow a rounding.)"""
+    from narrator.enrichment import kinds
+
+    asked = [["胶水", "钻头套装", "磁性白板"], ["磁性白板"], ["胶水", "钻头套装"]]
+    chats = [kinds.back_prompt(asked[0]), kinds.translate_prompt(["glue"]), kinds.back_prompt(asked[2]),
+             kinds.back_prompt(asked[0])]
+    together = llama.generate_many(chats, 40)
+    assert len(together) == 4 and all(0 < g.completion_tokens <= 40 for g in together)
+    for reply, n in zip(together, (3, 1, 2, 3), strict=True):
+        lines = reply.text.splitlines()
+        assert len(lines) == n and all(kinds.parse_lines(reply.text, n)), reply.text
+    assert together[0].text == together[3].text
+    later = llama.generate_many([kinds.back_prompt(["钻头套装"]), kinds.translate_prompt(["glue", "hose"])], 40)
+    assert [len(g.text.splitlines()) for g in later] == [1, 2], [g.text for g in later]
+    capped = llama.generate_many([kinds.back_prompt(asked[0])] * 2, 3)
+    assert [g.completion_tokens for g in capped] == [3, 3]
+
+
 @pytest.mark.parametrize("title", HOSTILE_TITLES[:3])
 def test_hostile_titles_with_the_real_model(llama, title):
     facts = facts_of("brand", "popular", item=hostile(title))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -34,3 +34,12 @@ class Backend(Protocol):
     def generate(self, messages: Messages, max_tokens: int) -> Generation: ...
 
     def stream(self, messages: Messages, max_tokens: int) -> Iterator[str]: ...
+
+
+def generate_all(backend: Backend, chats: Sequence[Messages], max_tokens: int) -> list[Generation]:
+    """Independent chats, replies in order: together when the backend can decode several at once
+    (`generate_many`, the llama.cpp backend), else one after another."""
+    many = getattr(backend, "generate_many", None)
+    if many is not None and len(chats) > 1:
+        return list(many(chats, max_tokens))
+    return [backend.generate(chat, max_tokens) for chat in chats]

@@ -18,7 +18,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +28,7 @@ from cachetools import LRUCache
 
 from narrator import atomic
 from narrator.backends.generation import REPETITION_PENALTY, Backend, Generation
+from narrator.backends.llama_batch import ParallelDecoder
 from narrator.backends.llm_pool import EndpointPool
 from narrator.backends.models import DEFAULT_CACHE, ModelError, resolve
 from narrator.backends.openai_backend import OpenAIBackend
@@ -35,6 +36,8 @@ from narrator.prompts.templates import Messages
 
 BACKENDS = ("llama.cpp", "transformers", "openai")
 WEIGHTS = ("bf16", "int8")
+PARALLEL_CHATS = 4
+"""Chats `LlamaCppBackend.generate_many` decodes together; on 2 cores 4 beat 8 (1.8x vs 1.5x one at a time)."""
 
 
 def default_threads() -> int:
@@ -69,7 +72,8 @@ class LlamaCppBackend:
     ~55 tok/s vs ~35 new tokens at ~25 tok/s for the 1.5B on 2 cores). llama.cpp reuses the longest
     prefix of the previous prompt in a context, so each fixed prefix (system text + few-shot turns, i.e.
     one template in one language) gets its own context ("slot") and only the request is evaluated.
-    Slots are created on demand and the least recently used is dropped beyond `slots`.
+    Slots are created on demand and the least recently used is dropped beyond `slots`. `generate_many` decodes
+    independent chats together (`ParallelDecoder`), for enrichment's hundreds of short chats.
     """
 
     name = "llama.cpp"
@@ -80,6 +84,7 @@ class LlamaCppBackend:
         self.n_ctx, self.threads = n_ctx, threads or default_threads()
         self._slots: LRUCache[str, Any] = LRUCache(max(1, slots))
         self._lock = threading.Lock()
+        self._parallel: ParallelDecoder | None = None
         self._slot("")
 
     def _slot(self, key: str) -> Any:
@@ -110,6 +115,16 @@ class LlamaCppBackend:
                                                                                **self._params(max_tokens))
         return Generation(out["choices"][0]["message"]["content"].strip(), out["usage"]["completion_tokens"],
                           time.perf_counter() - start)
+
+    def generate_many(self, chats: Sequence[Messages], max_tokens: int) -> list[Generation]:
+        """Independent chats, `PARALLEL_CHATS` decoded together: about 1.8x the throughput of one at a time for
+        enrichment's chats on 2 cores (bench/enrichment.py). Replies can differ from `generate`'s in rare tokens
+        (batched products round differently)."""
+        with self._lock:
+            if self._parallel is None:
+                self._parallel = ParallelDecoder(self._slot(""), sequences=PARALLEL_CHATS, seq_ctx=self.n_ctx,
+                                                 threads=self.threads)
+            return self._parallel.generate(chats, max_tokens)
 
     def stream(self, messages: Messages, max_tokens: int) -> Iterator[str]:
         with self._lock:

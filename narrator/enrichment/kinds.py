@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from narrator.backends.generation import generate_all
 from narrator.prompts.names import display_name, hostile, safe_text
 from narrator.prompts.templates import Messages
 
@@ -225,10 +226,10 @@ def read_back(backend: Backend, zh_kinds: list[str]) -> dict[str, str]:
 
 
 def ask_lines(backend: Backend, chat: Callable[[Sequence[str]], Messages], asked: list[str]) -> dict[str, str]:
-    """One numbered line back per asked line, ten per call."""
+    """One numbered line back per asked line, ten per chat, the chats decoded together where the backend can."""
+    chunks = [asked[start:start + 10] for start in range(0, len(asked), 10)]
+    replies = generate_all(backend, [chat(chunk) for chunk in chunks], max_tokens=16 * len(chunks[0])) if chunks else []
     out: dict[str, str] = {}
-    for start in range(0, len(asked), 10):
-        chunk = asked[start:start + 10]
-        reply = backend.generate(chat(chunk), max_tokens=16 * len(chunk))
+    for chunk, reply in zip(chunks, replies, strict=True):
         out.update(zip(chunk, parse_lines(reply.text, len(chunk)), strict=True))
     return out

@@ -24,7 +24,7 @@ import pandas as pd
 import narrator.enrichment.kinds as kinds
 import narrator.enrichment.zh_titles as zh_titles
 from narrator import atomic
-from narrator.backends import Backend
+from narrator.backends import Backend, generate_all
 from narrator.prompts.names import brand_in, is_chinese, short_name
 from narrator.prompts.templating import PromptError, line_of, read_toml
 
@@ -33,6 +33,8 @@ OVERRIDES = "enrichment-overrides.toml"
 EDITABLE = ("kind_zh", "kind_en", "name_zh", "name_en")
 MIN_SIMILARITY = kinds.MIN_SIMILARITY
 CHINESE_BATCH = 256
+ROUND_CHATS = 4
+"""Title chats per round of English enrichment (a round is saved as one part)."""
 
 
 @dataclass(frozen=True)
@@ -110,8 +112,10 @@ def enrich(backend: Backend | None, encode: kinds.Encoder, items: pd.DataFrame, 
         learned = (catalog if catalog is not None else items).fillna("").astype(str)
         learned = learned[learned["title"].map(is_chinese)]
         reader = zh_titles.TitleReader.learn(learned["title"].tolist(), learned["category"].tolist())
+        readings: dict[str, str] = {}
         for start in range(0, len(chinese), CHINESE_BATCH):
-            finished(read_chinese(backend, encode, reader, chinese[start:start + CHINESE_BATCH], min_similarity))
+            finished(read_chinese(backend, encode, reader, chinese[start:start + CHINESE_BATCH], min_similarity,
+                                  readings))
     if backend is not None and english:
         for out in _read_english(backend, encode, english, batch, min_similarity):
             finished(out)
@@ -120,15 +124,16 @@ def enrich(backend: Backend | None, encode: kinds.Encoder, items: pd.DataFrame, 
 
 def _read_english(backend: Backend, encode: kinds.Encoder, rows: list[dict[str, str]], batch: int,
                   min_similarity: float) -> Iterator[list[Enriched]]:
-    """Rows for English-titled items, `batch` titles per model call (the checks of `enrich`)."""
+    """Rows for English-titled items, `batch` titles per chat and `ROUND_CHATS` chats decoded together per round
+    (the checks of `enrich`)."""
     translations: dict[str, str] = {}
     readings: dict[str, str] = {}
-    for start in range(0, len(rows), batch):
-        chunk = rows[start:start + batch]
+    none = kinds.Proposal("", "")
+    for start in range(0, len(rows), batch * ROUND_CHATS):
+        chunk = rows[start:start + batch * ROUND_CHATS]
         asked = [r for r in chunk if r["title"] and kinds.shown(r["title"])]
-        replies = _propose(backend, [r["title"] for r in asked])
-        proposals = dict(zip((r["item_id"] for r in asked), replies, strict=True))
-        none = kinds.Proposal("", "")
+        proposals = dict(zip((r["item_id"] for r in asked), _propose(backend, [r["title"] for r in asked], batch),
+                             strict=True))
         en = [kinds.grounded_en(proposals.get(r["item_id"], none).en, r["title"], r["brand"]) for r in chunk]
         translations.update(kinds.translate(backend, sorted({e for e in en if e} - translations.keys())))
         zh = [kinds.agreed(proposals.get(r["item_id"], none).zh, translations.get(e, "")) if e else ""
@@ -143,13 +148,17 @@ def _read_english(backend: Backend, encode: kinds.Encoder, rows: list[dict[str, 
 
 
 def read_chinese(backend: Backend | None, encode: kinds.Encoder, reader: zh_titles.TitleReader,
-                 items: list[dict[str, str]], min_similarity: float = MIN_SIMILARITY) -> list[Enriched]:
+                 items: list[dict[str, str]], min_similarity: float = MIN_SIMILARITY,
+                 readings: dict[str, str] | None = None) -> list[Enriched]:
     """Rows for Chinese-titled items: the kind from the title (`zh_titles`), the zh name composed from brand,
     kind and model code; the English kind is the model's reading of the Chinese one, kept when it is plain
-    words the encoder finds close to it (`min_similarity`), and the English name is composed the same way."""
+    words the encoder finds close to it (`min_similarity`), and the English name is composed the same way.
+    `readings` carries the readings of earlier batches (a kind recurs across a catalog; each is read once)."""
     zh = reader.kinds([r["title"] for r in items], [r["brand"] for r in items], encode)
-    wanted = sorted({z for z in zh if z})
-    readings = kinds.read_back(backend, wanted) if backend is not None and wanted else {}
+    readings = {} if readings is None else readings
+    wanted = sorted({z for z in zh if z} - readings.keys())
+    if backend is not None and wanted:
+        readings.update(kinds.read_back(backend, wanted))
     en = [kinds.plain_english(readings.get(z, "")) for z in zh]
     sims = kinds.similarities(encode, zh, en)
     model = backend.model_id if backend is not None else ""
@@ -166,11 +175,11 @@ def read_chinese(backend: Backend | None, encode: kinds.Encoder, reader: zh_titl
     return out
 
 
-def _propose(backend: Backend, titles: list[str]) -> list[kinds.Proposal]:
-    if not titles:
-        return []
-    reply = backend.generate(kinds.prompt(titles), max_tokens=24 * len(titles))
-    return kinds.parse(reply.text, len(titles))
+def _propose(backend: Backend, titles: list[str], batch: int) -> list[kinds.Proposal]:
+    """The model's proposals for `titles`, `batch` per chat, the chats decoded together where the backend can."""
+    chunks = [titles[start:start + batch] for start in range(0, len(titles), batch)]
+    replies = generate_all(backend, [kinds.prompt(c) for c in chunks], max_tokens=24 * batch)
+    return [p for c, reply in zip(chunks, replies, strict=True) for p in kinds.parse(reply.text, len(c))]
 
 
 def _row(item: dict[str, str], kind_en: str, kind_zh: str, similarity: float, model: str) -> Enriched:

@@ -3,6 +3,7 @@ item by the local model, grounded, and correctable by editors (`narrator.enrichm
 
 from __future__ import annotations
 
+import time
 from typing import Annotated
 
 import typer
@@ -61,8 +62,13 @@ def catalog_enrich(
             enrichment.write(root, done)
 
         with progress_bar() as report:
-            enrichment.enrich(backend, encode, todo, done, save, batch=batch, catalog=items,
-                              progress=lambda n, total: report("enriching", n, total))
+            started = time.perf_counter()
+            written = enrichment.enrich(backend, encode, todo, done, save, batch=batch, catalog=items,
+                                        progress=lambda n, total: report("enriching", n, total))
+            took = time.perf_counter() - started
+            if written:
+                console.print(f"  {written} items in {took:.0f} s ({written / took:.2f} items/s)")
+            started = time.perf_counter()
             if backend is not None and untranslated:
                 for start in range(0, len(untranslated), 50):
                     report("category names", start, len(untranslated))
@@ -70,6 +76,7 @@ def catalog_enrich(
                                                                            untranslated[start:start + 50])})
                     categories.write(root, names)
                 report("category names", len(untranslated), len(untranslated))
+                console.print(f"  {len(untranslated)} category names in {time.perf_counter() - started:.0f} s")
     _summary(done, len(items))
     translated = sum(bool(r.name_zh and r.name_en) for r in names.values())
     console.print(f"  category names: {translated}/{len(names)} in both languages ({root / categories.TABLE})")
