@@ -70,8 +70,9 @@ class ParallelDecoder:
         lib = self._lib
         prompts = [self.tokens(m) for m in chats]
         for i, p in enumerate(prompts):
-            if len(p) + max_tokens > self.seq_ctx:
-                raise ValueError(f"chat {i}: {len(p)} prompt tokens + {max_tokens} exceed {self.seq_ctx}")
+            if len(p) >= self.seq_ctx:
+                raise ValueError(f"chat {i}: {len(p)} prompt tokens do not fit a context of {self.seq_ctx}")
+        limits = [min(max_tokens, self.seq_ctx - len(p)) for p in prompts]  # as llama-cpp-python caps a reply
         shared = self._share_prefix(prompts)
         samplers = []
         for _ in prompts:
@@ -89,7 +90,7 @@ class ParallelDecoder:
                 done[seq] = True
                 return
             replies[seq].append(token)
-            done[seq] = len(replies[seq]) >= max_tokens
+            done[seq] = len(replies[seq]) >= limits[seq]
 
         pending = [(seq, pos, p[pos]) for seq, p in enumerate(prompts) for pos in range(shared, len(p))]
         for at in range(0, len(pending), self.n_batch):
