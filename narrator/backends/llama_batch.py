@@ -48,10 +48,14 @@ class ParallelDecoder:
                                            stop_token_ids=[eos])
 
     def close(self) -> None:
-        if self._batch is not None:
+        if getattr(self, "_batch", None) is not None:
             self._lib.llama_batch_free(self._batch)
             self._batch = None
-        self._ctx.close()
+        if hasattr(self, "_ctx"):
+            self._ctx.close()
+
+    def __del__(self) -> None:  # a decoder dropped from its backend's cache frees its context and batch
+        self.close()
 
     def tokens(self, messages: Messages) -> list[int]:
         prompt = self._format(messages=cast(Any, messages))

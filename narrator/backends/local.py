@@ -84,7 +84,7 @@ class LlamaCppBackend:
         self.n_ctx, self.threads = n_ctx, threads or default_threads()
         self._slots: LRUCache[str, Any] = LRUCache(max(1, slots))
         self._lock = threading.Lock()
-        self._parallel: ParallelDecoder | None = None
+        self._parallel: LRUCache[str, ParallelDecoder] = LRUCache(max(1, slots))
         self._slot("")
 
     def _slot(self, key: str) -> Any:
@@ -117,14 +117,21 @@ class LlamaCppBackend:
                           time.perf_counter() - start)
 
     def generate_many(self, chats: Sequence[Messages], max_tokens: int) -> list[Generation]:
-        """Independent chats, `PARALLEL_CHATS` decoded together: about 1.8x the throughput of one at a time for
-        enrichment's chats on 2 cores (bench/enrichment.py). Replies can differ from `generate`'s in rare tokens
+        """Independent chats, `PARALLEL_CHATS` decoded together, in a context per fixed prefix like the slots (so
+        the system text and few-shot turns are evaluated once, not once per call): about 1.8x the throughput of
+        one at a time for enrichment's chats on 2 cores. Replies can differ from `generate`'s in rare tokens
         (batched products round differently)."""
+        keys = [self.prefix_key(chat) for chat in chats]
+        out: dict[int, Generation] = {}
         with self._lock:
-            if self._parallel is None:
-                self._parallel = ParallelDecoder(self._slot(""), sequences=PARALLEL_CHATS, seq_ctx=self.n_ctx,
-                                                 threads=self.threads)
-            return self._parallel.generate(chats, max_tokens)
+            for key in dict.fromkeys(keys):
+                decoder = self._parallel.get(key)
+                if decoder is None:
+                    decoder = self._parallel[key] = ParallelDecoder(self._slot(""), sequences=PARALLEL_CHATS,
+                                                                    seq_ctx=self.n_ctx, threads=self.threads)
+                at = [i for i, k in enumerate(keys) if k == key]
+                out.update(zip(at, decoder.generate([chats[i] for i in at], max_tokens), strict=True))
+        return [out[i] for i in range(len(chats))]
 
     def stream(self, messages: Messages, max_tokens: int) -> Iterator[str]:
         with self._lock:
