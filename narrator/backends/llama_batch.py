@@ -62,6 +62,7 @@ class ParallelDecoder:
         return self._llm.tokenize(prompt.prompt.encode("utf-8"), add_bos=not prompt.added_special, special=True)
 
     def generate(self, chats: Sequence[Messages], max_tokens: int) -> list[Generation]:
+        """Replies in order, `sequences` chats per round; a reply's `seconds` is its round's wall time."""
         out: list[Generation] = []
         for start in range(0, len(chats), self.sequences):
             out.extend(self._round(chats[start:start + self.sequences], max_tokens))
