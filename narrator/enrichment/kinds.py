@@ -40,7 +40,10 @@ MIN_SIMILARITY = 0.5
 ZH_KIND = re.compile(r"^[A-Z0-9]{0,4}[\u4e00-\u9fff]{1,8}$")
 _LINE = re.compile(r"^\s*(\d+)\s*[.):、]\s*(.*?)\s*[|｜]\s*(.*?)\s*$")
 _WORD = re.compile(r"[a-z][a-z\-']*")
-TITLE_CHARS = 110
+TITLE_CHARS = 72
+"""What the model reads of a title: the kind is in its lead. Of 50 grounded model kinds on Scientific read from
+110 characters, the one whose head stood only after character 72 was wrong ("heated filament" for a printer);
+at 72, 64 items read the same kinds in 7 % less time (titles are most of the prompt)."""
 
 INSTRUCTIONS = (
     "You label shop products. For each numbered product title, write the product's kind: the noun phrase "
