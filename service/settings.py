@@ -34,6 +34,9 @@ class Settings(BaseSettings):
                             "folder.")
     threads: int = Field(default_factory=default_threads, ge=1, description="Threads for TensorFlow, torch and "
                          "the text model; they share the cores (default: every core the process may run on).")
+    llm_threads: int | None = Field(None, ge=1, description="Threads for the text model alone (llama.cpp spins its "
+                                    "threads while they wait, so processes sharing cores each take a share); "
+                                    "default: `threads`.")
 
     # The narrator's text model.
     backend: str | None = Field(None, description="llama.cpp, transformers, openai or none (template reasons only); "
@@ -137,7 +140,7 @@ class Settings(BaseSettings):
         return (self.backend or "").lower() not in ("none", "template")
 
     def llm_options(self) -> LlmOptions:
-        return LlmOptions(backend=self.backend, model=self.llm, threads=self.threads, llama_slots=self.llama_slots,
-                          transformers_weights=self.transformers_weights,
+        return LlmOptions(backend=self.backend, model=self.llm, threads=self.llm_threads or self.threads,
+                          llama_slots=self.llama_slots, transformers_weights=self.transformers_weights,
                           openai_url=self.openai_url, openai_model=self.openai_model, openai_key=self.openai_key,
                           model_cache=self.model_cache)

@@ -16,6 +16,7 @@ from narrator.backends import LlamaCppBackend, OpenAIBackend, llama_cpp_availabl
 from narrator.backends.models import ModelError
 from narrator.narrate import Narrator
 from narrator.prompts import PromptLibrary
+from service.settings import Settings
 from tests.narrator_cases import BRANDS, HOSTILE_TITLES, check_served, facts_of, hostile
 
 pytestmark = [pytest.mark.model, pytest.mark.slow,
@@ -26,7 +27,7 @@ FACTS = facts_of("brand", "price", "popular")
 
 @pytest.fixture(scope="module")
 def llama(small_path):
-    return LlamaCppBackend(small_path, "small", slots=2)
+    return LlamaCppBackend(small_path, "small", threads=Settings().llm_options().threads, slots=2)
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])

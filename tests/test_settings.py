@@ -12,7 +12,8 @@ from service.settings import Settings
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch):
-    for name in ("WHYREC_MODEL", "WHYREC_ARTIFACTS", "WHYREC_LLM", "WHYREC_SETTINGS", "WHYREC_BACKEND"):
+    for name in ("WHYREC_MODEL", "WHYREC_ARTIFACTS", "WHYREC_LLM", "WHYREC_SETTINGS", "WHYREC_BACKEND",
+                 "WHYREC_LLM_THREADS"):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -24,6 +25,9 @@ def test_new_names(monkeypatch):
     assert s.artifacts == Path("/srv/artifacts") and s.llm == "small"
     options = s.llm_options()
     assert options.model == "small" and options.threads == 3 and options.model_cache == s.model_cache
+    monkeypatch.setenv("WHYREC_LLM_THREADS", "1")  # the text model's own share; TensorFlow keeps `threads`
+    s = Settings()
+    assert s.threads == 3 and s.llm_options().threads == 1
 
 
 @pytest.mark.parametrize(("value", "field"),

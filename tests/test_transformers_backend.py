@@ -20,7 +20,7 @@ FACTS = facts_of("brand", "price", "popular")
 
 def test_transformers_backend_from_the_gguf(small_path):
     """Converted once into a bf16 folder; same prompts, greedy with a repetition penalty."""
-    backend = TransformersBackend(small_path, "small", cache=small_path.parent)
+    backend = TransformersBackend(small_path, "small", Settings().llm_options().threads, cache=small_path.parent)
     narrator = Narrator(PromptLibrary.load(), backend, brands=BRANDS)
     e = narrator.explain(FACTS, "zh")
     check_served(e, "zh")

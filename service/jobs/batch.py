@@ -170,7 +170,8 @@ def run(job: BatchJob, log=print) -> BatchReport:
     from service.stack import kinds_of, shop_brands
 
     version = ranker_artifacts.resolve(job.settings.artifacts, job.settings.model_label)
-    settings = job.settings.model_copy(update={"artifacts": version, "threads": job.threads})
+    settings = job.settings.model_copy(update={"artifacts": version, "threads": job.threads,
+                                                "llm_threads": job.threads})
     brands = sorted(shop_brands(settings))
     kinds = list(kinds_of(load_shop(version / "shop").items))
     existing = ReasonStore(job.out)
