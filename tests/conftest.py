@@ -11,11 +11,12 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) > 1:
-    # Each worker's text model takes its share of the cores: two workers running llama.cpp on every core make
-    # four spinning threads on two cores and starve the other worker's service and its timing bars.
-    os.environ.setdefault("WHYREC_LLM_THREADS", str(max(1, len(os.sched_getaffinity(0))
-                                                        // int(os.environ["PYTEST_XDIST_WORKER_COUNT"]))))
+if (_workers := int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))) > 1:
+    from narrator.backends import default_threads
+
+    # Each worker's text model takes its share of the cores: llama.cpp's threads spin while they wait, so two
+    # workers running it on every core make four busy threads on two.
+    os.environ.setdefault("WHYREC_LLM_THREADS", str(max(1, default_threads() // _workers)))
 
 TOY_ITEMS = pd.DataFrame({
     "item_id": ["i0", "i1", "i2", "i3", "i4"],
