@@ -1,7 +1,7 @@
 """Verifier audit: recall on bad sentences and false rejection of good ones, per language and error type.
 
     python bench/audit.py [--set bench/audit/demo.jsonl] [--scientific ../shared/data/amazon-scientific]
-                          [--pairs 150] [--json] [--judge]
+                          [--pairs 150] [--json] [--judge [--without-dictionary]]
 
 The demo set is committed: the small model's outputs labelled by reading them, template sentences,
 and corruptions of both (one error each; see `narrator/audit.py`). Scientific rows are built here
@@ -119,6 +119,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--judge", action="store_true", help="judge zh nouns by meaning, as the service does")
+    ap.add_argument("--without-dictionary", action="store_true",
+                    help="the judge without the bilingual dictionary (the baseline of the dictionary's yes)")
     args = ap.parse_args()
     encode = None
     if args.judge:
@@ -130,7 +132,8 @@ def main() -> None:
         """The noun judge over the set's own items as the shop's kinds (none without --judge)."""
         from narrator.verification.meaning import NounJudge, shop_kinds
 
-        return NounJudge(encode, others=shop_kinds(r.facts.item.category for r in rows)) if encode else None
+        return NounJudge(encode, others=shop_kinds(r.facts.item.category for r in rows),
+                         dictionary=not args.without_dictionary) if encode else None
 
     rows = load(args.set)
     nouns, noun_brands = noun_rows()

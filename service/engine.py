@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, cast
 from narrator.backends import Backend, load_backend
 from narrator.facts import Facts
 from narrator.narrate import TEMPLATE_MODEL, Explanation, Mode
+from narrator.verification.dictionary import cedict
 from service.llm_queue import LlmQueue
 from service.metrics import Metrics
 from service.model_label import LabelWatch
@@ -142,12 +143,14 @@ class Engine:
 
     def _warm_ranker(self, stack: Stack) -> None:
         """Score and explain once, so the first request finds the ranker traced; every IG shape is compiled,
-        and the catalog's words for search segmented, in the background (~20 s), not while a shopper waits."""
+        the catalog's words for search segmented and the verifier's dictionary read, in the background (~20 s), not
+        while a shopper waits."""
         first_user = str(stack.ranker.stats.user_ids[0])
         stack.ranker.recommend(first_user, 1)
         stack.explainer.explain(first_user, k=2)
         if self.settings.warm:
             threading.Thread(target=stack.explainer.ig.warm_up, daemon=True, name="ig-warm-up").start()
+            threading.Thread(target=cedict, daemon=True, name="dictionary").start()
             if stack.ranker.search_index is not None:
                 threading.Thread(target=stack.ranker.word_matches, args=("",), daemon=True,
                                  name="search-words").start()

@@ -5,8 +5,9 @@ only in English, and an en sentence "you have bought 10 items in 裤子" for a C
 has a few hundred distinct level names, so the local model translates each once (ten per call) and keeps what
 checks out, as for item kinds (`narrator.enrichment.kinds`):
 
-- an English name's Chinese translation must be Chinese (1-8 characters), read back into English with only
-  the name's own words (`kinds.round_trip_ok`), and the multilingual encoder must find it close to the name;
+- an English name's Chinese translation must be Chinese (1-8 characters), confirmed by the bilingual dictionary
+  (`kinds.confirmed`) or read back into English with only the name's own words (`kinds.round_trip_ok`), and the
+  multilingual encoder must find it close to the name;
 - a Chinese name's English reading must be one to four plain words the encoder finds close to it.
 
 What fails stays in its own language (the phrase shows the catalog's name, as before). The table is
@@ -53,8 +54,9 @@ def translate(backend: Backend, encode: kinds.Encoder, names: Sequence[str],
     english = [n for n in names if not is_chinese(n) and not hostile(n)]
     chinese = [n for n in names if is_chinese(n) and not hostile(n)]
     zh = {n: z for n, z in kinds.translate(backend, english).items() if kinds.zh_shape_ok(z)}
-    back = kinds.read_back(backend, sorted(set(zh.values())))
-    zh = {n: z for n, z in zh.items() if kinds.round_trip_ok(back.get(z, ""), n, n)}
+    sure = {n for n, z in zh.items() if kinds.confirmed([z], n, n)}
+    back = kinds.read_back(backend, sorted({z for n, z in zh.items() if n not in sure}))
+    zh = {n: z for n, z in zh.items() if n in sure or kinds.round_trip_ok(back.get(z, ""), n, n)}
     en = {n: kinds.plain_english(e) for n, e in kinds.read_back(backend, chinese).items()}
     pairs = [(n, zh.get(n, "") or en.get(n, "")) for n in names]
     sims = kinds.similarities(encode, [other for _, other in pairs], [n for n, _ in pairs])

@@ -8,10 +8,11 @@ a kind is kept only when it checks out:
 - the English kind is copied from the title: every word of it is a title word (plural or singular), it
   names no brand and no number; a longer proposal is cut to its longest such ending ("industrial vacuum"
   over a title saying "… Vacuum" keeps "vacuum");
-- the Chinese kind is what two independent proposals agree on (`agreed`: the one written from the title and
-  a translation of the grounded English kind alone), Chinese only (a leading acronym such as "3D" may
-  stay), and a multilingual sentence encoder finds it close to the English kind (the threshold is chosen
-  on the demo shop, whose catalog has Chinese titles, and measured on Scientific).
+- the Chinese kind is one of two proposals (the one written from the title, and a translation of the grounded
+  English kind alone) that a bilingual dictionary says translates the English kind (`confirmed`), or what
+  the two agree on (`agreed`) and reads back into the title's words; Chinese only (a leading acronym such as
+  "3D" may stay), and a multilingual sentence encoder finds it close to the English kind (the threshold is
+  chosen on the demo shop, whose catalog has Chinese titles, and measured on Scientific).
 
 What fails falls back to the category's name when the title shares a word with it, else to nothing (the
 phrase book's neutral "商品"/"item").
@@ -30,6 +31,7 @@ import numpy as np
 from narrator.backends.generation import generate_all
 from narrator.prompts.names import display_name, hostile, safe_text
 from narrator.prompts.templates import Messages
+from narrator.verification.dictionary import cedict, forms
 
 if TYPE_CHECKING:
     from narrator.backends import Backend
@@ -104,6 +106,13 @@ BACK_EXAMPLES = (("钻头套装", "drill bit set"), ("胶水", "glue"), ("磁性
 _FUNCTION_WORDS = {"a", "an", "the", "of", "for", "and", "with", "set", "kit", "pack", "product", "products"}
 
 
+def confirmed(proposals: Sequence[str], kind_en: str, title: str) -> str:
+    """The first Chinese proposal a bilingual dictionary says translates the English kind, in the title's words
+    (`narrator.verification.dictionary`); "" when none does (the proposals must then agree and read back)."""
+    context = _WORD.findall(html.unescape(title).lower())
+    return next((z for z in proposals if zh_shape_ok(z) and cedict().means(z, kind_en, context)), "")
+
+
 def back_prompt(zh_kinds: Sequence[str]) -> Messages:
     """The round trip: each Chinese kind alone, read back into English."""
     return _numbered_chat(BACK_INSTRUCTIONS, BACK_EXAMPLES, zh_kinds)
@@ -115,7 +124,7 @@ def round_trip_ok(back: str, title: str, kind_en: str) -> bool:
     reads "old cardboard box" for a recycled one)."""
     words = [w for w in _WORD.findall(back.lower()) if w not in _FUNCTION_WORDS]
     known = set(_WORD.findall(html.unescape(title).lower())) | set(_WORD.findall(kind_en.lower()))
-    return bool(words) and all(_forms(w) & known for w in words)
+    return bool(words) and all(forms(w) & known for w in words)
 
 
 def parse_lines(reply: str, n: int) -> list[str]:
@@ -141,11 +150,6 @@ def parse(reply: str, n: int) -> list[Proposal]:
     return [found.get(i, Proposal("", "")) for i in range(1, n + 1)]
 
 
-def _forms(word: str) -> set[str]:
-    return {word, word + "s", word + "es", word.removesuffix("s"), word.removesuffix("es"),
-            word.removesuffix("ies") + "y", word.removesuffix("y") + "ies"}
-
-
 def grounded_en(kind: str, title: str, brand: str) -> str:
     """The longest ending of `kind` whose words all stand in the title and which names no brand or number;
     "" when none does."""
@@ -156,7 +160,7 @@ def grounded_en(kind: str, title: str, brand: str) -> str:
         return ""
     for start in range(len(words)):
         tail = words[start:]
-        if all(_forms(w) & title_words for w in tail) and not set(tail) & brand_words:
+        if all(forms(w) & title_words for w in tail) and not set(tail) & brand_words:
             return " ".join(tail)
     return ""
 
@@ -166,7 +170,7 @@ def shares_a_word(category: str, title: str) -> bool:
     singular): catalogs misfile items ("Passive Components" for a cleaning solution), and a title that
     names its category is the evidence that the category is right."""
     title_words = set(re.findall(r"[a-z]+", html.unescape(title).lower()))
-    return any(_forms(w) & title_words for w in re.findall(r"[a-z]+", category.lower()) if len(w) > 2)
+    return any(forms(w) & title_words for w in re.findall(r"[a-z]+", category.lower()) if len(w) > 2)
 
 
 Encoder = Callable[[list[str]], np.ndarray]

@@ -21,6 +21,7 @@ from typing import Any
 
 import pandas as pd
 
+import narrator.enrichment.en_titles as en_titles
 import narrator.enrichment.kinds as kinds
 import narrator.enrichment.zh_titles as zh_titles
 from narrator import atomic
@@ -40,7 +41,8 @@ ROUND_CHATS = 4
 @dataclass(frozen=True)
 class Enriched:
     """One item's row. `en_from`/`zh_from` say where each kind came from: the model (grounded), the title
-    (a Chinese title's own noun, `zh_titles`), the category, none (the phrase book's neutral word), or an
+    (a Chinese title's own noun, `zh_titles`; an English title's lead saying its category, `en_titles`), the
+    category, none (the phrase book's neutral word), or an
     editor. `similarity` is the model's zh kind's agreement with what the item is in English (also for a
     rejected one, to audit the threshold); `title_hash` tells a changed title from an enriched one."""
 
@@ -87,7 +89,8 @@ def enrich(backend: Backend | None, encode: kinds.Encoder, items: pd.DataFrame, 
     chosen over the whole `catalog`, default `items`); the model only reads each distinct kind back into
     English, ten per call. Without a `backend`, English-titled items wait and Chinese ones get no English kind.
 
-    A Chinese kind needs two independent proposals to agree (`kinds.agreed`): the one written while reading
+    A Chinese kind is a proposal the bilingual dictionary confirms (`kinds.confirmed`), or else needs two
+    independent proposals to agree (`kinds.agreed`): the one written while reading
     the title, and a translation of the grounded English kind alone (one per distinct kind, cached). The
     1.5B model's single proposals are right about two times in three on the demo shop ("半透明帐篷" for a
     tent, "饮料豆" for coffee beans); its errors rarely agree with each other. What they agree on is then
@@ -124,27 +127,41 @@ def enrich(backend: Backend | None, encode: kinds.Encoder, items: pd.DataFrame, 
 
 def _read_english(backend: Backend, encode: kinds.Encoder, rows: list[dict[str, str]], batch: int,
                   min_similarity: float) -> Iterator[list[Enriched]]:
-    """Rows for English-titled items, `batch` titles per chat and `ROUND_CHATS` chats decoded together per round
-    (the checks of `enrich`)."""
+    """Rows for English-titled items (the checks of `enrich`). A title whose lead names its category has its kind
+    read there (`en_titles`); the others are read by the model, `batch` titles per chat and `ROUND_CHATS` chats
+    decoded together per round."""
     translations: dict[str, str] = {}
     readings: dict[str, str] = {}
     none = kinds.Proposal("", "")
     for start in range(0, len(rows), batch * ROUND_CHATS):
         chunk = rows[start:start + batch * ROUND_CHATS]
-        asked = [r for r in chunk if r["title"] and kinds.shown(r["title"])]
+        named = [en_titles.category_phrase(r["title"], r["category"], r["brand"]) if kinds.shown(r["title"]) else None
+                 for r in chunk]
+        asked = [r for r, n in zip(chunk, named, strict=True) if n == ""]
         proposals = dict(zip((r["item_id"] for r in asked), _propose(backend, [r["title"] for r in asked], batch),
                              strict=True))
-        en = [kinds.grounded_en(proposals.get(r["item_id"], none).en, r["title"], r["brand"]) for r in chunk]
+        said = [proposals.get(r["item_id"], none) for r in chunk]
+        en = [n or kinds.grounded_en(p.en, r["title"], r["brand"]) for r, n, p in zip(chunk, named, said, strict=True)]
         translations.update(kinds.translate(backend, sorted({e for e in en if e} - translations.keys())))
-        zh = [kinds.agreed(proposals.get(r["item_id"], none).zh, translations.get(e, "")) if e else ""
-              for r, e in zip(chunk, en, strict=True)]
-        zh = [z if kinds.zh_shape_ok(z) else "" for z in zh]
-        readings.update(kinds.read_back(backend, sorted({z for z in zh if z} - readings.keys())))
-        zh = [z if z and kinds.round_trip_ok(readings.get(z, ""), r["title"], e) else ""
-              for r, e, z in zip(chunk, en, zh, strict=True)]
+        proposed = [(p.zh, translations.get(e, "")) for p, e in zip(said, en, strict=True)]
+        zh = _chinese_kinds(backend, chunk, en, proposed, readings)
         sims = kinds.similarities(encode, zh, en)
-        yield [_row(r, e, z if sim >= min_similarity else "", sim, backend.model_id)
-               for r, e, z, sim in zip(chunk, en, zh, sims, strict=True)]
+        yield [_row(r, e, z if sim >= min_similarity else "", sim, backend.model_id, "title" if n else "model")
+               for r, e, z, sim, n in zip(chunk, en, zh, sims, named, strict=True)]
+
+
+def _chinese_kinds(backend: Backend, rows: list[dict[str, str]], en: list[str], proposed: list[tuple[str, str]],
+                   readings: dict[str, str]) -> list[str]:
+    """Each row's Chinese kind from its two proposals (from the title, and the English kind's translation): the
+    one the dictionary confirms, else what both agree on, read back into the title's words. `readings` caches the
+    read-backs across rounds."""
+    confirmed = [kinds.confirmed(pair, e, r["title"]) if e else ""
+                 for r, e, pair in zip(rows, en, proposed, strict=True)]
+    agreed = [kinds.agreed(*pair) if e and not c else "" for e, c, pair in zip(en, confirmed, proposed, strict=True)]
+    agreed = [z if kinds.zh_shape_ok(z) else "" for z in agreed]
+    readings.update(kinds.read_back(backend, sorted({z for z in agreed if z} - readings.keys())))
+    return [c or (z if z and kinds.round_trip_ok(readings.get(z, ""), r["title"], e) else "")
+            for r, e, z, c in zip(rows, en, agreed, confirmed, strict=True)]
 
 
 def read_chinese(backend: Backend | None, encode: kinds.Encoder, reader: zh_titles.TitleReader,
@@ -182,12 +199,12 @@ def _propose(backend: Backend, titles: list[str], batch: int) -> list[kinds.Prop
     return [p for c, reply in zip(chunks, replies, strict=True) for p in kinds.parse(reply.text, len(c))]
 
 
-def _row(item: dict[str, str], kind_en: str, kind_zh: str, similarity: float, model: str) -> Enriched:
+def _row(item: dict[str, str], kind_en: str, kind_zh: str, similarity: float, model: str, en_source: str) -> Enriched:
     title, brand, category = item["title"], item["brand"], item["category"]
     leaf = _category_leaf(category) if kinds.shares_a_word(_category_leaf(category), title) else ""
     leaf_zh = _category_leaf(item.get("category_zh", ""))
     leaf_zh = leaf_zh if kinds.zh_shape_ok(leaf_zh) else ""
-    en_from = "model" if kind_en else ("category" if leaf else "none")
+    en_from = en_source if kind_en else ("category" if leaf else "none")
     zh_from = "model" if kind_zh else ("category" if leaf_zh else "none")
     kind_en, kind_zh = kind_en or leaf, kind_zh or leaf_zh
     return Enriched(item["item_id"], kind_en, kind_zh, short_name(kinds.prompt_title(title), 42) if title else "",

@@ -10,6 +10,9 @@ phrase (the enriched English kind, or an ending of the name's or the category's 
 modifier alone, and its own last word passes too: 墨水 is nearer "ink" than "printer"; 打印机 is nearer
 "printer" than "printer ink"; 白板笔 ends on 笔, which is no whiteboard.
 
+Before the encoder, a bilingual dictionary may say yes (`narrator.verification.dictionary`: a sense of the noun
+ends on a head phrase's head and says only the item's words), never no.
+
 The thresholds are chosen on the demo shop's nouns (each leaf's own noun against its companion's and its
 siblings': the most right nouns accepted while refusing 95% of wrong ones, `bench/noun_meaning.py`) and
 measured on hand-labelled Amazon office and industrial items: 73% of right nouns accepted (none was before),
@@ -67,6 +70,9 @@ class NounJudge:
     others: tuple[str, ...] = ()
     """What the shop's other items are (category leaves, English kinds): a noun nearer one of them than the
     item's own head means another item's kind ("充电器" for batteries in a shop with a chargers category)."""
+    dictionary: bool = True
+    """Accept a noun a bilingual dictionary says translates one of the item's head phrases (in the item's own
+    words, `narrator.verification.dictionary`) before asking the encoder."""
     _vectors: LRUCache = field(default_factory=lambda: LRUCache(65_536), repr=False)
     _lock: Lock = field(default_factory=Lock, repr=False)
     _others: tuple[tuple[str, ...], np.ndarray] | None = field(default=None, repr=False)
@@ -100,6 +106,8 @@ class NounJudge:
         """Close to a head phrase, not nearer a modifier; and a compound's own head, its last word, too:
         "白板笔" is a *pen* for a whiteboard and "胶带座" a *holder* for tape, however close to the board and
         the tape the whole reads."""
+        if self.dictionary and _translates(noun, heads, modifiers):
+            return True
         head, modifier = self.scores(noun, heads, modifiers)
         if head < self.min_head or head < modifier + self.margin:
             return False
@@ -112,6 +120,13 @@ class NounJudge:
             return True
         head, modifier = self.scores(words[-1], heads, modifiers)
         return head >= MIN_TAIL and head >= modifier + self.margin
+
+
+def _translates(noun: str, heads: Sequence[str], modifiers: Sequence[str]) -> bool:
+    from narrator.verification.dictionary import cedict
+
+    context = [w for text in (*heads, *modifiers) for w in text.split()]
+    return any(cedict().means(noun, head, context) for head in heads)
 
 
 def _tagged(text: str) -> list[tuple[str, str]]:

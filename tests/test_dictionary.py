@@ -1,0 +1,39 @@
+"""The bilingual dictionary's check: a Chinese noun translates an English kind when a sense of it ends on the
+kind's head and says only the item's words; a compound the dictionary lacks is read as its dictionary words."""
+
+from __future__ import annotations
+
+from narrator.enrichment import kinds
+from narrator.verification.dictionary import Dictionary, cedict, sense
+
+ENTRIES = [("白板", ["whiteboard", "tabula rasa"]), ("磁性", ["magnetic", "magnetism"]), ("打印机", ["printer"]),
+           ("墨水", ["ink", "CL:瓶[ping2]"]), ("笔", ["pen", "to write"]), ("灯丝", ["filament (in a light bulb)"]),
+           ("套装", ["set of coordinated items", "outfit or suit (clothes)"]), ("钻头", ["drill bit"]),
+           ("高度计", ["altimeter"]), ("高度", ["height"]), ("计", ["meter", "gauge", "to calculate"])]
+
+
+def test_a_noun_means_a_kind_by_its_head_and_the_items_own_words():
+    d = Dictionary(ENTRIES)
+    assert d.means("白板", "whiteboard") and d.means("白板", "Whiteboards")
+    assert d.means("磁性白板", "magnetic whiteboard")  # read as 磁性 + 白板
+    assert not d.means("磁性白板", "whiteboard")  # says "magnetic": the item's text does not
+    assert d.means("磁性白板", "whiteboard", context=["quartet", "magnetic", "board"])
+    assert not d.means("打印机", "printer ink")  # ink's companion, not ink
+    assert d.means("墨水", "printer ink") and not d.means("白板笔", "whiteboard")  # a pen for a whiteboard
+    assert d.means("钻头套装", "drill bit set")  # "set of …" is a set
+
+
+def test_a_known_word_is_judged_by_its_own_senses_and_restrictions_need_the_items_words():
+    d = Dictionary(ENTRIES)
+    assert d.words("高度计") == ["高度计"] and not d.means("高度计", "height gauge")  # an altimeter, not 高度 + 计
+    assert not d.means("灯丝", "filament", context=["3d", "printer"])
+    assert d.means("灯丝", "filament", context=["led", "light", "bulb"])
+    assert d.words("白板x笔") == ["白板", "x", "笔"]
+    assert sense("to write") is None and sense("CL:瓶[ping2]") is None and not d.means("", "pen")
+
+
+def test_the_packaged_dictionary_loads_and_confirms_a_kinds_proposal():
+    assert cedict().means("听诊器", "stethoscope") and not cedict().means("声控仪", "stethoscope")
+    title = "Prestige Medical Clinical Lite Stethoscope, Navy"
+    assert kinds.confirmed(["声控仪", "听诊器"], "stethoscope", title) == "听诊器"
+    assert kinds.confirmed(["Stetho听诊器"], "stethoscope", title) == ""  # not the shape of a zh kind
