@@ -71,7 +71,7 @@ def main() -> None:
 
     for lang in ("en", "zh"):
         total: Counter = Counter()
-        for source in ("model", "category", "editor"):
+        for source in ("model", "title", "category", "editor"):
             c = verdicts.get((lang, source), Counter())
             total.update(c)
             if c:
