@@ -19,6 +19,7 @@ from __future__ import annotations
 import gzip
 import importlib.util
 import re
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
@@ -32,9 +33,10 @@ _WORDS = re.compile(r"[a-z]+")
 _SKIPPED = ("cl:", "variant of", "old variant", "surname", "abbr", "see ", "used in", "to ")
 _FUNCTION = {"a", "an", "the", "of", "for", "and", "or", "with", "to", "in", "on", "etc", "sth", "sb", "kind", "type"}
 SENSE_WORDS = 4
+_NONE: frozenset[str] = frozenset()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Sense:
     """One English gloss of a Chinese word: its plain words, and the words of a bracketed restriction."""
 
@@ -53,7 +55,7 @@ def sense(gloss: str) -> Sense | None:
     text = gloss.strip().lower()
     if not text or text.startswith(_SKIPPED):
         return None
-    restriction = frozenset(_WORDS.findall(" ".join(_PAREN.findall(text)))) - _FUNCTION
+    restriction = frozenset(_WORDS.findall(" ".join(_PAREN.findall(text)))) - _FUNCTION or _NONE
     core = re.sub(r"\s+", " ", _PAREN.sub(" ", text)).strip(" .,")
     words = core.split()
     if "of" in words:
@@ -61,7 +63,7 @@ def sense(gloss: str) -> Sense | None:
     words = [w for w in words if w not in _FUNCTION]
     if not words or not _PLAIN.match(core) or len(words) > SENSE_WORDS:
         return None
-    return Sense(tuple(words), restriction)
+    return Sense(tuple(sys.intern(w) for w in words), restriction)
 
 
 class Dictionary:

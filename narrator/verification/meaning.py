@@ -31,6 +31,8 @@ from threading import Lock
 import numpy as np
 from cachetools import LRUCache
 
+from narrator.verification.dictionary import cedict
+
 Encoder = Callable[[list[str]], np.ndarray]
 MIN_HEAD = 0.6
 MARGIN = -0.05
@@ -123,8 +125,6 @@ class NounJudge:
 
 
 def _translates(noun: str, heads: Sequence[str], modifiers: Sequence[str]) -> bool:
-    from narrator.verification.dictionary import cedict
-
     context = [w for text in (*heads, *modifiers) for w in text.split()]
     return any(cedict().means(noun, head, context) for head in heads)
 
