@@ -116,6 +116,8 @@ class Engine:
         configure(self.settings.threads)
         stack = Stack.load(self.settings, self._text_model, self.live, written_ahead=True)
         self._warm_ranker(stack)
+        if self.settings.warm:  # the verifier's dictionary (~2 s), read once per process, not at a shopper's request
+            threading.Thread(target=cedict, daemon=True, name="dictionary").start()
         self.status.ranker = self.status.attributions = True
         first_user = str(stack.ranker.stats.user_ids[0])
         if self.settings.watch_prompts:
@@ -143,14 +145,12 @@ class Engine:
 
     def _warm_ranker(self, stack: Stack) -> None:
         """Score and explain once, so the first request finds the ranker traced; every IG shape is compiled,
-        the catalog's words for search segmented and the verifier's dictionary read, in the background (~20 s), not
-        while a shopper waits."""
+        and the catalog's words for search segmented, in the background (~20 s), not while a shopper waits."""
         first_user = str(stack.ranker.stats.user_ids[0])
         stack.ranker.recommend(first_user, 1)
         stack.explainer.explain(first_user, k=2)
         if self.settings.warm:
             threading.Thread(target=stack.explainer.ig.warm_up, daemon=True, name="ig-warm-up").start()
-            threading.Thread(target=cedict, daemon=True, name="dictionary").start()
             if stack.ranker.search_index is not None:
                 threading.Thread(target=stack.ranker.word_matches, args=("",), daemon=True,
                                  name="search-words").start()
