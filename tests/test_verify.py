@@ -333,6 +333,9 @@ def test_a_similar_item_is_called_what_the_shopper_did_with_it(narrator, lang):
     ("这款电钻很受欢迎（已售120件），而且您在无线电钻类已购买2件商品。", False),
     ("您已购买过3件Voltmark的商品，而且在无线电钻类已购买2件商品。", False),  # the shopper carries over
     ("这款电钻很受欢迎（已售120件），买家评分4.5。", False),
+    ("您已购买过3件Voltmark的商品，这款电钻也浏览过它2次。", True),  # the drill did not look at itself
+    ("您已购买过3件Voltmark的商品，这款电钻常与您买过的商品一起购买。", False),
+    ("这款电钻是您浏览过的商品。", False),
 ])
 def test_a_clause_about_what_the_shopper_did_keeps_its_subject(narrator, text, dropped):
     facts = facts_of("popular", "category", "brand", "rating")

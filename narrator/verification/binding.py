@@ -20,6 +20,9 @@ EN_THIS = re.compile(r"\b(?:this|these)\s+(?!(?:is|are|was|were|has|have|pairs|g
                      r"([A-Za-z][\w\-]*)(?:\s+([A-Za-z][\w\-]*))?", re.IGNORECASE)
 ZH_NO_SUBJECT = re.compile(r"(?:而且|并且|同时|另外|此外)?(?:在[^，。、；]{1,24}?类)?(?:已经?|曾经?|还|也|共)?"
                            r"(?:购买|浏览|买|看过|收藏|加购)(?!家|主|者)(?:过|了)?+(?!的(?:人|顾客|用户|买家))")
+ZH_ITEM_ACTS = re.compile(r"^(?:这款|这件|这个|这台|这套|该)[^，。；;您你与和被的（(]{0,16}?(?:也|还|已经?|曾经?|都)?"
+                          r"(?:购买|浏览|买|看|收藏|加购)(?:过|了)")
+"""A clause whose subject is the recommended item doing what the shopper did ("这款无线电钻也浏览过它2次")."""
 # Clause breaks; a point or comma inside a number ("$88.99", "1,200") is not one.
 EN_CLAUSE = re.compile(r"[;:!?]|[.,](?!\d)|\b(?:and|while|but|plus)\b", re.IGNORECASE)
 ZH_CLAUSE = re.compile(r"[，；;：:。！？!?、]|,(?!\d)|并且|而且|同时|此外")
@@ -82,7 +85,8 @@ def _foreign_words(bare: str, g: Grounding) -> list[tuple[str, str, str]]:
 
 def _subject_dropped(clauses: list[str], g: Grounding) -> list[tuple[str, str, str]]:
     """"…一起购买，而且浏览过它2次": a clause about what the shopper did that drops its subject reads as if the
-    item did it; the phrase says "您…". The shopper carries over only from a clause that starts with "您"."""
+    item did it, and "这款无线电钻也浏览过它2次" says so; the phrase says "您…". The shopper carries over only from
+    a clause that starts with "您"."""
     if g.lang != "zh":
         return []
     out = []
@@ -90,6 +94,8 @@ def _subject_dropped(clauses: list[str], g: Grounding) -> list[tuple[str, str, s
         carried = k > 0 and clauses[k - 1].strip().startswith(("您", "你"))  # "您浏览过…，而且在…类已购买"
         if ZH_NO_SUBJECT.match(clause.strip()) and not carried:
             out.append(("language", clause.strip(), "the clause says what was done without saying who (您…)"))
+        elif ZH_ITEM_ACTS.match(clause.strip()):
+            out.append(("language", clause.strip(), "the item is said to have done what the shopper did (您…)"))
     return out
 
 
