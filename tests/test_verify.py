@@ -346,6 +346,7 @@ def test_a_clause_about_what_the_shopper_did_keeps_its_subject(narrator, text, d
 @pytest.mark.parametrize(("text", "ok"), [
     ("It goes well with the gloves you bought.", False),  # the marketplace shop: the item's own kind, misplaced
     ("It goes well with the window robot you bought.", False),  # a noun of the model's, even a true one
+    ("It goes well with the cordless drill you bought.", False),  # the recommended drill's own words
     ("It goes well with the item you bought.", True),
     ("Shoppers often buy it together with things you bought.", True),
 ])

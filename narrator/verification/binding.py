@@ -56,7 +56,7 @@ def check(text: str, g: Grounding, claim_words: Iterable[str] = ()) -> list[Find
     clauses = _clauses(text, bare, g.lang)
     failures = [*_relations(text, clauses, g), *_numbers_bound(text, bare, g), *_unsupported(clauses, g),
                 *_foreign_words(bare, g), *agreement(text, g), *_shopper_bought_it(clauses, g),
-                *_subject_dropped(clauses, g), *_owned_items_named(bare, g)]
+                *_subject_dropped(clauses, g), *_owned_items_named(text, g)]
     nouns = _item_nouns_checked(text, g, set(claim_words))
     return [*nouns, *((rule, what, False, why) for rule, what, why in failures)]
 
@@ -107,16 +107,17 @@ def _shopper_bought_it(clauses: list[str], g: Grounding) -> list[tuple[str, str,
             for clause in clauses if pattern.search(clause)]
 
 
-def _owned_items_named(bare: str, g: Grounding) -> list[tuple[str, str, str]]:
+def _owned_items_named(text: str, g: Grounding) -> list[tuple[str, str, str]]:
     """"It goes well with the gloves you bought" where the reason names no item, or the window robot: an item
-    the shopper bought or looked at is called by its name from the facts (blanked in `bare`), a word of it,
-    or a plain word ("the item you bought"), never by a noun of the model's own, such as the recommended
-    item's kind."""
+    the shopper bought or looked at is called by its name from the facts, a word of it, or a plain word ("the
+    item you bought"), never by a noun of the model's own, nor by the recommended item's own name or kind ("the
+    cordless drill you bought" for a drill bought with a window robot). Read in the raw text: blanking names
+    would hide the recommended item's."""
     if g.lang != "en":
         return []
     names = " ".join(n for _, shown in g.objects for n in shown)
     out = []
-    for m in EN_OWNED.finditer(bare):
+    for m in EN_OWNED.finditer(text):
         unknown = [w for w in m.group(1).split()
                    if w.lower() not in EN_OWNED_PLAIN and not _noun_backed(w, names, "en")]
         if unknown:
