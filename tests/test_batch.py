@@ -65,7 +65,7 @@ def test_batch_on_ray_then_served_from_the_store(trained, tmp_path):
     book.close()
     store = root / "reasons"
     args = ["batch", "--model", str(root), "--shoppers", "2", "-k", "2", "--langs", "en", "--llm", "small",
-            "--cpus", "2", "--json"]
+            "--cpus", "2", "--attempts", "1", "--json"]  # one try: the retries are the narrator's tests
     env = {"WHYREC_PROMPTS": str(prompts)}
     r = CliRunner().invoke(cli, args, env=env)
     assert r.exit_code == 0, r.output
