@@ -30,3 +30,27 @@ def test_a_bad_setting_is_named(bad, named):
 def test_log_q_is_the_smoothed_share_of_each_example():
     q = np.exp(log_q(np.array([0, 0, 0, 1]), 3))
     np.testing.assert_allclose(q, [4 / 7, 4 / 7, 4 / 7, 2 / 7], rtol=1e-6)
+
+
+def test_every_step_shown_before_the_epochs_is_shown_done(monkeypatch, toy_dir):
+    """A step left at 0/1 keeps its bar's clock running to the end of training (the search vectors once read as
+    taking minutes). The encoders and the epochs are stood in for: this is about the steps' order and progress."""
+    from ranker.data import load_shop
+    from ranker.training import pipeline
+
+    class Encoder:
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def encode(self, texts):
+            return np.ones((len(texts), 4), np.float32)
+
+    monkeypatch.setattr(pipeline, "embed_items", lambda shop, *a: (np.eye(len(shop.items), 3, dtype=np.float32), "m"))
+    monkeypatch.setattr(pipeline, "MultilingualEncoder", Encoder)
+    monkeypatch.setattr(pipeline, "train", lambda *a: "trained")
+    shown: dict[str, tuple[float, float]] = {}
+    result, _, _, timings = pipeline.fit(load_shop(toy_dir), TrainConfig(query_groups=0.3),
+                                         progress=lambda name, done, total: shown.__setitem__(name, (done, total)))
+    assert result == "trained"
+    assert shown == {"embedding item text": (1, 1), "multilingual search vectors": (1, 1)}
+    assert {"embeddings_s", "search_vectors_s", "train_s"} <= set(timings)

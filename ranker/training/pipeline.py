@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -58,24 +60,30 @@ def evaluate(shop: Shop, catalog: CatalogIndex, model, spec: FeatureSpec,
     return {method: summarise(ranks) for method, ranks in test_ranks(shop, catalog, model, spec, cand_cfg).items()}
 
 
+@contextmanager
+def _step(progress: Progress, name: str, timings: dict[str, Any], key: str) -> Iterator[None]:
+    """A step before the epochs: shown started, then done, with its seconds in `timings`. A step left at 0/1
+    keeps its bar's clock running to the end of training, and reads as if it took all that time."""
+    t = time.perf_counter()
+    progress(name, 0, 1)
+    yield
+    timings[key] = time.perf_counter() - t
+    progress(name, 1, 1)
+
+
 def fit(shop: Shop, cfg: TrainConfig = TrainConfig(), progress: Progress = _quiet,
         embedding_model: str | Path | None = None, cache_dir: str | Path = DEFAULT_CACHE,
         tensorboard: Path | None = None) -> tuple[TrainResult, CatalogIndex, np.ndarray, dict]:
     """Embeddings, then training; returns what `save` needs plus step timings in seconds."""
     timings: dict[str, Any] = {}
-    t = time.perf_counter()
-    progress("embedding item text", 0, 1)
-    emb, model_path = embed_items(shop, embedding_model, cache_dir)
-    timings["embeddings_s"] = time.perf_counter() - t
-    progress("embedding item text", 1, 1)
+    with _step(progress, "embedding item text", timings, "embeddings_s"):
+        emb, model_path = embed_items(shop, embedding_model, cache_dir)
     catalog = CatalogIndex.build(shop.items, emb)
     search = None
     if cfg.query_groups > 0:
-        t = time.perf_counter()
-        progress("multilingual search vectors", 0, 1)
-        encoder = MultilingualEncoder(cache_dir, threads=os.cpu_count() or 1)  # a batch: every core helps
-        search = Searching(SearchIndex(encoder.encode(search_texts(shop.items))), encoder.encode)
-        timings["search_vectors_s"] = time.perf_counter() - t
+        with _step(progress, "multilingual search vectors", timings, "search_vectors_s"):
+            encoder = MultilingualEncoder(cache_dir, threads=os.cpu_count() or 1)  # a batch: every core helps
+            search = Searching(SearchIndex(encoder.encode(search_texts(shop.items))), encoder.encode)
     t = time.perf_counter()
     result = train(shop, catalog, cfg, progress, search, tensorboard)
     timings["train_s"] = time.perf_counter() - t
