@@ -171,6 +171,15 @@ def test_the_item_is_never_called_by_another_items_noun(narrator, lang, bad):
     assert {c.rule for c in failed} == {"name"} and any("own name" in c.why for c in failed), failed
 
 
+@pytest.mark.parametrize(("text", "ok"), [("this 20V drill", True), ("this 20V cordless drill", True),
+                                          ("this 20V welder", False), ("this 20V cordless welder kit", False)])
+def test_a_noun_phrase_led_by_a_code_is_still_judged_by_its_head(narrator, text, ok):
+    """A phrase starting with a code ("20V") once escaped the head rule, so "this 20V welder" passed for a drill."""
+    report = narrator.verify_text(f"You have bought 3 Voltmark items, and {text} fits your usual price range.",
+                                  FACTS, "en")
+    assert report.passed == ok and {c.rule for c in report.failures} <= {"name"}, report.failures
+
+
 @pytest.mark.parametrize("bad", ["您已购买过3件Voltmark的商品，这款 drill在您常买的$40至$120价位内。",
                                  "您已购买过3件Voltmark的商品，这款Protectors在您常买的$40至$120价位内。"])
 def test_no_english_word_inside_chinese_text(narrator, bad):
