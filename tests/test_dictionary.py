@@ -32,6 +32,18 @@ def test_a_known_word_is_judged_by_its_own_senses_and_restrictions_need_the_item
     assert sense("to write") is None and sense("CL:瓶[ping2]") is None and not d.means("", "pen")
 
 
+def test_a_proposal_whose_modifier_the_dictionary_does_not_confirm_keeps_its_head():
+    """Chinese nouns end on their head: "精密镊子" (the dictionary's 精密 is "precise", the title's "precision")
+    still says 镊子; an ending that is not the kind's head, or one character, is no kind."""
+    d = Dictionary([*ENTRIES, ("精密", ["precise", "accurate"]), ("镊子", ["tweezers"])])
+    assert not d.means("精密镊子", "tweezers", context=["precision"]) and d.head("精密镊子", "tweezers") == "镊子"
+    assert d.head("磁性白板", "whiteboard") == "白板" and d.head("白板笔", "whiteboard") == ""
+    assert d.head("高度计", "gauge") == "" and d.head("镊子", "tweezers") == ""  # one word: `means` judges it whole
+    title = "Marrywindix ESD Precision Tweezers"
+    assert kinds.confirmed(["精密镊子", "调节器"], "tweezers", title) == ""  # neither whole
+    assert kinds.confirmed_head(["精密镊子", "调节器"], "tweezers", title) == "镊子"
+
+
 def test_the_packaged_dictionary_loads_and_confirms_a_kinds_proposal():
     assert cedict().means("听诊器", "stethoscope") and not cedict().means("声控仪", "stethoscope")
     title = "Prestige Medical Clinical Lite Stethoscope, Navy"

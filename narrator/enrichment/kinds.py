@@ -113,6 +113,13 @@ def confirmed(proposals: Sequence[str], kind_en: str, title: str) -> str:
     return next((z for z in proposals if zh_shape_ok(z) and cedict().means(z, kind_en, context)), "")
 
 
+def confirmed_head(proposals: Sequence[str], kind_en: str, title: str) -> str:
+    """The longest ending of a proposal that the dictionary confirms ("精密镊子" → "镊子", its 精密 being "precise"
+    where the title says "precision"): the last resort, less specific than a whole proposal."""
+    context = _WORD.findall(html.unescape(title).lower())
+    return next((h for z in proposals if zh_shape_ok(z) and (h := cedict().head(z, kind_en, context))), "")
+
+
 def back_prompt(zh_kinds: Sequence[str]) -> Messages:
     """The round trip: each Chinese kind alone, read back into English."""
     return _numbered_chat(BACK_INSTRUCTIONS, BACK_EXAMPLES, zh_kinds)

@@ -153,15 +153,16 @@ def _read_english(backend: Backend, encode: kinds.Encoder, rows: list[dict[str, 
 def _chinese_kinds(backend: Backend, rows: list[dict[str, str]], en: list[str], proposed: list[tuple[str, str]],
                    readings: dict[str, str]) -> list[str]:
     """Each row's Chinese kind from its two proposals (from the title, and the English kind's translation): the
-    one the dictionary confirms, else what both agree on, read back into the title's words. `readings` caches the
-    read-backs across rounds."""
+    one the dictionary confirms, else what both agree on, read back into the title's words, else the head noun of
+    one that the dictionary confirms. `readings` caches the read-backs across rounds."""
     confirmed = [kinds.confirmed(pair, e, r["title"]) if e else ""
                  for r, e, pair in zip(rows, en, proposed, strict=True)]
     agreed = [kinds.agreed(*pair) if e and not c else "" for e, c, pair in zip(en, confirmed, proposed, strict=True)]
     agreed = [z if kinds.zh_shape_ok(z) else "" for z in agreed]
     readings.update(kinds.read_back(backend, sorted({z for z in agreed if z} - readings.keys())))
-    return [c or (z if z and kinds.round_trip_ok(readings.get(z, ""), r["title"], e) else "")
-            for r, e, z, c in zip(rows, en, agreed, confirmed, strict=True)]
+    return [c or (z if z and kinds.round_trip_ok(readings.get(z, ""), r["title"], e) else "") or
+            (kinds.confirmed_head(pair, e, r["title"]) if e else "")
+            for r, e, z, c, pair in zip(rows, en, agreed, confirmed, proposed, strict=True)]
 
 
 def read_chinese(backend: Backend | None, encode: kinds.Encoder, reader: zh_titles.TitleReader,

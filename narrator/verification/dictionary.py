@@ -101,6 +101,14 @@ class Dictionary:
         return len(parts) > 1 and self._says(parts[-1], kind[-1], known) and all(
             self._says(p, None, known) for p in parts[:-1])
 
+    def head(self, zh: str, kind_en: str, context: Iterable[str] = ()) -> str:
+        """The longest ending of `zh`, made of its dictionary words and two characters or more, that `means` the
+        kind: Chinese nouns end on their head, so "精密镊子" (its "precise" not the title's "precision") still
+        says 镊子, tweezers; "" when no ending does."""
+        parts = self.words(zh)
+        tails = ("".join(parts[k:]) for k in range(1, len(parts)))
+        return next((t for t in tails if len(t) >= 2 and self.means(t, kind_en, context)), "")
+
     def _says(self, zh: str, head: str | None, known: set[str]) -> bool:
         for s in self.senses.get(zh, ()):
             if s.restriction and not s.restriction & known:
