@@ -70,6 +70,11 @@ class Proposal:
     zh: str
 
 
+def _title_words(title: str) -> list[str]:
+    """A title's words, lower case, entities decoded: what a kind's words are checked against."""
+    return _WORD.findall(html.unescape(title).lower())
+
+
 def prompt(titles: Sequence[str]) -> Messages:
     """One chat for a batch of titles (a batch shares the instructions' cost; the reply is one line each)."""
     return _numbered_chat(INSTRUCTIONS, tuple(zip(EXAMPLE_TITLES, EXAMPLE_KINDS, strict=True)),
@@ -109,14 +114,14 @@ _FUNCTION_WORDS = {"a", "an", "the", "of", "for", "and", "with", "set", "kit", "
 def confirmed(proposals: Sequence[str], kind_en: str, title: str) -> str:
     """The first Chinese proposal a bilingual dictionary says translates the English kind, in the title's words
     (`narrator.verification.dictionary`); "" when none does (the proposals must then agree and read back)."""
-    context = _WORD.findall(html.unescape(title).lower())
+    context = _title_words(title)
     return next((z for z in proposals if zh_shape_ok(z) and cedict().means(z, kind_en, context)), "")
 
 
 def confirmed_head(proposals: Sequence[str], kind_en: str, title: str) -> str:
     """The longest ending of a proposal that the dictionary confirms ("精密镊子" → "镊子", its 精密 being "precise"
     where the title says "precision"): the last resort, less specific than a whole proposal."""
-    context = _WORD.findall(html.unescape(title).lower())
+    context = _title_words(title)
     return next((h for z in proposals if zh_shape_ok(z) and (h := cedict().head(z, kind_en, context))), "")
 
 
@@ -130,7 +135,7 @@ def round_trip_ok(back: str, title: str, kind_en: str) -> bool:
     of the title or of the English kind ("机器人吸尘器" reads "robot vacuum cleaner" for a robot *mop*; "旧纸箱"
     reads "old cardboard box" for a recycled one)."""
     words = [w for w in _WORD.findall(back.lower()) if w not in _FUNCTION_WORDS]
-    known = set(_WORD.findall(html.unescape(title).lower())) | set(_WORD.findall(kind_en.lower()))
+    known = set(_title_words(title)) | set(_WORD.findall(kind_en.lower()))
     return bool(words) and all(forms(w) & known for w in words)
 
 
@@ -160,14 +165,14 @@ def parse(reply: str, n: int) -> list[Proposal]:
 def grounded_en(kind: str, title: str, brand: str) -> str:
     """The longest ending of `kind` whose words all stand in the title and which names no brand or number;
     "" when none does."""
-    title_words = set(_WORD.findall(html.unescape(title).lower()))
+    words_of_title = set(_title_words(title))
     brand_words = set(_WORD.findall(brand.lower()))
     words = kind.lower().split()
     if not words or len(words) > KIND_WORDS or any(not _WORD.fullmatch(w) for w in words):
         return ""
     for start in range(len(words)):
         tail = words[start:]
-        if all(forms(w) & title_words for w in tail) and not set(tail) & brand_words:
+        if all(forms(w) & words_of_title for w in tail) and not set(tail) & brand_words:
             return " ".join(tail)
     return ""
 
@@ -176,8 +181,8 @@ def shares_a_word(category: str, title: str) -> bool:
     """A category name is kept as the item's kind only when the title says one of its words (plural or
     singular): catalogs misfile items ("Passive Components" for a cleaning solution), and a title that
     names its category is the evidence that the category is right."""
-    title_words = set(re.findall(r"[a-z]+", html.unescape(title).lower()))
-    return any(forms(w) & title_words for w in re.findall(r"[a-z]+", category.lower()) if len(w) > 2)
+    said = set(re.findall(r"[a-z]+", html.unescape(title).lower()))
+    return any(forms(w) & said for w in re.findall(r"[a-z]+", category.lower()) if len(w) > 2)
 
 
 Encoder = Callable[[list[str]], np.ndarray]
