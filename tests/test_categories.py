@@ -57,7 +57,7 @@ def test_a_category_reason_reads_in_the_sentences_language():
     item = ItemRef("P1", "休闲裤", "", "女装 > 裤子", None, category_en="women's clothing > pants")
     evidence = {**EVIDENCE["category"], "category": "裤子", "category_zh": "裤子", "category_en": "pants"}
     facts = Facts("u", item, (fact("category", 1, 0.6, evidence),))
-    assert "pants" in narrator.explain(facts, "en", mode="template").text
+    assert "in the pants category" in narrator.explain(facts, "en", mode="template").text  # not "in pants"
     assert "裤子" not in narrator.explain(facts, "en", mode="template").text
     assert "裤子" in narrator.explain(facts, "zh", mode="template").text
 
