@@ -49,3 +49,24 @@ def test_the_packaged_dictionary_loads_and_confirms_a_kinds_proposal():
     title = "Prestige Medical Clinical Lite Stethoscope, Navy"
     assert kinds.confirmed(["声控仪", "听诊器"], "stethoscope", title) == "听诊器"
     assert kinds.confirmed(["Stetho听诊器"], "stethoscope", title) == ""  # not the shape of a zh kind
+
+
+def test_a_chinese_kind_is_called_in_english_what_the_dictionary_says_when_the_model_reads_it_otherwise():
+    d = Dictionary([("毛衣", ["(wool) sweater", "CL:件[jian4]"]), ("玩具", ["plaything", "toy"]),
+                    ("奶嘴", ["nipple (on a baby's bottle)", "pacifier"]), ("迪士尼", ["Disney (company name)"])])
+    assert d.english("毛衣", "shirt") == "sweater"
+    assert d.english("毛衣", "") == "sweater"
+    assert d.english("玩具", "toys") == "toys"  # the reading agrees with a sense: the model's words stay
+    assert d.english("奶嘴", "") == "pacifier"  # a sense without a restriction first
+    assert d.english("迪士尼", "disney") == "disney"  # known only as a name: no sense to offer
+    assert d.english("锁水润", "lock water") == "lock water"  # unknown to the dictionary: the reading
+
+
+def test_the_packaged_dictionary_names_marketplace_kinds():
+    assert cedict().english("卫衣", "t-shirt") == "sweatshirt"
+    assert cedict().english("奶粉", "powder") == "powdered milk"
+
+
+def test_a_definition_is_not_offered_as_an_english_kind():
+    d = Dictionary([("肚兜", ["undergarment covering the chest and abdomen"])])
+    assert d.english("肚兜", "") == ""

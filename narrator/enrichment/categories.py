@@ -8,7 +8,8 @@ checks out, as for item kinds (`narrator.enrichment.kinds`):
 - an English name's Chinese translation must be Chinese (1-8 characters), confirmed by the bilingual dictionary
   (`kinds.confirmed`) or read back into English with only the name's own words (`kinds.round_trip_ok`), and the
   multilingual encoder must find it close to the name;
-- a Chinese name's English reading must be one to four plain words the encoder finds close to it.
+- a Chinese name's English reading must be one to four plain words (the dictionary's sense where the two disagree,
+  `kinds.english_kind`) the encoder finds close to it.
 
 What fails stays in its own language (the phrase shows the catalog's name, as before). The table is
 `categories.parquet` beside the item enrichment; a rerun translates only names it has not seen.
@@ -57,7 +58,7 @@ def translate(backend: Backend, encode: kinds.Encoder, names: Sequence[str],
     sure = {n for n, z in zh.items() if kinds.confirmed([z], n, n)}
     back = kinds.read_back(backend, sorted({z for n, z in zh.items() if n not in sure}))
     zh = {n: z for n, z in zh.items() if n in sure or kinds.round_trip_ok(back.get(z, ""), n, n)}
-    en = {n: kinds.plain_english(e) for n, e in kinds.read_back(backend, chinese).items()}
+    en = {n: kinds.english_kind(n, e) for n, e in kinds.read_back(backend, chinese).items()}
     pairs = [(n, zh.get(n, "") or en.get(n, "")) for n in names]
     sims = kinds.similarities(encode, [other for _, other in pairs], [n for n, _ in pairs])
     out = []

@@ -234,6 +234,13 @@ def plain_english(reading: str) -> str:
         w.isascii() and w.replace("-", "").isalpha() for w in words) and not hostile(reading) else ""
 
 
+def english_kind(kind_zh: str, reading: str) -> str:
+    """A Chinese kind in English: the model's reading (plain words only) where the bilingual dictionary agrees or
+    does not know the word, else the dictionary's own sense (`Dictionary.english`): the 1.5B reads 毛衣 "shirt" and
+    卫衣 "t-shirt"; the dictionary says sweater and sweatshirt."""
+    return cedict().english(kind_zh, plain_english(reading))
+
+
 def translate(backend: Backend, en_kinds: list[str]) -> dict[str, str]:
     """Each English noun alone in Chinese (the second, independent proposal)."""
     return ask_lines(backend, translate_prompt, en_kinds)

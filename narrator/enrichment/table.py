@@ -169,15 +169,16 @@ def read_chinese(backend: Backend | None, encode: kinds.Encoder, reader: zh_titl
                  items: list[dict[str, str]], min_similarity: float = MIN_SIMILARITY,
                  readings: dict[str, str] | None = None) -> list[Enriched]:
     """Rows for Chinese-titled items: the kind from the title (`zh_titles`), the zh name composed from brand,
-    kind and model code; the English kind is the model's reading of the Chinese one, kept when it is plain
-    words the encoder finds close to it (`min_similarity`), and the English name is composed the same way.
+    kind and model code; the English kind is the model's reading of the Chinese one, or the bilingual
+    dictionary's sense where the two disagree (`kinds.english_kind`), kept when it is plain words the encoder finds
+    close to it (`min_similarity`), and the English name is composed the same way.
     `readings` carries the readings of earlier batches (a kind recurs across a catalog; each is read once)."""
     zh = reader.kinds([r["title"] for r in items], [r["brand"] for r in items], encode)
     readings = {} if readings is None else readings
     wanted = sorted({z for z in zh if z} - readings.keys())
     if backend is not None and wanted:
         readings.update(kinds.read_back(backend, wanted))
-    en = [kinds.plain_english(readings.get(z, "")) for z in zh]
+    en = [kinds.english_kind(z, readings.get(z, "")) if z else "" for z in zh]
     sims = kinds.similarities(encode, zh, en)
     model = backend.model_id if backend is not None else ""
     out = []

@@ -30,9 +30,12 @@ _HAN = re.compile(r"^[\u4e00-\u9fff]+$")
 _PAREN = re.compile(r"\(([^)]*)\)")
 _PLAIN = re.compile(r"^[a-z][a-z \-']*$")
 _WORDS = re.compile(r"[a-z]+")
+_NAME = re.compile(r"^[A-Z][a-z]")
 _SKIPPED = ("cl:", "variant of", "old variant", "surname", "abbr", "see ", "used in", "to ")
 _FUNCTION = {"a", "an", "the", "of", "for", "and", "or", "with", "to", "in", "on", "etc", "sth", "sb", "kind", "type"}
 SENSE_WORDS = 4
+KIND_WORDS = 3
+"""The longest sense offered as an English kind: 肚兜's "undergarment covering chest abdomen" is a definition."""
 _NONE: frozenset[str] = frozenset()
 
 
@@ -42,6 +45,8 @@ class Sense:
 
     words: tuple[str, ...]
     restriction: frozenset[str]
+    name: bool = False
+    """A proper name ("Disney", "Yueyang prefecture-level city"): a gloss that opens on a capitalised word."""
 
 
 def forms(word: str) -> set[str]:
@@ -63,7 +68,7 @@ def sense(gloss: str) -> Sense | None:
     words = [w for w in words if w not in _FUNCTION]
     if not words or not _PLAIN.match(core) or len(words) > SENSE_WORDS:
         return None
-    return Sense(tuple(sys.intern(w) for w in words), restriction)
+    return Sense(tuple(sys.intern(w) for w in words), restriction, bool(_NAME.match(gloss.strip())))
 
 
 class Dictionary:
@@ -108,6 +113,18 @@ class Dictionary:
         parts = self.words(zh)
         tails = ("".join(parts[k:]) for k in range(1, len(parts)))
         return next((t for t in tails if len(t) >= 2 and self.means(t, kind_en, context)), "")
+
+    def english(self, zh: str, reading: str) -> str:
+        """What a Chinese kind is called in English: the model's `reading` when a sense of the word has its head
+        (玩具 "plaything; toy" read "toys"), else the word's first plain sense — one without a bracketed restriction
+        when there is one — over a reading that says something else (毛衣 is a sweater, not the model's "shirt";
+        奶粉 powdered milk, not "powder"), else the reading (a word the dictionary lacks, knows only as a name or
+        only by a definition longer than `KIND_WORDS`)."""
+        senses = [s for s in self.senses.get(zh, ()) if not s.name and len(s.words) <= KIND_WORDS]
+        said = _WORDS.findall(reading.lower())
+        if not senses or (said and any(forms(s.words[-1].split("-")[-1]) & forms(said[-1]) for s in senses)):
+            return reading
+        return " ".join(next((s for s in senses if not s.restriction), senses[0]).words)
 
     def _says(self, zh: str, head: str | None, known: set[str]) -> bool:
         for s in self.senses.get(zh, ()):
