@@ -103,6 +103,9 @@ def test_grounded_kinds_and_composed_names():
     assert (d.kind_en, d.en_from, d.kind_zh, d.zh_from) == ("Greases", "category", "", "none")
     # a title whose lead names its category is not read by the model; its kind's translation is confirmed
     assert (e.kind_en, e.en_from, e.kind_zh, e.zh_from) == ("stethoscope", "title", "听诊器", "model")
+    # the en name is the title's lead, cut at its own comma (not "…Lubricant Grease"); a hostile title has none
+    assert (a.name_en, d.name_en, c.name_en) == (
+        "DEWALT DW1361 Titanium Pilot Point Set", "Gorilla Heavy Duty Lubricant", "")
     assert all("Stethoscope" not in asked for asked in model.asked)
     for row in rows.values():
         words = set(row.name_zh.split()) - {row.kind_zh}

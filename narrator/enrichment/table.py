@@ -14,6 +14,7 @@ not in the title, the brand or the kind.
 from __future__ import annotations
 
 import hashlib
+import html
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
@@ -26,7 +27,7 @@ import narrator.enrichment.kinds as kinds
 import narrator.enrichment.zh_titles as zh_titles
 from narrator import atomic
 from narrator.backends import Backend, generate_all
-from narrator.prompts.names import brand_in, is_chinese, short_name
+from narrator.prompts.names import brand_in, display_name, is_chinese
 from narrator.prompts.templating import PromptError, line_of, read_toml
 
 TABLE = "enrichment.parquet"
@@ -35,6 +36,11 @@ EDITABLE = ("kind_zh", "kind_en", "name_zh", "name_en")
 MIN_SIMILARITY = kinds.MIN_SIMILARITY
 CHINESE_BATCH = 256
 ROUND_CHATS = 4
+EN_NAME_CHARS = 42
+"""An English title's name: its lead cut at its own breaks (commas, dashes, "with"), as the phrase book shows names.
+It is read from the title itself, not from what the model reads (cleaned of commas and cut at 72 characters, that
+made "Forney 20859 Cutting Fluid Magic" of "Forney 20859 Cutting Fluid, Industrial Pro Tap Magic, 1-Gallon");
+a hostile title has none."""
 """Title chats per round of English enrichment (a round is saved as one part)."""
 
 
@@ -209,7 +215,7 @@ def _row(item: dict[str, str], kind_en: str, kind_zh: str, similarity: float, mo
     en_from = en_source if kind_en else ("category" if leaf else "none")
     zh_from = "model" if kind_zh else ("category" if leaf_zh else "none")
     kind_en, kind_zh = kind_en or leaf, kind_zh or leaf_zh
-    return Enriched(item["item_id"], kind_en, kind_zh, short_name(kinds.prompt_title(title), 42) if title else "",
+    return Enriched(item["item_id"], kind_en, kind_zh, display_name(html.unescape(title), EN_NAME_CHARS),
                     zh_name(brand, kind_zh, kinds.model_code(title, brand)), en_from, zh_from,
                     round(similarity, 3), title_hash(title, brand, category), model)
 
