@@ -36,12 +36,12 @@ EDITABLE = ("kind_zh", "kind_en", "name_zh", "name_en")
 MIN_SIMILARITY = kinds.MIN_SIMILARITY
 CHINESE_BATCH = 256
 ROUND_CHATS = 4
+"""Title chats per round of English enrichment (a round is saved as one part)."""
 EN_NAME_CHARS = 42
 """An English title's name: its lead cut at its own breaks (commas, dashes, "with"), as the phrase book shows names.
 It is read from the title itself, not from what the model reads (cleaned of commas and cut at 72 characters, that
 made "Forney 20859 Cutting Fluid Magic" of "Forney 20859 Cutting Fluid, Industrial Pro Tap Magic, 1-Gallon");
 a hostile title has none."""
-"""Title chats per round of English enrichment (a round is saved as one part)."""
 
 
 @dataclass(frozen=True)
