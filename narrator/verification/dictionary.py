@@ -48,6 +48,10 @@ class Sense:
     name: bool = False
     """A proper name ("Disney", "Yueyang prefecture-level city"): a gloss that opens on a capitalised word."""
 
+    def ends_on(self, head: str) -> bool:
+        """The sense's head is `head`, singular or plural ("ball-bearing" ends on "bearings")."""
+        return bool(forms(self.words[-1].split("-")[-1]) & forms(head))
+
 
 def forms(word: str) -> set[str]:
     """A noun's singular and plural spellings ("battery"/"batteries", "box"/"boxes")."""
@@ -122,7 +126,7 @@ class Dictionary:
         only by a definition longer than `KIND_WORDS`)."""
         senses = [s for s in self.senses.get(zh, ()) if not s.name and len(s.words) <= KIND_WORDS]
         said = _WORDS.findall(reading.lower())
-        if not senses or (said and any(forms(s.words[-1].split("-")[-1]) & forms(said[-1]) for s in senses)):
+        if not senses or (said and any(s.ends_on(said[-1]) for s in senses)):
             return reading
         return " ".join(next((s for s in senses if not s.restriction), senses[0]).words)
 
@@ -130,7 +134,7 @@ class Dictionary:
         for s in self.senses.get(zh, ()):
             if s.restriction and not s.restriction & known:
                 continue
-            if head is not None and not forms(s.words[-1].split("-")[-1]) & forms(head):
+            if head is not None and not s.ends_on(head):
                 continue
             if all(any(forms(p) & known for p in w.split("-")) for w in s.words):
                 return True
