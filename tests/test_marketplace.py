@@ -93,6 +93,15 @@ def test_a_chinese_title_is_read_without_the_model_and_named_in_whole_words(read
     assert read["m10"].name_zh.startswith("良品铺子")
 
 
+def test_without_a_model_a_chinese_title_gets_no_english_kind(encode):
+    """`whyrec catalog enrich --without-model`: the zh kind and name from the title alone; the dictionary corrects the
+    model's reading of a kind, it does not stand in for it."""
+    done: dict[str, enrichment.Enriched] = {}
+    enrichment.enrich(None, encode, CATALOG, done, lambda rows: done.update({r.item_id: r for r in rows}))
+    assert set(done) == set(CATALOG["item_id"]) and all(r.kind_zh for r in done.values())
+    assert all((r.kind_en, r.name_en, r.en_from) == ("", "", "none") for r in done.values())
+
+
 def test_shop_wide_words_are_never_kinds(encode):
     reader = zh_titles.TitleReader.learn(CATALOG["title"].tolist(), CATALOG["category"].tolist())
     assert {"新款", "韩版"} <= reader.shop_wide

@@ -184,7 +184,7 @@ def read_chinese(backend: Backend | None, encode: kinds.Encoder, reader: zh_titl
     wanted = sorted({z for z in zh if z} - readings.keys())
     if backend is not None and wanted:
         readings.update(kinds.read_back(backend, wanted))
-    en = [kinds.english_kind(z, readings.get(z, "")) if z else "" for z in zh]
+    en = [kinds.english_kind(z, readings[z]) if z in readings else "" for z in zh]  # no model: no English kind
     sims = kinds.similarities(encode, zh, en)
     model = backend.model_id if backend is not None else ""
     out = []
