@@ -358,6 +358,8 @@ def test_a_clause_about_what_the_shopper_did_keeps_its_subject(narrator, text, d
     ("It goes well with the cordless drill you bought.", False),  # the recommended drill's own words
     ("It goes well with the item you bought.", True),
     ("Shoppers often buy it together with things you bought.", True),
+    ("Shoppers often buy this together with things you bought.", True),  # "this" alone: no noun, nothing to judge
+    ("Shoppers often buy this drill together with things you bought.", True),
 ])
 def test_an_item_the_shopper_bought_is_called_only_what_the_facts_call_it(narrator, text, ok):
     """The bought item has only a Chinese title, so the English phrase names no item ("the item you bought")."""

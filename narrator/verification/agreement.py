@@ -16,10 +16,16 @@ _EN_STOP = ("is|are|was|were|has|have|had|will|would|can|could|should|may|might|
             "match|together|with|and|or|from|for|to|you|your|that|which|who|by|in|on|at|of|because|as|also|too|"
             "often|comes|come|sells|sell|costs|cost|makes|make|works|work|since|so|but|while|shoppers|once|twice|"
             "now|right|today|here|yet|again|alongside|just|recently|newly")
+_NOT_NOUNS = ("is|are|was|were|has|have|had|will|would|could|should|may|might|together|with|and|or|from|for|to|you|"
+              "your|that|which|who|by|in|on|at|of|because|as|also|too|often|since|so|but|while|once|twice|now|today|"
+              "here|yet|again|alongside|just|recently|newly")
+"""The stop words that are never nouns ("can", "fits", "sells" may be: "this can")."""
 # Words before the head start with a letter or are codes ("this 20V drill"; a bare number is not a word of it:
-# "this 2 times"); the head starts with a letter and is followed by a clause end, a function word, or a number or
-# code ("this tent 2 times", "this speaker A73").
-_EN_PHRASE = (rf"((?:(?:[A-Za-z]|\d[\w\-]*[A-Za-z])[\w\-]*\s+){{0,3}}?)([A-Za-z][\w\-]*)"
+# "this 2 times"); no word of it is one of `_NOT_NOUNS` ("buy this together with": no noun at all); the head starts with
+# a letter and is followed by a clause end, a function word, or a number or code ("this tent 2 times", "this speaker
+# A73").
+_EN_PHRASE = (rf"((?:(?!(?:{_NOT_NOUNS})\b)(?:[A-Za-z]|\d[\w\-]*[A-Za-z])[\w\-]*\s+){{0,3}}?)"
+              rf"(?!(?:{_NOT_NOUNS})\b)([A-Za-z][\w\-]*)"
               rf"(?=\s*(?:[,.;:!?)]|$)|\s+(?:{_EN_STOP})\b|\s+[A-Za-z\-]*\d)")
 EN_DETERMINER = re.compile(rf"\b(this|these)\s+{_EN_PHRASE}", re.IGNORECASE)
 # "… set of X" / "… pack of X": the noun phrase after "of", whose head is what the set holds.

@@ -16,7 +16,8 @@ from narrator.verification.text_match import LATIN_WORD, MODEL_CODE, brands_in, 
 ZH_THIS = re.compile(r"这(?:款|套|个|件|台|种|把|双|只|支|条|瓶|盒|包|组|副|些)(?!可以|可能)"
                      r"([^，。、；：！？,.;:!?\s常与和跟也在是很而都就为被能让的您及还已比正]+)")
 EN_THIS = re.compile(r"\b(?:this|these)\s+(?!(?:is|are|was|were|has|have|pairs|goes|fits|matches|and|also|too|"
-                     r"one|once|twice|can|could|will|would|which|that|often|gets|sells|comes|costs|time|week|month|year)\b)"
+                     r"one|once|twice|can|could|will|would|which|that|often|gets|sells|comes|costs|time|week|month|year|"
+                     r"together|with|for|to|from|alongside|again|now|here)\b)"
                      r"([A-Za-z][\w\-]*)(?:\s+([A-Za-z][\w\-]*))?", re.IGNORECASE)
 ZH_NO_SUBJECT = re.compile(r"(?:而且|并且|同时|另外|此外)?(?:在[^，。、；]{1,24}?类)?(?:已经?|曾经?|还|也|共)?"
                            r"(?:购买|浏览|买|看过|收藏|加购)(?!家|主|者)(?:过|了)?+(?!的(?:人|顾客|用户|买家))")
