@@ -1,10 +1,11 @@
 """Narrator benchmark: are the served reasons true, complete, fluent and fast — per model and language.
 
     python bench/narrator.py --model ARTIFACTS --data DIR [--pairs 200] [--models default,small]
-                             [--backend llama.cpp] [--json]
+                             [--backend llama.cpp] [--seed 0] [--dump FILE.jsonl] [--json]
 
 Pairs are the top 10 of `pairs / 10` shoppers (so the distinct-sentence ratio is over real top-10
-lists). For each model and language it prints, side by side:
+lists; `--seed` picks other shoppers, so prompts chosen on one seed are measured on another). For each model and
+language it prints, side by side:
 - acceptance: share of reasons served from the model (verifier passed, no fallback);
 - claim precision of served text: kinds of reason the text claims (by the phrase books' cue words)
   that are among the item's facts; unsupported-token rate: numbers/brands/names/claims the verifier
@@ -51,7 +52,7 @@ def build_facts(model_dir: Path, n_pairs: int, seed: int = 0) -> tuple[list, set
     return lists, ranker.brands(), noun_judge(ranker.encoder.encode_fresh, ranker.items)
 
 
-def run_model(name: str, backend_name: str, lists, brands, judge, langs) -> dict:
+def run_model(name: str, backend_name: str, lists, brands, judge, langs, dump: Path | None = None) -> dict:
     from narrator import evaluate
     from narrator.backends import load_backend
     from narrator.narrate import Narrator
@@ -68,6 +69,8 @@ def run_model(name: str, backend_name: str, lists, brands, judge, langs) -> dict
         served[lang] = evaluate.run(narrator, facts, lang)
         out[lang] = evaluate.metrics(narrator, served[lang], lang)
         out[lang]["first_refusals"] = evaluate.first_refusals(narrator, served[lang], lang)
+        if dump is not None:
+            write_dump(dump, backend.model_id, lang, served[lang])
         out[lang]["examples"] = [{"facts": [f.kind for f in r.facts.facts[:2]], "text": r.explanation.text,
                                   "fallback": r.explanation.fallback_used, "rejected": r.explanation.rejected[:1]}
                                  for r in served[lang][:10]]
@@ -77,6 +80,17 @@ def run_model(name: str, backend_name: str, lists, brands, judge, langs) -> dict
     if backend.name == "llama.cpp":
         out["raw"] = raw_llama(backend.model_path, narrator, lists, langs)
     return out
+
+
+def write_dump(path: Path, model: str, lang: str, served: list) -> None:
+    """Every pair's facts, served text and refused attempts, one JSON line each (appended), to read as a shopper."""
+    with path.open("a", encoding="utf-8") as out:
+        for r in served:
+            e = r.explanation
+            out.write(json.dumps({"model": model, "lang": lang, "item": r.facts.item.title,
+                                  "facts": [f.kind for f in r.facts.facts], "text": e.text, "verified": e.verified,
+                                  "fallback": e.fallback_used, "attempts": e.attempts, "rejected": e.rejected,
+                                  "seconds": round(r.seconds, 2)}, ensure_ascii=False) + "\n")
 
 
 def raw_llama(model_path: Path, narrator, lists, langs, limit: int = 60) -> dict:
@@ -147,14 +161,16 @@ def main() -> None:
     parser.add_argument("--models", default="default,small", help="narrator models, comma-separated")
     parser.add_argument("--backend", default="llama.cpp")
     parser.add_argument("--langs", default="zh,en")
+    parser.add_argument("--seed", type=int, default=0, help="which shoppers (another seed, other pairs)")
+    parser.add_argument("--dump", type=Path, help="append every pair's served and refused text here (JSON lines)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     configure()
     start = time.perf_counter()
-    lists, brands, judge = build_facts(args.model, args.pairs)
+    lists, brands, judge = build_facts(args.model, args.pairs, args.seed)
     langs = args.langs.split(",")
     facts_s = time.perf_counter() - start
-    results = [run_model(m, args.backend, lists, brands, judge, langs) for m in args.models.split(",")]
+    results = [run_model(m, args.backend, lists, brands, judge, langs, args.dump) for m in args.models.split(",")]
     if args.json:
         print(json.dumps({"data": str(args.data), "facts_s": facts_s, "results": results}, ensure_ascii=False))
         return
