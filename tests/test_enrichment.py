@@ -4,6 +4,7 @@ the kinds and names in facts and sentences."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -168,6 +169,18 @@ def test_rerun_does_only_new_and_changed_items():
     changed.loc[3, "title"] = "Gorilla Lubricant 2"
     run(changed, rows, model)
     assert model.asked == ["1. Gorilla Lubricant 2"]
+
+
+def test_names_an_older_version_composed_are_recomposed_without_the_model():
+    """A table written before a change in how names are composed (English names once cut inside a word) is renamed
+    from its stored kinds; its kinds, sources and current rows stay."""
+    rows = run(ITEMS)
+    old = {**rows, "a": replace(rows["a"], name_en="DEWALT DW1361 Titanium Pilot Po", name_zh="钻头套装")}
+    renamed = enrichment.renamed(ITEMS, old)
+    assert renamed == [rows["a"]] and enrichment.renamed(ITEMS, rows) == []
+    changed = ITEMS.copy()
+    changed.loc[0, "title"] = "DEWALT DW1362 Drill Bit Set"  # a changed title waits for the model instead
+    assert enrichment.renamed(changed, old) == []
 
 
 def test_table_round_trip_and_overrides(tmp_path: Path):

@@ -16,13 +16,15 @@ from narrator.enrichment.table import (
     enrich,
     load,
     merged,
+    names,
     overrides,
     read,
+    renamed,
     title_hash,
     todo,
     write,
     zh_name,
 )
 
-__all__ = ["EDITABLE", "OVERRIDES", "TABLE", "Enriched", "enrich", "kinds", "load", "merged", "overrides", "read",
-           "title_hash", "todo", "write", "zh_name"]
+__all__ = ["EDITABLE", "OVERRIDES", "TABLE", "Enriched", "enrich", "kinds", "load", "merged", "names", "overrides",
+           "read", "renamed", "title_hash", "todo", "write", "zh_name"]

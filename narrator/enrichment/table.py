@@ -38,19 +38,16 @@ CHINESE_BATCH = 256
 ROUND_CHATS = 4
 """Title chats per round of English enrichment (a round is saved as one part)."""
 EN_NAME_CHARS = 42
-"""An English title's name: its lead cut at its own breaks (commas, dashes, "with"), as the phrase book shows names.
-It is read from the title itself, not from what the model reads (cleaned of commas and cut at 72 characters, that
-made "Forney 20859 Cutting Fluid Magic" of "Forney 20859 Cutting Fluid, Industrial Pro Tap Magic, 1-Gallon");
-a hostile title has none."""
+"""An English title's name: its lead cut at its own breaks (commas, dashes, "with"), read from the title itself (what
+the model reads, cleaned of commas, made "Forney 20859 Cutting Fluid Magic"); a hostile title has none."""
 
 
 @dataclass(frozen=True)
 class Enriched:
-    """One item's row. `en_from`/`zh_from` say where each kind came from: the model (grounded), the title
-    (a Chinese title's own noun, `zh_titles`; an English title's lead saying its category, `en_titles`), the
-    category, none (the phrase book's neutral word), or an
-    editor. `similarity` is the model's zh kind's agreement with what the item is in English (also for a
-    rejected one, to audit the threshold); `title_hash` tells a changed title from an enriched one."""
+    """One item's row. `en_from`/`zh_from` say where each kind came from: the model (grounded), the title (a Chinese
+    title's own noun, `zh_titles`; an English title's lead saying its category, `en_titles`), the category, none (the
+    phrase book's neutral word), or an editor. `similarity` is the model's zh kind's agreement with what the item is
+    in English (also for a rejected one, to audit the threshold); `title_hash` tells a changed title."""
 
     item_id: str
     kind_en: str
@@ -70,6 +67,28 @@ def title_hash(title: str, brand: str, category: str) -> str:
 
 def zh_name(brand: str, kind_zh: str, code: str) -> str:
     return " ".join(p for p in (brand.strip(), kind_zh, code) if p) if kind_zh else ""
+
+
+def names(title: str, brand: str, kind_en: str, kind_zh: str) -> tuple[str, str]:
+    """An item's (en, zh) names from its title, brand and kinds: a Chinese title's are composed (brand + kind +
+    model code, no Chinese in the English one); an English title's English name is its lead (`EN_NAME_CHARS`)."""
+    if is_chinese(title):
+        code = zh_titles.model_code(title, brand)
+        brand_en = brand_in(brand, "en")
+        brand_en = "" if is_chinese(brand_en) else brand_en  # an English name holds no Chinese
+        name_en = " ".join(p for p in (brand_en, kind_en, code) if p) if kind_en else ""
+        return name_en, zh_titles.zh_name(brand, kind_zh, code)
+    return display_name(html.unescape(title), EN_NAME_CHARS), zh_name(brand, kind_zh, kinds.model_code(title, brand))
+
+
+def renamed(items: pd.DataFrame, done: dict[str, Enriched]) -> list[Enriched]:
+    """Current rows whose names `names` now composes differently (an older version wrote them: English names cut inside
+    a word before 6cf5f58), renamed from their stored kinds without the model."""
+    texts = items[["item_id", "title", "brand", "category"]].fillna("").astype(str).itertuples()
+    rows = [(done[i.item_id], i) for i in texts
+            if i.item_id in done and done[i.item_id].title_hash == title_hash(i.title, i.brand, i.category)]
+    return [replace(row, name_en=now[0], name_zh=now[1]) for row, i in rows
+            if (now := names(i.title, i.brand, row.kind_en, row.kind_zh)) != (row.name_en, row.name_zh)]
 
 
 def _category_leaf(category: str) -> str:
@@ -135,7 +154,8 @@ def _read_english(backend: Backend, encode: kinds.Encoder, rows: list[dict[str, 
                   min_similarity: float) -> Iterator[list[Enriched]]:
     """Rows for English-titled items (the checks of `enrich`). A title whose lead names its category has its kind
     read there (`en_titles`); the others are read by the model, `batch` titles per chat and `ROUND_CHATS` chats
-    decoded together per round."""
+    decoded together per round. An English kind is translated alone only for rows whose first Chinese proposal the
+    dictionary does not confirm (that one would be kept whatever the translation said)."""
     translations: dict[str, str] = {}
     readings: dict[str, str] = {}
     none = kinds.Proposal("", "")
@@ -148,7 +168,9 @@ def _read_english(backend: Backend, encode: kinds.Encoder, rows: list[dict[str, 
                              strict=True))
         said = [proposals.get(r["item_id"], none) for r in chunk]
         en = [n or kinds.grounded_en(p.en, r["title"], r["brand"]) for r, n, p in zip(chunk, named, said, strict=True)]
-        translations.update(kinds.translate(backend, sorted({e for e in en if e} - translations.keys())))
+        wanted = {e for r, e, p in zip(chunk, en, said, strict=True)  # no second proposal where the dictionary
+                  if e and not kinds.confirmed((p.zh,), e, r["title"])}  # confirms the first
+        translations.update(kinds.translate(backend, sorted(wanted - translations.keys())))
         proposed = [(p.zh, translations.get(e, "")) for p, e in zip(said, en, strict=True)]
         zh = _chinese_kinds(backend, chunk, en, proposed, readings)
         sims = kinds.similarities(encode, zh, en)
@@ -190,11 +212,7 @@ def read_chinese(backend: Backend | None, encode: kinds.Encoder, reader: zh_titl
     out = []
     for item, kind_zh, kind_en, sim in zip(items, zh, en, sims, strict=True):
         kind_en = kind_en if sim >= min_similarity else ""
-        code = zh_titles.model_code(item["title"], item["brand"])
-        brand_en = brand_in(item["brand"], "en")
-        brand_en = "" if is_chinese(brand_en) else brand_en  # an English name holds no Chinese
-        name_en = " ".join(p for p in (brand_en, kind_en, code) if p) if kind_en else ""
-        out.append(Enriched(item["item_id"], kind_en, kind_zh, name_en, zh_titles.zh_name(item["brand"], kind_zh, code),
+        out.append(Enriched(item["item_id"], kind_en, kind_zh, *names(item["title"], item["brand"], kind_en, kind_zh),
                             "model" if kind_en else "none", "title" if kind_zh else "none", round(sim, 3),
                             title_hash(item["title"], item["brand"], item["category"]), model))
     return out
@@ -215,8 +233,7 @@ def _row(item: dict[str, str], kind_en: str, kind_zh: str, similarity: float, mo
     en_from = en_source if kind_en else ("category" if leaf else "none")
     zh_from = "model" if kind_zh else ("category" if leaf_zh else "none")
     kind_en, kind_zh = kind_en or leaf, kind_zh or leaf_zh
-    return Enriched(item["item_id"], kind_en, kind_zh, display_name(html.unescape(title), EN_NAME_CHARS),
-                    zh_name(brand, kind_zh, kinds.model_code(title, brand)), en_from, zh_from,
+    return Enriched(item["item_id"], kind_en, kind_zh, *names(title, brand, kind_en, kind_zh), en_from, zh_from,
                     round(similarity, 3), title_hash(title, brand, category), model)
 
 

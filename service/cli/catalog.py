@@ -32,7 +32,8 @@ def catalog_enrich(
     Chinese titles are read without the model (their own nouns; the model only reads each distinct kind back
     into English). Each category level name is translated once (categories.parquet), so category reasons
     read in the sentence's language. Resumable and incremental: a rerun does only new items and items whose
-    title changed, and names it has not seen. Editors correct rows in enrichment-overrides.toml beside it (see
+    title changed, and names it has not seen; names an older version composed differently are recomposed from
+    the stored kinds first, without the model. Editors correct rows in enrichment-overrides.toml beside it (see
     `whyrec catalog lint`)."""
     from narrator import enrichment
     from narrator.backends import load_backend
@@ -46,6 +47,10 @@ def catalog_enrich(
         root = root_of(config.artifacts)
         items = _items_by_activity(artifact_dir)
         done = enrichment.read(root)
+        if renamed := enrichment.renamed(items, done):
+            done.update({r.item_id: r for r in renamed})
+            enrichment.write(root, done)
+            console.print(f"  {len(renamed)} items renamed as this version composes names (kinds kept)")
         todo = enrichment.todo(items, done)
         if limit is not None:
             todo = todo.head(limit)
