@@ -68,6 +68,8 @@ def metrics(narrator: Narrator, rows: list[Row], lang: str) -> dict:
         "acceptance": sum(not r.explanation.fallback_used and r.explanation.attempts > 0 for r in rows) / n,
         "retried_then_accepted": sum(r.explanation.attempts == 2 and not r.explanation.fallback_used
                                      for r in rows) / n,
+        "noun_neutralised": sum("noun_neutralised" in r.explanation.timings and not r.explanation.fallback_used
+                                for r in rows) / n,
         "claim_precision": sum(len(c & f) for c, f in claims) / max(sum(len(c) for c, _ in claims), 1),
         "unsupported_token_rate": unsupported / max(tokens, 1),
         "served_verified": sum(r.explanation.verified for r in rows) / n,
@@ -110,6 +112,7 @@ def parity_gaps(zh: list[Row], en: list[Row]) -> dict[str, int]:
 
 
 ROWS = [("acceptance", "LLM acceptance", "{:.1%}"), ("retried_then_accepted", "  of which after retry", "{:.1%}"),
+        ("noun_neutralised", "  of which noun made plain", "{:.1%}"),
         ("claim_precision", "claim precision (served)", "{:.1%}"),
         ("unsupported_token_rate", "unsupported-token rate", "{:.4f}"),
         ("served_verified", "served text verified", "{:.1%}"), ("top2_coverage", "top-2 coverage", "{:.1%}"),

@@ -23,6 +23,7 @@ from narrator.prompts.names import brand_forms, is_chinese, short_name
 from narrator.prompts.templates import PromptTemplate
 from narrator.reason_store import ReasonStore
 from narrator.verification.meaning import NounJudge, phrase_parts
+from narrator.verification.neutral_noun import neutralised
 from narrator.verification.verify import Grounding, VerificationReport, verify
 
 Mode = Literal["template", "llm", "auto"]
@@ -217,7 +218,9 @@ class Narrator:
 
     def _generate(self, facts: Facts, template: PromptTemplate, first: Generation | None = None) -> Explanation:
         """Up to `attempts` tries (each retry with the stricter text naming what broke), then the fallback;
-        `first` is an attempt already generated elsewhere (the streamed one)."""
+        `first` is an attempt already generated elsewhere (the streamed one). A refused attempt is first tried
+        with the plain word for the item in place of the noun it gave (`neutralised`, verified again; marked
+        `noun_neutralised` in the timings, the refused text kept in `rejected`), which saves a generation."""
         backend = self.backend
         if backend is None:
             raise RuntimeError("generating needs a text model backend; none is loaded")
@@ -230,14 +233,24 @@ class Narrator:
                 backend.generate(self.messages(facts, template, report, g), self.max_tokens)
             timings[f"generate_{attempt}_s"] = generation.seconds
             timings[f"tokens_{attempt}"] = generation.completion_tokens
-            report = verify(generation.text, g)
+            text, report = generation.text, verify(generation.text, g)
+            if not report.passed and (plain := self._noun_made_plain(text, report, g)):
+                rejected.append(text)
+                (text, report), timings["noun_neutralised"] = plain, 1.0
             if report.passed:
-                return Explanation(generation.text, template.language, template.style, report.cited, True, False,
+                return Explanation(text, template.language, template.style, report.cited, True, False,
                                    attempt, template.id, template.version, self.model_id, timings, report.to_dict(),
                                    rejected)
-            rejected.append(generation.text)
+            rejected.append(text)
         return self._template(facts, template, attempts=self.attempts, fallback=True, timings=timings,
                               rejected=rejected, g=g)
+
+    @staticmethod
+    def _noun_made_plain(text: str, report: VerificationReport, g: Grounding) -> tuple[str, VerificationReport] | None:
+        """The refused `text` with the plain word for the item (`neutralised`) and its report, when that passes."""
+        plain = neutralised(text, g.lang, [c.text for c in report.failures])
+        again = verify(plain, g) if plain else None
+        return (plain, again) if plain and again and again.passed else None
 
     def verify_text(self, text: str, facts: Facts, lang: str, style: str = "short") -> VerificationReport:
         return verify(text, self.grounding(facts, self.prompts.template(lang, style)))

@@ -184,3 +184,51 @@ def test_a_template_sentence_the_verifier_refuses_is_never_served(lang):
     assert neutral.text == PromptLibrary.load().template(lang, "short").neutral("") and neutral.cited == []
     plain = writer.explain(FACTS, lang, mode="template")
     assert plain.verified and "dropped_reasons" not in plain.timings
+
+
+WHEEL = facts_of("brand", "popular", item=SCIENTIFIC)
+
+
+@pytest.mark.parametrize(("lang", "answer", "served"), [
+    ("zh", "您已购买过3件Voltmark的商品，这款防水耳机也很受欢迎（已售120件）。",
+     "您已购买过3件Voltmark的商品，这款商品也很受欢迎（已售120件）。"),
+    ("zh", "这款 grinding wheel很受欢迎（已售120件），而且您已购买过3件Voltmark的商品。",
+     "这款商品很受欢迎（已售120件），而且您已购买过3件Voltmark的商品。"),
+    ("en", "This UltraHD TV is popular with shoppers (120 purchases), and you have bought 3 Voltmark items.",
+     "This item is popular with shoppers (120 purchases), and you have bought 3 Voltmark items."),
+    ("en", "You have bought 3 Voltmark items, and this grinding disc DW4524 is popular with shoppers (120 purchases).",
+     "You have bought 3 Voltmark items, and this item is popular with shoppers (120 purchases)."),  # code goes too
+])
+def test_a_wrong_noun_for_the_item_is_made_plain_without_a_second_generation(lang, answer, served):
+    """Every reason right, the item called something its text does not say: the plain word takes its place,
+    verified again, and no retry is asked for."""
+    n, backend = narrator(answer)
+    e = n.explain(WHEEL, lang, mode="llm")
+    assert (e.text, e.verified, e.fallback_used, e.attempts) == (served, True, False, 1), e.report
+    assert e.rejected == [answer] and e.timings["noun_neutralised"] == 1.0 and len(backend.prompts) == 1
+
+
+@pytest.mark.parametrize(("lang", "answer"), [
+    ("zh", "这款防水耳机很受欢迎（已售120件），质量最好。"),  # a claim outside the noun stays a claim
+    ("zh", "这款防水耳机，您已购买过3件Voltmark的商品，而且很受欢迎（已售120件）。"),  # "这款商品，您…" would not read
+    ("en", "This headphones are popular with shoppers (120 purchases), and they are from Voltmark."),  # "this item are"
+    ("en", "This grinding can is popular with shoppers (120 purchases), and you have bought 3 Voltmark items."),
+])
+def test_a_noun_is_not_made_plain_when_that_would_not_give_a_true_sentence(lang, answer):
+    n, backend = narrator(answer, answer)
+    e = n.explain(WHEEL, lang, mode="llm")
+    assert e.fallback_used and e.attempts == 2 and len(backend.prompts) == 2
+    assert "noun_neutralised" not in e.timings and e.rejected == [answer, answer]
+
+
+def test_an_item_the_shopper_bought_called_by_a_noun_of_the_models_is_made_plain():
+    """Seen on the marketplace shop: the bought item has only a Chinese title, so no reason names it in English,
+    and the model calls it "the glasses"; its retry said the same."""
+    evidence = {**EVIDENCE["bought_together"], "with_title": "窗宝 W850 擦窗机器人", "with_title_zh": "窗宝 W850",
+                "basis": "category"}
+    facts = Facts("U1", SCIENTIFIC, (fact("bought_together", 1, 1.0, evidence),))
+    answer = "Shoppers often buy this together with the glasses you bought."
+    n, backend = narrator(answer)
+    e = n.explain(facts, "en", mode="llm")
+    assert (e.text, e.verified, e.attempts) == ("Shoppers often buy this together with the item you bought.", True, 1)
+    assert e.rejected == [answer] and len(backend.prompts) == 1
