@@ -172,7 +172,9 @@ def test_the_item_is_never_called_by_another_items_noun(narrator, lang, bad):
 
 
 @pytest.mark.parametrize(("text", "ok"), [("this 20V drill", True), ("this 20V cordless drill", True),
-                                          ("this 20V welder", False), ("this 20V cordless welder kit", False)])
+                                          ("this 20V welder", False), ("this 20V cordless welder kit", False),
+                                          ("this Voltmark 20V cordless drill", True),  # a code inside: head is last
+                                          ("this drill 20V cordless welder", False)])
 def test_a_noun_phrase_led_by_a_code_is_still_judged_by_its_head(narrator, text, ok):
     """A phrase starting with a code ("20V") once escaped the head rule, so "this 20V welder" passed for a drill."""
     report = narrator.verify_text(f"You have bought 3 Voltmark items, and {text} fits your usual price range.",
@@ -201,6 +203,21 @@ def test_a_set_named_in_the_title_is_a_set_of_what_it_holds(narrator):
     for bad in (good.replace("burrs", "drills"), good.replace("set of", "pack of")):
         failed = narrator.verify_text(bad, burrs, "en").failures
         assert any("own name" in c.why for c in failed), (bad, failed)
+
+
+@pytest.mark.parametrize(("lang", "bad", "good"), [
+    ("en", "This brand is popular with shoppers (120 purchases), and you have already bought 3 Voltmark items.",
+     "This tape is popular with shoppers (120 purchases), and you have already bought 3 Voltmark items."),
+    ("zh", "这款品牌很受欢迎（已售120件），而且您已购买过3件Voltmark的商品。",
+     "这款胶带很受欢迎（已售120件），而且您已购买过3件Voltmark的商品。"),
+])
+def test_the_item_is_never_called_its_maker_even_when_its_name_ends_on_the_word(narrator, lang, bad, good):
+    """Seen on Scientific for "VELCRO Brand …": "this brand is popular (35 purchases)" says the brand sold 35."""
+    tape = facts_of("popular", "brand", item=ItemRef("T1", "Voltmark Brand", "Voltmark", "Tape > Hook & Loop Tape",
+                                                     9.0, kind_zh="胶带", kind_en="tape"))
+    failed = narrator.verify_text(bad, tape, lang).failures
+    assert any("makes or sells" in c.why or "maker or seller" in c.why for c in failed), failed
+    assert narrator.verify_text(good, tape, lang).passed
 
 
 @pytest.mark.parametrize(("lang", "bad"), [

@@ -11,6 +11,10 @@ from narrator.verification.text_match import MODEL_CODE
 
 GENERIC_NOUNS = {"zh": ("商品", "产品", "宝贝", "物品", "东西", "好物"),
                  "en": ("item", "items", "product", "products", "one", "ones", "pick", "model", "option")}
+MAKER_NOUNS = {"zh": ("品牌", "牌子", "厂家", "厂商", "商家", "卖家", "店铺", "公司"),
+               "en": ("brand", "maker", "manufacturer", "seller", "vendor", "company")}
+"""Nouns for who makes or sells a thing, never what it is: "this brand is popular (35 purchases)" says the brand sold
+35, even when the item's own name ends on the word ("VELCRO Brand")."""
 # "this"/"these" and the head noun of what follows, up to a verb, preposition or clause end.
 _EN_STOP = ("is|are|was|were|has|have|had|will|would|can|could|should|may|might|goes|go|fits|fit|pairs|pair|matches|"
             "match|together|with|and|or|from|for|to|you|your|that|which|who|by|in|on|at|of|because|as|also|too|"
@@ -20,13 +24,16 @@ _NOT_NOUNS = ("is|are|was|were|has|have|had|will|would|could|should|may|might|to
               "your|that|which|who|by|in|on|at|of|because|as|also|too|often|since|so|but|while|once|twice|now|today|"
               "here|yet|again|alongside|just|recently|newly")
 """The stop words that are never nouns ("can", "fits", "sells" may be: "this can")."""
+EN_PHRASE_END = re.compile(rf"\s*(?:[,.;:!?)]|$)|\s+(?:{_EN_STOP})\b", re.IGNORECASE)
+"""Where an English noun phrase ends: a clause end or a function word."""
+_NUMBER = r"\s+\d[\d.,]*(?![\w\-])"
 # Words before the head start with a letter or are codes ("this 20V drill"; a bare number is not a word of it:
 # "this 2 times"); no word of it is one of `_NOT_NOUNS` ("buy this together with": no noun at all); the head starts with
-# a letter and is followed by a clause end, a function word, or a number or code ("this tent 2 times", "this speaker
-# A73").
+# a letter and is followed by a clause end, a function word, a bare number ("this tent 2 times") or a code that ends the
+# phrase ("this speaker A73 is", "this speaker A73 2 times"; in "this PLA 3D printer filament" the head is "filament").
 _EN_PHRASE = (rf"((?:(?!(?:{_NOT_NOUNS})\b)(?:[A-Za-z]|\d[\w\-]*[A-Za-z])[\w\-]*\s+){{0,3}}?)"
               rf"(?!(?:{_NOT_NOUNS})\b)([A-Za-z][\w\-]*)"
-              rf"(?=\s*(?:[,.;:!?)]|$)|\s+(?:{_EN_STOP})\b|\s+[A-Za-z\-]*\d)")
+              rf"(?={EN_PHRASE_END.pattern}|{_NUMBER}|\s+[A-Za-z\-]*\d[\w.\-]*(?:{EN_PHRASE_END.pattern}|{_NUMBER}))")
 EN_DETERMINER = re.compile(rf"\b(this|these)\s+{_EN_PHRASE}", re.IGNORECASE)
 # "… set of X" / "… pack of X": the noun phrase after "of", whose head is what the set holds.
 EN_OF_HEAD = re.compile(rf"\s+of\s+{_EN_PHRASE}", re.IGNORECASE)
@@ -48,7 +55,9 @@ def agreement(text: str, g: Grounding) -> list[tuple[str, str, str]]:
         of = EN_OF_HEAD.match(text, m.end()) if _in_name(head, g) else None
         if of:  # "this set of titanium-coated burrs": the set is in the name, the burrs are what it holds
             head, said = of.group(2).lower(), of.group(2)
-        if (det == "this") == _plural(m.group(3)):
+        if _singular(head) in MAKER_NOUNS["en"]:
+            out.append(("name", m.group(0), f"calls the item a '{said}', who makes or sells it, not what it is"))
+        elif (det == "this") == _plural(m.group(3)):
             out.append(("name", m.group(0), f"'{m.group(1)}' does not agree with '{m.group(3)}'"))
         elif det == "these" and not _plural_item(g):
             out.append(("name", m.group(0), f"calls one item '{m.group(1)} {m.group(3)}'"))

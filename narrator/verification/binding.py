@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from narrator.verification.agreement import GENERIC_NOUNS, agreement
+from narrator.verification.agreement import GENERIC_NOUNS, MAKER_NOUNS, agreement
 from narrator.verification.grounding import Grounding
 from narrator.verification.meaning import leading_noun
 from narrator.verification.text_match import LATIN_WORD, MODEL_CODE, brands_in, cites, contains, normal_number, numbers
@@ -66,6 +66,9 @@ def _item_nouns_checked(text: str, g: Grounding, claim_words: set[str]) -> list[
     own = g.own_text
     out = []
     for noun in _item_nouns(text, g.lang, claim_words):
+        if noun in MAKER_NOUNS["zh"]:  # "这款品牌": who makes it, never what it is
+            out.append(("name", noun, False, "calls the item its maker or seller, not what it is"))
+            continue
         ok = _noun_backed(noun, own, g.lang) or any(_is_kind(noun, kind) for kind in g.item_kinds)
         meant = not ok and g.lang == "zh" and g.noun_judge is not None and \
             bool(head := leading_noun(noun, ZH_ATTRIBUTES)) and g.noun_judge.means(head, g.item_heads, g.item_modifiers)
