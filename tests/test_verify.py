@@ -220,6 +220,17 @@ def test_the_item_is_never_called_its_maker_even_when_its_name_ends_on_the_word(
     assert narrator.verify_text(good, tape, lang).passed
 
 
+def test_the_item_is_never_called_by_a_run_of_its_title_words(narrator):
+    """Seen on a marketplace shop: an item not yet enriched is named by its title's lead, and the model copied it
+    as the noun ("这款化妆工具安全2把装迷你进口修眉刀日本细致刮美容"); a product type has at most 8 characters."""
+    title = "化妆工具安全迷你进口修眉刀日本细致刮美容"
+    brow = facts_of("popular", "brand", item=ItemRef("Z1", title, "Voltmark", "美容 > 修眉刀", 9.0, title_zh=title))
+    said = "很受欢迎（已售120件），而且您已购买过3件Voltmark的商品。"
+    failed = narrator.verify_text(f"这款{title}{said}", brow, "zh").failures
+    assert any("run of title words" in c.why for c in failed), failed
+    assert narrator.verify_text(f"这款修眉刀{said}", brow, "zh").passed
+
+
 @pytest.mark.parametrize(("lang", "bad"), [
     ("en", "You have bought 3 Voltmark items, and this drill fits your usual price range &amp; budget."),
     ("zh", "您已购买过3件Voltmark的商品&reg;，这款电钻在您常买的价位内。"),

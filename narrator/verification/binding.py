@@ -19,6 +19,10 @@ EN_THIS = re.compile(r"\b(?:this|these)\s+(?!(?:is|are|was|were|has|have|pairs|g
                      r"one|once|twice|can|could|will|would|which|that|often|gets|sells|comes|costs|time|week|month|year|"
                      r"together|with|for|to|from|alongside|again|now|here)\b)"
                      r"([A-Za-z][\w\-]*)(?:\s+([A-Za-z][\w\-]*))?", re.IGNORECASE)
+ZH_NOUN_CHARS = 8
+"""The longest Chinese noun "这款…" may call the item by: of 20,656 product types labelled in real Taobao titles (the
+e-commerce NER set, train split) 99.0 % have at most 5 characters and 99.8 % at most 8; a longer run is the title's
+keyword string copied ("这款化妆工具安全2把装迷你进口修眉刀日本细致刮美容"), which no shopper says."""
 ZH_NO_SUBJECT = re.compile(r"(?:而且|并且|同时|另外|此外)?(?:在[^，。、；]{1,24}?类)?(?:已经?|曾经?|还|也|共)?"
                            r"(?:购买|浏览|买|看过|收藏|加购)(?!家|主|者)(?:过|了)?+(?!的(?:人|顾客|用户|买家))")
 ZH_ITEM_ACTS = re.compile(r"^(?:这款|这件|这个|这台|这套|该)[^，。；;您你与和被的（(]{0,16}?(?:也|还|已经?|曾经?|都)?"
@@ -68,6 +72,9 @@ def _item_nouns_checked(text: str, g: Grounding, claim_words: set[str]) -> list[
     for noun in _item_nouns(text, g.lang, claim_words):
         if noun in MAKER_NOUNS["zh"]:  # "这款品牌": who makes it, never what it is
             out.append(("name", noun, False, "calls the item its maker or seller, not what it is"))
+            continue
+        if g.lang == "zh" and len(noun) > ZH_NOUN_CHARS:
+            out.append(("name", noun, False, "calls the item by a run of title words, longer than a product type"))
             continue
         ok = _noun_backed(noun, own, g.lang) or any(_is_kind(noun, kind) for kind in g.item_kinds)
         meant = not ok and g.lang == "zh" and g.noun_judge is not None and \
