@@ -15,15 +15,14 @@ MAKER_NOUNS = {"zh": ("品牌", "牌子", "厂家", "厂商", "商家", "卖家"
                "en": ("brand", "maker", "manufacturer", "seller", "vendor", "company")}
 """Nouns for who makes or sells a thing, never what it is: "this brand is popular (35 purchases)" says the brand sold
 35, even when the item's own name ends on the word ("VELCRO Brand")."""
-# "this"/"these" and the head noun of what follows, up to a verb, preposition or clause end.
-_EN_STOP = ("is|are|was|were|has|have|had|will|would|can|could|should|may|might|goes|go|fits|fit|pairs|pair|matches|"
-            "match|together|with|and|or|from|for|to|you|your|that|which|who|by|in|on|at|of|because|as|also|too|"
-            "often|comes|come|sells|sell|costs|cost|makes|make|works|work|since|so|but|while|shoppers|once|twice|"
-            "now|right|today|here|yet|again|alongside|just|recently|newly")
 _NOT_NOUNS = ("is|are|was|were|has|have|had|will|would|could|should|may|might|together|with|and|or|from|for|to|you|"
               "your|that|which|who|by|in|on|at|of|because|as|also|too|often|since|so|but|while|once|twice|now|today|"
               "here|yet|again|alongside|just|recently|newly")
-"""The stop words that are never nouns ("can", "fits", "sells" may be: "this can")."""
+"""Function words that are never nouns."""
+# "this"/"these" and the head noun of what follows, up to a verb, preposition or clause end; the verbs may be nouns
+# too ("this can", "these fits"), so they end a phrase but may be its words.
+_EN_STOP = (f"{_NOT_NOUNS}|can|goes|go|fits|fit|pairs|pair|matches|match|comes|come|sells|sell|costs|cost|makes|make|"
+            "works|work|shoppers|right")
 EN_PHRASE_END = re.compile(rf"\s*(?:[,.;:!?)]|$)|\s+(?:{_EN_STOP})\b", re.IGNORECASE)
 """Where an English noun phrase ends: a clause end or a function word."""
 _NUMBER = r"\s+\d[\d.,]*(?![\w\-])"
