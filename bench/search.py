@@ -95,12 +95,12 @@ def chinese_catalog(items) -> bool:
     return bool(leaves.map(is_chinese).mean() > 0.5)
 
 
-def query_names(items, path: Path) -> dict[str, dict[str, str]]:
+def query_names(items, path: Path, chinese: bool) -> dict[str, dict[str, str]]:
     """Category name → the query in each language ("en-back" too for model translations): for an English catalog
-    the catalog's own `category_zh`, else the cached translations; for a Chinese one the dictionary's English."""
+    the catalog's own `category_zh`, else the cached translations; for a `chinese` one the dictionary's English."""
     from ranker.text import leaf_name
 
-    if chinese_catalog(items):
+    if chinese:
         from narrator.verification.dictionary import cedict
 
         dictionary = cedict()
@@ -177,7 +177,8 @@ def main() -> None:
         result, catalog, emb, _ = fit(shop, cfg, lambda s, d, n: None, cache_dir=args.cache)
         model, spec, search_emb = result.model, result.spec, result.search_emb
     train_s = time.perf_counter() - t
-    names = query_names(shop.items, cached)
+    chinese = chinese_catalog(shop.items)
+    names = query_names(shop.items, cached, chinese)
 
     kind = target_kind(shop.events)
     valid = args.split == "valid"
@@ -206,7 +207,7 @@ def main() -> None:
     titles = item_rows["title"].astype(str)
     if "title_zh" in item_rows.columns:
         titles = titles + " " + item_rows["title_zh"].fillna("").astype(str)
-    cut, bm25_name = (lambda t: sorted(words(t)), "BM25 jieba words") if chinese_catalog(item_rows) else \
+    cut, bm25_name = (lambda t: sorted(words(t)), "BM25 jieba words") if chinese else \
         (tokens, "BM25 titles")
     bm25 = BM25Okapi([cut(t) or ["∅"] for t in titles])
     stats = ranker.stats

@@ -249,8 +249,10 @@ class Narrator:
     def _noun_made_plain(text: str, report: VerificationReport, g: Grounding) -> tuple[str, VerificationReport] | None:
         """The refused `text` with the plain word for the item (`neutralised`) and its report, when that passes."""
         plain = neutralised(text, g.lang, [c.text for c in report.failures])
-        again = verify(plain, g) if plain else None
-        return (plain, again) if plain and again and again.passed else None
+        if plain is None:
+            return None
+        again = verify(plain, g)
+        return (plain, again) if again.passed else None
 
     def verify_text(self, text: str, facts: Facts, lang: str, style: str = "short") -> VerificationReport:
         return verify(text, self.grounding(facts, self.prompts.template(lang, style)))

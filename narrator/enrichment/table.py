@@ -38,16 +38,16 @@ CHINESE_BATCH = 256
 ROUND_CHATS = 4
 """Title chats per round of English enrichment (a round is saved as one part)."""
 EN_NAME_CHARS = 42
-"""An English title's name: its lead cut at its own breaks (commas, dashes, "with"), read from the title itself (what
-the model reads, cleaned of commas, made "Forney 20859 Cutting Fluid Magic"); a hostile title has none."""
+"""An English title's name: its lead cut at its own breaks (commas, dashes, "with"), read from the title itself, not
+from what the model reads (without commas, that made "Forney 20859 Cutting Fluid Magic"); a hostile title has none."""
 
 
 @dataclass(frozen=True)
 class Enriched:
     """One item's row. `en_from`/`zh_from` say where each kind came from: the model (grounded), the title (a Chinese
     title's own noun, `zh_titles`; an English title's lead saying its category, `en_titles`), the category, none (the
-    phrase book's neutral word), or an editor. `similarity` is the model's zh kind's agreement with what the item is
-    in English (also for a rejected one, to audit the threshold); `title_hash` tells a changed title."""
+    phrase book's neutral word), or an editor. `similarity`: the model's zh kind's agreement with what the item is in
+    English (also a rejected one's, to audit the threshold); `title_hash` tells a changed title from an enriched one."""
 
     item_id: str
     kind_en: str

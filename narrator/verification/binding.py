@@ -13,7 +13,9 @@ from narrator.verification.grounding import Grounding
 from narrator.verification.meaning import leading_noun
 from narrator.verification.text_match import LATIN_WORD, MODEL_CODE, brands_in, cites, contains, normal_number, numbers
 
-ZH_THIS = re.compile(r"这(?:款|套|个|件|台|种|把|双|只|支|条|瓶|盒|包|组|副|些)(?!可以|可能)"
+ZH_DEMONSTRATIVE = r"这(?:款|套|个|件|台|种|把|双|只|支|条|瓶|盒|包|组|副|些)"
+""""This" with a measure word, as a sentence points at the item ("这款", "这双", "这些")."""
+ZH_THIS = re.compile(rf"{ZH_DEMONSTRATIVE}(?!可以|可能)"
                      r"([^，。、；：！？,.;:!?\s常与和跟也在是很而都就为被能让的您及还已比正]+)")
 EN_THIS = re.compile(r"\b(?:this|these)\s+(?!(?:is|are|was|were|has|have|pairs|goes|fits|matches|and|also|too|"
                      r"one|once|twice|can|could|will|would|which|that|often|gets|sells|comes|costs|time|week|month|year|"

@@ -13,9 +13,9 @@ import re
 from collections.abc import Collection
 
 from narrator.verification.agreement import EN_DETERMINER, GENERIC_NOUNS
-from narrator.verification.binding import EN_OWNED
+from narrator.verification.binding import EN_OWNED, ZH_DEMONSTRATIVE
 
-ZH_NAMED = re.compile(r"这(?:款|套|个|件|台|种|把|双|只|支|条|瓶|盒|包|组|副|些)\s*"
+ZH_NAMED = re.compile(rf"{ZH_DEMONSTRATIVE}\s*"
                       r"([^，。、；：！？（,.;:!?(\s][^，。、；：！？（,;:!?(]*?)"
                       r"(?=常与|与您|与|和您|跟您|很|也|还|是|而且|并且|在您|您|已|的价格|价格)")
 """"这款" and the noun after it, Latin words and spaces included ("这款 TDS-4 Meter"), up to where the phrase
